@@ -8,6 +8,7 @@ CRLs, and the SoftHSM2 tokens signing with pkcs11-tool.
 import datetime
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -56,8 +57,8 @@ def attr(name, oid):
     return values[0].value if values else None
 
 
-def run(cmd, **kw):
-    env = dict(os.environ, OPENSSL_CONF="/dev/null", SOFTHSM2_CONF=str(WORLD / "softhsm2.conf"))
+def run(cmd, softhsm_conf=None, **kw):
+    env = dict(os.environ, OPENSSL_CONF="/dev/null", SOFTHSM2_CONF=str(softhsm_conf or WORLD / "softhsm2.conf"))
     return subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60, **kw)
 
 
@@ -281,8 +282,22 @@ class SoftHsm(unittest.TestCase):
         "Tolvan Tolvansson (underskrift)": ("654321", [("02", "sign-hsa"), ("04", "sign-pnr")]),
     }
 
+    @classmethod
+    def setUpClass(cls):
+        # A private copy of the tokens: a wrong PIN leaves CKF_USER_PIN_COUNT_LOW in the token
+        # files, and other suites read the world at the same time.
+        cls.tmp = tempfile.TemporaryDirectory()
+        shutil.copytree(WORLD / "softhsm", Path(cls.tmp.name) / "softhsm")
+        cls.conf = Path(cls.tmp.name) / "softhsm2.conf"
+        cls.conf.write_text((WORLD / "softhsm2.conf").read_text().replace(
+            str(WORLD / "softhsm"), str(Path(cls.tmp.name) / "softhsm")))
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.tmp.cleanup()
+
     def tool(self, *args):
-        return run(["pkcs11-tool", "--module", SOFTHSM_MODULE, *args])
+        return run(["pkcs11-tool", "--module", SOFTHSM_MODULE, *args], softhsm_conf=self.conf)
 
     def test_tokens_exist_with_their_labels(self):
         out = self.tool("--list-token-slots").stdout
