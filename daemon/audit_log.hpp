@@ -1,0 +1,56 @@
+#pragma once
+// The audit trail of PROTOCOL.md: one JSON object per line for every authenticate, sign and
+// consent decision, appended and flushed to disk before the answer goes out. Each line carries
+// `prev`, the SHA-256 of the line before it, so that a removed or altered line is detectable.
+// Never a PIN, never the data or document: only hashes of what was shown and signed.
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sithsd::daemon {
+
+struct AuditEntry {
+    std::string origin;  // or the local program
+    std::string method;  // authenticate, sign, consent
+    std::string card_id;
+    std::string certificate_serial;
+    std::string hsa_id;
+    std::string hash_algorithm;
+    std::string display_text_sha256;  // hex; sign only
+    std::string signed_hash_sha256;   // hex; sign only
+    std::string result;               // "ok", or the error reason (PIN_INCORRECT, allow, deny, …)
+};
+
+class AuditLog {
+public:
+    // Opens (creating folder and file, mode 0600) and reads the last line to continue the chain.
+    explicit AuditLog(std::filesystem::path file);
+    ~AuditLog();
+    AuditLog(const AuditLog&) = delete;
+    AuditLog& operator=(const AuditLog&) = delete;
+
+    // Appends, flushes and fsyncs; throws std::runtime_error when the line could not be written.
+    void append(const AuditEntry& entry);
+
+private:
+    std::filesystem::path file_;
+    std::mutex mutex_;
+    std::FILE* out_ = nullptr;
+    std::string prev_;  // SHA-256 (hex) of the last line written
+};
+
+struct AuditProblem {
+    std::size_t line;     // 1-based
+    std::string problem;  // "altered or removed line before it", "not JSON", …
+};
+
+// Checks the chain of a whole audit file (and its last line against FILE.head); empty when every
+// line links to the one before.
+std::vector<AuditProblem> verify_audit_file(const std::filesystem::path& file);
+
+std::string sha256_hex(std::string_view bytes);
+
+}  // namespace sithsd::daemon

@@ -1,0 +1,103 @@
+#pragma once
+// The JSON-RPC dispatcher: every message from either transport comes here, is parsed by protocol/
+// and answered exactly once. Card work runs on the card's queue (CardService), never on a network
+// thread. Pending requests are tracked so that a cancel, a client that goes away, or the daemon's
+// shutdown answers each of them once.
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "daemon/card_service.hpp"
+#include "daemon/config.hpp"
+#include "daemon/connection.hpp"
+#include "daemon/origin_policy.hpp"
+#include "daemon/prompt.hpp"
+#include "protocol/errors.hpp"
+#include "protocol/jsonrpc.hpp"
+
+namespace sithsd::daemon {
+
+// One request that is waiting for the card or the person. answer() sends at most once.
+class PendingRequest {
+public:
+    PendingRequest(std::shared_ptr<Connection> connection, protocol::Id id, std::string method)
+        : connection_(std::move(connection)), id_(std::move(id)), method_(std::move(method)) {}
+
+    // Sends the result or error unless something already answered; true when this one did.
+    bool answer_result(const boost::json::value& result);
+    bool answer_error(const protocol::ProtocolError& error);
+    bool answered() const { return answered_; }
+    // Closes the prompt this request waits on (cancel, client gone, shutdown).
+    void cancel_prompt();
+    CancelToken& cancel_token() { return cancel_; }
+
+    const protocol::Id& id() const { return id_; }
+    const std::string& method() const { return method_; }
+    const std::shared_ptr<Connection>& connection() const { return connection_; }
+
+private:
+    std::shared_ptr<Connection> connection_;
+    protocol::Id id_;
+    std::string method_;
+    std::atomic<bool> answered_{false};
+    CancelToken cancel_;
+};
+
+class Dispatcher : public MessageHandler {
+public:
+    Dispatcher(const Config& config, OriginPolicy policy, CardService& cards, Prompter& prompter);
+    ~Dispatcher() override;
+
+    void on_open(std::shared_ptr<Connection> connection) override;
+    void on_message(std::shared_ptr<Connection> connection, std::string text) override;
+    void on_close(std::shared_ptr<Connection> connection) override;
+    void on_shutdown() override;
+
+    // From CardService: a card came or went.
+    void on_cards_changed(const std::vector<pkcs11::CardInfo>& cards);
+
+private:
+    struct Client {
+        std::shared_ptr<Connection> connection;
+        std::map<std::string, std::shared_ptr<PendingRequest>> pending;  // serialized id -> request
+    };
+
+    void dispatch(const std::shared_ptr<Connection>& connection, protocol::Request request);
+    boost::json::value hello(const Peer& peer) const;
+    boost::json::value list_certificates(const boost::json::object& params) const;
+    boost::json::value status() const;
+    void cancel(const std::shared_ptr<Connection>& connection, const protocol::Request& request);
+    void authenticate(const std::shared_ptr<PendingRequest>& pending, const Peer& peer, const boost::json::object& params);
+    void sign(const std::shared_ptr<PendingRequest>& pending, const Peer& peer, const boost::json::object& params);
+    void pin_management(const std::shared_ptr<PendingRequest>& pending, const Peer& peer, const protocol::Request& request);
+
+    // The origin (or local program) a prompt names.
+    std::string requester(const Peer& peer, const std::string& origin) const;
+    bool origin_allowed(const Peer& peer) const;
+    std::shared_ptr<PendingRequest> track(const std::shared_ptr<Connection>& connection, const protocol::Request& request);
+    void untrack(const std::shared_ptr<PendingRequest>& pending);
+    void send_expiring(const std::shared_ptr<Connection>& connection, bool only_thresholds);
+    void expiry_loop();
+
+    const Config& config_;
+    OriginPolicy policy_;
+    CardService& cards_;
+    Prompter& prompter_;
+    const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+
+    mutable std::mutex mutex_;
+    std::map<std::uint64_t, Client> clients_;
+    bool shutting_down_ = false;
+
+    std::condition_variable expiry_wake_;
+    bool expiry_stop_ = false;
+    std::thread expiry_thread_;
+};
+
+}  // namespace sithsd::daemon

@@ -1,0 +1,274 @@
+#include "daemon/prompt.hpp"
+
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <vector>
+
+extern char** environ;
+
+namespace sithsd::daemon {
+
+using Clock = std::chrono::steady_clock;
+
+// A running pinentry: its pid and both pipe ends. Killed and reaped when it goes away.
+class Pinentry {
+public:
+    static std::unique_ptr<Pinentry> start(const std::string& program) {
+        int in[2], out[2];
+        if (pipe2(in, O_CLOEXEC) != 0) return nullptr;
+        if (pipe2(out, O_CLOEXEC) != 0) {
+            close(in[0]);
+            close(in[1]);
+            return nullptr;
+        }
+        posix_spawn_file_actions_t actions;
+        posix_spawn_file_actions_init(&actions);
+        posix_spawn_file_actions_adddup2(&actions, in[0], 0);
+        posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+        char* argv[] = {const_cast<char*>(program.c_str()), nullptr};
+        pid_t pid = -1;
+        int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv, environ);
+        posix_spawn_file_actions_destroy(&actions);
+        close(in[0]);
+        close(out[1]);
+        if (rc != 0) {
+            close(in[1]);
+            close(out[0]);
+            return nullptr;
+        }
+        return std::unique_ptr<Pinentry>(new Pinentry(pid, in[1], out[0]));
+    }
+
+    ~Pinentry() {
+        // Wipe whatever passed through the buffer: a PIN comes back on a D line.
+        OPENSSL_cleanse(buffer_.data(), buffer_.size());
+        close(to_);
+        close(from_);
+        kill(pid_, SIGTERM);
+        waitpid(pid_, nullptr, 0);
+    }
+
+    pid_t pid() const { return pid_; }
+    int to() const { return to_; }
+    int from() const { return from_; }
+
+    bool send(const std::string& line) {
+        std::string data = line + "\n";
+        const char* p = data.data();
+        std::size_t left = data.size();
+        while (left > 0) {
+            ssize_t n = write(to_, p, left);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return false;
+            p += n;
+            left -= static_cast<std::size_t>(n);
+        }
+        return true;
+    }
+
+    enum class Read { line, eof, timeout };
+    // Reads one line (without "\n") into line_ (a view into buffer_) before the deadline.
+    Read read_line(Clock::time_point deadline) {
+        while (true) {
+            if (auto nl = static_cast<char*>(std::memchr(buffer_.data(), '\n', filled_))) {
+                line_length_ = static_cast<std::size_t>(nl - buffer_.data());
+                return Read::line;
+            }
+            if (filled_ == buffer_.size()) return Read::eof;  // a line too long: not a pinentry
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+            if (left <= 0) return Read::timeout;
+            pollfd p{from_, POLLIN, 0};
+            int ready = poll(&p, 1, static_cast<int>(left));
+            if (ready < 0 && errno == EINTR) continue;
+            if (ready == 0) return Read::timeout;
+            ssize_t n = read(from_, buffer_.data() + filled_, buffer_.size() - filled_);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return Read::eof;
+            filled_ += static_cast<std::size_t>(n);
+        }
+    }
+    std::string_view line() const { return {buffer_.data(), line_length_}; }
+    void consume_line() {
+        std::size_t used = line_length_ + 1;
+        std::memmove(buffer_.data(), buffer_.data() + used, filled_ - used);
+        filled_ -= used;
+        OPENSSL_cleanse(buffer_.data() + filled_, used);
+    }
+
+private:
+    Pinentry(pid_t pid, int to, int from) : pid_(pid), to_(to), from_(from), buffer_(8192) {}
+    pid_t pid_;
+    int to_, from_;
+    std::vector<char> buffer_;
+    std::size_t filled_ = 0, line_length_ = 0;
+};
+
+namespace {
+
+// GnuPG error codes (libgpg-error): the low 16 bits of an Assuan ERR.
+constexpr unsigned kGpgErrCanceled = 99;
+constexpr unsigned kGpgErrTimeout = 62;
+
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+enum class Reply { ok, cancelled, timeout, failed };
+
+// Reads status, comment and data lines up to OK or ERR. Data lines (a PIN) go into pin.
+Reply read_reply(Pinentry& p, Clock::time_point deadline, pkcs11::Secret* pin) {
+    while (true) {
+        auto read = p.read_line(deadline);
+        if (read == Pinentry::Read::timeout) return Reply::timeout;
+        if (read == Pinentry::Read::eof) return Reply::failed;
+        std::string_view line = p.line();
+        if (line == "OK" || line.rfind("OK ", 0) == 0) {
+            p.consume_line();
+            return Reply::ok;
+        }
+        if (line.rfind("ERR ", 0) == 0) {
+            unsigned code = static_cast<unsigned>(std::strtoul(std::string(line.substr(4, 12)).c_str(), nullptr, 10));
+            p.consume_line();
+            if ((code & 0xffff) == kGpgErrCanceled) return Reply::cancelled;
+            if ((code & 0xffff) == kGpgErrTimeout) return Reply::timeout;
+            return Reply::failed;
+        }
+        if (line.rfind("D ", 0) == 0 && pin) {
+            for (std::size_t i = 2; i < line.size(); ++i) {
+                char c = line[i];
+                if (c == '%' && i + 2 < line.size() && hex_value(line[i + 1]) >= 0 && hex_value(line[i + 2]) >= 0) {
+                    c = static_cast<char>(hex_value(line[i + 1]) * 16 + hex_value(line[i + 2]));
+                    i += 2;
+                }
+                if (!pin->push_back(c)) {
+                    pin->clear();
+                    p.consume_line();
+                    return Reply::failed;
+                }
+            }
+        }
+        p.consume_line();  // S status lines, # comments, INQUIRE (not expected) are skipped
+    }
+}
+
+PromptOutcome outcome(Reply reply, const CancelToken& cancel) {
+    if (cancel.cancelled()) return PromptOutcome::cancelled;
+    switch (reply) {
+        case Reply::ok: return PromptOutcome::ok;
+        case Reply::cancelled: return PromptOutcome::cancelled;
+        case Reply::timeout: return PromptOutcome::timeout;
+        case Reply::failed: return PromptOutcome::unavailable;
+    }
+    return PromptOutcome::unavailable;
+}
+
+// Greeting, options and texts; true when the pinentry took them all.
+Reply set_up(Pinentry& p, const PromptText& text, Clock::time_point deadline) {
+    Reply r = read_reply(p, deadline, nullptr);  // "OK Pleased to meet you"
+    if (r != Reply::ok) return r;
+    std::vector<std::string> commands;
+    if (const char* tty = ttyname(STDIN_FILENO)) commands.push_back(std::string("OPTION ttyname=") + tty);
+    if (const char* term = std::getenv("TERM")) commands.push_back(std::string("OPTION ttytype=") + term);
+    auto add = [&](const char* command, const std::string& value) {
+        if (!value.empty()) commands.push_back(std::string(command) + " " + assuan_escape(value));
+    };
+    add("SETTITLE", text.title);
+    add("SETDESC", text.description);
+    add("SETPROMPT", text.prompt);
+    add("SETERROR", text.error);
+    add("SETOK", text.ok);
+    add("SETCANCEL", text.cancel);
+    for (const auto& command : commands) {
+        if (!p.send(command)) return Reply::failed;
+        r = read_reply(p, deadline, nullptr);
+        // OPTIONs a pinentry does not know are not fatal.
+        if (r != Reply::ok && command.rfind("OPTION ", 0) != 0) return r;
+        if (r == Reply::timeout) return r;
+    }
+    return Reply::ok;
+}
+
+}  // namespace
+
+std::string assuan_escape(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == '%') out += "%25";
+        else if (c == '\r') out += "%0D";
+        else if (c == '\n') out += "%0A";
+        else out += c;
+    }
+    return out;
+}
+
+void CancelToken::cancel() {
+    std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    if (pid_ > 0) kill(pid_, SIGTERM);
+}
+
+void CancelToken::attach(pid_t pid) {
+    std::lock_guard lock(mutex_);
+    pid_ = pid;
+    if (cancelled_) kill(pid_, SIGTERM);
+}
+
+void CancelToken::detach() {
+    std::lock_guard lock(mutex_);
+    pid_ = -1;
+}
+
+PromptMessage::PromptMessage(std::unique_ptr<Pinentry> pinentry) : pinentry_(std::move(pinentry)) {}
+PromptMessage::~PromptMessage() = default;  // ~Pinentry ends the process
+
+Prompter::Prompter(std::string program, std::chrono::seconds timeout)
+    : program_(std::move(program)), timeout_(timeout) {}
+
+PromptOutcome Prompter::get_pin(const PromptText& text, pkcs11::Secret& pin, CancelToken& cancel) {
+    pin.clear();
+    if (cancel.cancelled()) return PromptOutcome::cancelled;
+    auto p = Pinentry::start(program_);
+    if (!p) return PromptOutcome::unavailable;
+    cancel.attach(p->pid());
+    auto deadline = Clock::now() + timeout_;
+    Reply r = set_up(*p, text, deadline);
+    if (r == Reply::ok) r = p->send("GETPIN") ? read_reply(*p, deadline, &pin) : Reply::failed;
+    if (r == Reply::ok) p->send("BYE");
+    cancel.detach();
+    if (r != Reply::ok) pin.clear();
+    return outcome(r, cancel);
+}
+
+PromptOutcome Prompter::confirm(const PromptText& text, CancelToken& cancel) {
+    if (cancel.cancelled()) return PromptOutcome::cancelled;
+    auto p = Pinentry::start(program_);
+    if (!p) return PromptOutcome::unavailable;
+    cancel.attach(p->pid());
+    auto deadline = Clock::now() + timeout_;
+    Reply r = set_up(*p, text, deadline);
+    if (r == Reply::ok) r = p->send("CONFIRM") ? read_reply(*p, deadline, nullptr) : Reply::failed;
+    if (r == Reply::ok) p->send("BYE");
+    cancel.detach();
+    return outcome(r, cancel);
+}
+
+std::unique_ptr<PromptMessage> Prompter::show_message(const PromptText& text) {
+    auto p = Pinentry::start(program_);
+    if (!p) return nullptr;
+    auto deadline = Clock::now() + std::chrono::seconds(5);
+    if (set_up(*p, text, deadline) != Reply::ok || !p->send("MESSAGE")) return nullptr;
+    auto message = std::make_unique<PromptMessage>(std::move(p));
+    return message;
+}
+
+}  // namespace sithsd::daemon

@@ -1,0 +1,63 @@
+#include "daemon/prompt_texts.hpp"
+
+namespace sithsd::daemon {
+namespace {
+
+bool swedish(const std::string& language) { return language != "en"; }
+
+std::string describe(const PinPromptFacts& f) {
+    const bool sv = swedish(f.language);
+    const bool sign = f.kind == pkcs11::PinKind::signing;
+    std::string d;
+    if (sign && f.display_text) {
+        d += sv ? "Du ombeds skriva under:\n\n" : "You are asked to sign:\n\n";
+        d += *f.display_text + "\n\n";
+    }
+    d += (sv ? "Begärt av: " : "Requested by: ") + f.requester + "\n";
+    d += (sv ? "Certifikat: " : "Certificate: ") + f.holder + "\n";
+    d += sign ? (sv ? "Ange PIN för underskrift." : "Enter the signing PIN (PIN för underskrift).")
+              : (sv ? "Ange PIN för legitimering." : "Enter the identification PIN (PIN för legitimering).");
+    if (f.status == pkcs11::PinStatus::count_low)
+        d += sv ? "\nOBS: ett tidigare försök var fel; färre försök återstår." : "\nNote: an earlier try was wrong; fewer tries remain.";
+    if (f.status == pkcs11::PinStatus::final_try)
+        d += sv ? "\nVARNING: sista försöket. Fel PIN nu spärrar PIN-koden."
+                : "\nWARNING: final try. A wrong PIN now blocks the PIN.";
+    return d;
+}
+
+}  // namespace
+
+PromptText pin_prompt(const PinPromptFacts& f) {
+    const bool sv = swedish(f.language);
+    const bool sign = f.kind == pkcs11::PinKind::signing;
+    PromptText t;
+    t.title = sign ? (sv ? "SITHS-kort: underskrift" : "SITHS card: signature")
+                   : (sv ? "SITHS-kort: legitimering" : "SITHS card: identification");
+    t.description = describe(f);
+    t.prompt = sign ? (sv ? "PIN för underskrift:" : "Signing PIN:") : (sv ? "PIN för legitimering:" : "Identification PIN:");
+    t.ok = sign ? (sv ? "Skriv under" : "Sign") : (sv ? "Legitimera" : "Log in");
+    t.cancel = sv ? "Avbryt" : "Cancel";
+    return t;
+}
+
+PromptText pin_pad_message(const PinPromptFacts& f) {
+    PromptText t = pin_prompt(f);
+    t.description += swedish(f.language) ? "\n\nAnge PIN-koden på kortläsarens knappsats."
+                                         : "\n\nEnter the PIN on the card reader's keypad.";
+    t.prompt.clear();
+    return t;
+}
+
+PromptText consent_prompt(const std::string& language, const std::string& origin) {
+    const bool sv = swedish(language);
+    PromptText t;
+    t.title = sv ? "SITHS-kort: ny webbplats" : "SITHS card: new website";
+    t.description = sv ? "Webbplatsen " + origin +
+                             " vill använda ditt SITHS-kort för inloggning och underskrift.\n\nTillåt den?"
+                       : "The website " + origin + " wants to use your SITHS card to log in and sign.\n\nAllow it?";
+    t.ok = sv ? "Tillåt" : "Allow";
+    t.cancel = sv ? "Neka" : "Deny";
+    return t;
+}
+
+}  // namespace sithsd::daemon

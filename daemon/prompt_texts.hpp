@@ -1,0 +1,27 @@
+#pragma once
+// What the person reads in a prompt, in Swedish (the default) or English. The description of a PIN
+// prompt always names who asks, the certificate holder, which PIN, the tries left when fewer than
+// all remain, and for a signature the whole text to be signed.
+#include <optional>
+#include <string>
+
+#include "daemon/prompt.hpp"
+#include "pkcs11/card_model.hpp"
+
+namespace sithsd::daemon {
+
+struct PinPromptFacts {
+    std::string language;   // "sv" or "en"
+    pkcs11::PinKind kind;
+    std::string requester;  // "https://beh.example.se" or "program /usr/bin/foo"
+    std::string holder;     // "Tolvan Tolvansson, Testregionen Västra"
+    pkcs11::PinStatus status = pkcs11::PinStatus::ok;
+    std::optional<std::string> display_text;  // sign only
+};
+
+PromptText pin_prompt(const PinPromptFacts& facts);
+// On a PIN-pad reader: a MESSAGE asking to use the reader's keys.
+PromptText pin_pad_message(const PinPromptFacts& facts);
+PromptText consent_prompt(const std::string& language, const std::string& origin);
+
+}  // namespace sithsd::daemon
