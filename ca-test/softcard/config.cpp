@@ -71,7 +71,8 @@ WorldConfig read_world(const fs::path& conf_path) {
     w.conf_path = fs::absolute(conf_path);
     const fs::path base = w.conf_path.parent_path();
     json::value v = parse_file(w.conf_path);
-    if (!v.is_object()) throw std::runtime_error("softcard: " + conf_path.string() + ": not an object");
+    if (!v.is_object())
+        throw std::runtime_error("softcard: " + conf_path.string() + ": not an object");
     const json::object& o = v.get_object();
     fs::path state = o.contains("state") ? fs::path(string_at(o, "state", conf_path))
                                          : fs::path("softcard-state.json");
@@ -88,7 +89,8 @@ WorldConfig read_world(const fs::path& conf_path) {
         e.name = string_at(co, "name", conf_path);
         fs::path p = string_at(co, "path", conf_path);
         e.dir = p.is_absolute() ? p : base / p;
-        if (const auto* i = co.if_contains("inserted"); i && i->is_bool()) e.inserted = i->get_bool();
+        if (const auto* i = co.if_contains("inserted"); i && i->is_bool())
+            e.inserted = i->get_bool();
         if (const auto* n = co.if_contains("insertions"); n && n->is_int64())
             e.insertions = static_cast<std::uint64_t>(n->get_int64());
         w.cards.push_back(std::move(e));

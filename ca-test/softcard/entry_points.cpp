@@ -162,43 +162,46 @@ CK_FUNCTION_LIST function_list = {
     C_Logout,
     not_supported<CK_SESSION_HANDLE, CK_ATTRIBUTE*, CK_ULONG, CK_OBJECT_HANDLE*>,  // CreateObject
     not_supported<CK_SESSION_HANDLE, CK_OBJECT_HANDLE, CK_ATTRIBUTE*, CK_ULONG,
-                  CK_OBJECT_HANDLE*>,                                         // CopyObject
-    not_supported<CK_SESSION_HANDLE, CK_OBJECT_HANDLE>,                       // DestroyObject
-    not_supported<CK_SESSION_HANDLE, CK_OBJECT_HANDLE, CK_ULONG*>,            // GetObjectSize
+                  CK_OBJECT_HANDLE*>,                               // CopyObject
+    not_supported<CK_SESSION_HANDLE, CK_OBJECT_HANDLE>,             // DestroyObject
+    not_supported<CK_SESSION_HANDLE, CK_OBJECT_HANDLE, CK_ULONG*>,  // GetObjectSize
     C_GetAttributeValue,
     not_supported<CK_SESSION_HANDLE, CK_OBJECT_HANDLE, CK_ATTRIBUTE*, CK_ULONG>,  // SetAttribute
     C_FindObjectsInit,
     C_FindObjects,
     C_FindObjectsFinal,
-    not_supported<CK_SESSION_HANDLE, CK_MECHANISM*, CK_OBJECT_HANDLE>,           // EncryptInit
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,   // Encrypt
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,   // EncryptUpdate
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG*>,                       // EncryptFinal
-    not_supported<CK_SESSION_HANDLE, CK_MECHANISM*, CK_OBJECT_HANDLE>,           // DecryptInit
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,   // Decrypt
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,   // DecryptUpdate
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG*>,                       // DecryptFinal
-    not_supported<CK_SESSION_HANDLE, CK_MECHANISM*>,                             // DigestInit
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,   // Digest
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG>,                        // DigestUpdate
-    not_supported<CK_SESSION_HANDLE, CK_OBJECT_HANDLE>,                          // DigestKey
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG*>,                       // DigestFinal
+    not_supported<CK_SESSION_HANDLE, CK_MECHANISM*, CK_OBJECT_HANDLE>,          // EncryptInit
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,  // Encrypt
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,  // EncryptUpdate
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG*>,                      // EncryptFinal
+    not_supported<CK_SESSION_HANDLE, CK_MECHANISM*, CK_OBJECT_HANDLE>,          // DecryptInit
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,  // Decrypt
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,  // DecryptUpdate
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG*>,                      // DecryptFinal
+    not_supported<CK_SESSION_HANDLE, CK_MECHANISM*>,                            // DigestInit
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,  // Digest
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG>,                       // DigestUpdate
+    not_supported<CK_SESSION_HANDLE, CK_OBJECT_HANDLE>,                         // DigestKey
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG*>,                      // DigestFinal
     C_SignInit,
     C_Sign,
     C_SignUpdate,
     C_SignFinal,
-    not_supported<CK_SESSION_HANDLE, CK_MECHANISM*, CK_OBJECT_HANDLE>,           // SignRecoverInit
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,   // SignRecover
-    not_supported<CK_SESSION_HANDLE, CK_MECHANISM*, CK_OBJECT_HANDLE>,           // VerifyInit
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG>,    // Verify
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG>,                        // VerifyUpdate
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG>,                        // VerifyFinal
-    not_supported<CK_SESSION_HANDLE, CK_MECHANISM*, CK_OBJECT_HANDLE>,           // VerifyRecoverInit
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,   // VerifyRecover
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,   // DigestEncryptUpdate
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,   // DecryptDigestUpdate
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,   // SignEncryptUpdate
-    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,   // DecryptVerifyUpdate
+    not_supported<CK_SESSION_HANDLE, CK_MECHANISM*, CK_OBJECT_HANDLE>,          // SignRecoverInit
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,  // SignRecover
+    not_supported<CK_SESSION_HANDLE, CK_MECHANISM*, CK_OBJECT_HANDLE>,          // VerifyInit
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG>,   // Verify
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG>,                       // VerifyUpdate
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG>,                       // VerifyFinal
+    not_supported<CK_SESSION_HANDLE, CK_MECHANISM*, CK_OBJECT_HANDLE>,          // VerifyRecoverInit
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,  // VerifyRecover
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*,
+                  CK_ULONG*>,  // DigestEncryptUpdate
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*,
+                  CK_ULONG*>,  // DecryptDigestUpdate
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*, CK_ULONG*>,  // SignEncryptUpdate
+    not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG, CK_BYTE*,
+                  CK_ULONG*>,  // DecryptVerifyUpdate
     not_supported<CK_SESSION_HANDLE, CK_MECHANISM*, CK_ATTRIBUTE*, CK_ULONG, CK_OBJECT_HANDLE*>,
     not_supported<CK_SESSION_HANDLE, CK_MECHANISM*, CK_ATTRIBUTE*, CK_ULONG, CK_ATTRIBUTE*,
                   CK_ULONG, CK_OBJECT_HANDLE*, CK_OBJECT_HANDLE*>,  // GenerateKeyPair
@@ -207,7 +210,7 @@ CK_FUNCTION_LIST function_list = {
     not_supported<CK_SESSION_HANDLE, CK_MECHANISM*, CK_OBJECT_HANDLE, CK_BYTE*, CK_ULONG,
                   CK_ATTRIBUTE*, CK_ULONG, CK_OBJECT_HANDLE*>,  // UnwrapKey
     not_supported<CK_SESSION_HANDLE, CK_MECHANISM*, CK_OBJECT_HANDLE, CK_ATTRIBUTE*, CK_ULONG,
-                  CK_OBJECT_HANDLE*>,                   // DeriveKey
+                  CK_OBJECT_HANDLE*>,                      // DeriveKey
     not_supported<CK_SESSION_HANDLE, CK_BYTE*, CK_ULONG>,  // SeedRandom
     C_GenerateRandom,
     // Legacy functions: §5.16 says they return CKR_FUNCTION_NOT_PARALLEL; not supported is what

@@ -18,9 +18,8 @@ constexpr CK_ULONG kMinPinLen = 4;
 constexpr CK_ULONG kMaxPinLen = 16;
 constexpr auto kPollInterval = std::chrono::milliseconds(50);
 
-constexpr CK_MECHANISM_TYPE kRsaMechanisms[] = {CKM_RSA_PKCS, CKM_SHA256_RSA_PKCS,
-                                                CKM_SHA384_RSA_PKCS, CKM_SHA512_RSA_PKCS,
-                                                CKM_RSA_PKCS_PSS};
+constexpr CK_MECHANISM_TYPE kRsaMechanisms[] = {
+    CKM_RSA_PKCS, CKM_SHA256_RSA_PKCS, CKM_SHA384_RSA_PKCS, CKM_SHA512_RSA_PKCS, CKM_RSA_PKCS_PSS};
 constexpr CK_MECHANISM_TYPE kEcMechanisms[] = {CKM_ECDSA, CKM_ECDSA_SHA256, CKM_ECDSA_SHA384,
                                                CKM_ECDSA_SHA512};
 
@@ -32,12 +31,14 @@ void pad(unsigned char (&field)[N], const std::string& text) {
 }
 
 bool same_file_version(const struct ::stat& a, const struct ::stat& b) {
-    return a.st_ino == b.st_ino && a.st_size == b.st_size &&
-           a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
-           a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+    return a.st_ino == b.st_ino && a.st_size == b.st_size && a.st_mtim.tv_sec == b.st_mtim.tv_sec &&
+           a.st_mtim.tv_nsec == b.st_mtim.tv_nsec && a.st_ctim.tv_sec == b.st_ctim.tv_sec &&
+           a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
 }
 
-bool is_signing_slot(CK_SLOT_ID slot) { return slot % 2 == 1; }
+bool is_signing_slot(CK_SLOT_ID slot) {
+    return slot % 2 == 1;
+}
 
 PinState& pin_of(CardState& st, CK_SLOT_ID slot, bool puk) {
     if (puk) return st.puk;
@@ -90,7 +91,8 @@ CK_RV Module::initialize(const char* conf_path, const CK_C_INITIALIZE_ARGS* args
             c.objects[1] = load_token_objects(c.config, SlotKind::signing, first + 1);
             for (const auto& objects : c.objects)
                 for (const TokenObject& o : objects)
-                    if (o.key) c.key_kind = EVP_PKEY_is_a(o.key.get(), "EC") ? KeyKind::ec : KeyKind::rsa;
+                    if (o.key)
+                        c.key_kind = EVP_PKEY_is_a(o.key.get(), "EC") ? KeyKind::ec : KeyKind::rsa;
             c.inserted = e.inserted;
             c.insertions = e.insertions;
             cards.push_back(std::move(c));
@@ -442,9 +444,15 @@ CK_RV Module::get_session_info(CK_SESSION_HANDLE h, CK_SESSION_INFO* info) {
     info->flags = CKF_SERIAL_SESSION | (s->rw ? CKF_RW_SESSION : 0);
     info->ulDeviceError = 0;
     switch (slots_[s->slot].login) {
-        case Who::nobody: info->state = s->rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION; break;
-        case Who::user: info->state = s->rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS; break;
-        case Who::so: info->state = CKS_RW_SO_FUNCTIONS; break;
+        case Who::nobody:
+            info->state = s->rw ? CKS_RW_PUBLIC_SESSION : CKS_RO_PUBLIC_SESSION;
+            break;
+        case Who::user:
+            info->state = s->rw ? CKS_RW_USER_FUNCTIONS : CKS_RO_USER_FUNCTIONS;
+            break;
+        case Who::so:
+            info->state = CKS_RW_SO_FUNCTIONS;
+            break;
     }
     return CKR_OK;
 }
@@ -466,9 +474,15 @@ CK_RV Module::verify_pin(Card& card, CK_SLOT_ID slot, bool puk, const CK_UTF8CHA
         bool right = false;
         if (from_pad) {
             switch (st.pin_pad) {
-                case PinPadMode::ok: right = true; break;
-                case PinPadMode::wrong: right = false; break;
-                case PinPadMode::cancel: rv = CKR_FUNCTION_CANCELED; return false;
+                case PinPadMode::ok:
+                    right = true;
+                    break;
+                case PinPadMode::wrong:
+                    right = false;
+                    break;
+                case PinPadMode::cancel:
+                    rv = CKR_FUNCTION_CANCELED;
+                    return false;
             }
         } else {
             right = len == p.pin.size() && CRYPTO_memcmp(pin, p.pin.data(), len) == 0;

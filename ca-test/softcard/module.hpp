@@ -29,7 +29,7 @@
 namespace sithsd::softcard {
 
 class Module {
-public:
+  public:
     CK_RV initialize(const char* conf_path, const CK_C_INITIALIZE_ARGS* args);
     CK_RV finalize(void* reserved);
     CK_RV get_info(CK_INFO* info);
@@ -59,7 +59,7 @@ public:
     CK_RV sign_final(CK_SESSION_HANDLE h, CK_BYTE* sig, CK_ULONG* sig_len);
     CK_RV generate_random(CK_SESSION_HANDLE h, CK_BYTE* out, CK_ULONG len);
 
-private:
+  private:
     enum class Who { nobody, user, so };
 
     struct Card {

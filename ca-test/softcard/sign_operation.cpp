@@ -8,23 +8,35 @@ namespace {
 
 const EVP_MD* md_of_hash_mechanism(CK_MECHANISM_TYPE m) {
     switch (m) {
-        case CKM_SHA_1: return EVP_sha1();
-        case CKM_SHA224: return EVP_sha224();
-        case CKM_SHA256: return EVP_sha256();
-        case CKM_SHA384: return EVP_sha384();
-        case CKM_SHA512: return EVP_sha512();
-        default: return nullptr;
+        case CKM_SHA_1:
+            return EVP_sha1();
+        case CKM_SHA224:
+            return EVP_sha224();
+        case CKM_SHA256:
+            return EVP_sha256();
+        case CKM_SHA384:
+            return EVP_sha384();
+        case CKM_SHA512:
+            return EVP_sha512();
+        default:
+            return nullptr;
     }
 }
 
 const EVP_MD* md_of_mgf(CK_RSA_PKCS_MGF_TYPE mgf) {
     switch (mgf) {
-        case CKG_MGF1_SHA1: return EVP_sha1();
-        case CKG_MGF1_SHA224: return EVP_sha224();
-        case CKG_MGF1_SHA256: return EVP_sha256();
-        case CKG_MGF1_SHA384: return EVP_sha384();
-        case CKG_MGF1_SHA512: return EVP_sha512();
-        default: return nullptr;
+        case CKG_MGF1_SHA1:
+            return EVP_sha1();
+        case CKG_MGF1_SHA224:
+            return EVP_sha224();
+        case CKG_MGF1_SHA256:
+            return EVP_sha256();
+        case CKG_MGF1_SHA384:
+            return EVP_sha384();
+        case CKG_MGF1_SHA512:
+            return EVP_sha512();
+        default:
+            return nullptr;
     }
 }
 
@@ -35,7 +47,8 @@ bool der_to_raw(const std::vector<std::uint8_t>& der, size_t half, std::vector<s
     if (!sig) return false;
     raw.assign(half * 2, 0);
     return BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), raw.data(), static_cast<int>(half)) >= 0 &&
-           BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), raw.data() + half, static_cast<int>(half)) >= 0;
+           BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), raw.data() + half, static_cast<int>(half)) >=
+               0;
 }
 
 }  // namespace
@@ -47,10 +60,17 @@ CK_RV SignOperation::start(const CK_MECHANISM& mechanism, std::shared_ptr<EVP_PK
     const bool rsa = EVP_PKEY_is_a(key.get(), "RSA");
     const bool ec = EVP_PKEY_is_a(key.get(), "EC");
     switch (mechanism.mechanism) {
-        case CKM_RSA_PKCS: break;
-        case CKM_SHA256_RSA_PKCS: op->md_ = EVP_sha256(); break;
-        case CKM_SHA384_RSA_PKCS: op->md_ = EVP_sha384(); break;
-        case CKM_SHA512_RSA_PKCS: op->md_ = EVP_sha512(); break;
+        case CKM_RSA_PKCS:
+            break;
+        case CKM_SHA256_RSA_PKCS:
+            op->md_ = EVP_sha256();
+            break;
+        case CKM_SHA384_RSA_PKCS:
+            op->md_ = EVP_sha384();
+            break;
+        case CKM_SHA512_RSA_PKCS:
+            op->md_ = EVP_sha512();
+            break;
         case CKM_RSA_PKCS_PSS: {
             if (mechanism.pParameter == nullptr ||
                 mechanism.ulParameterLen != sizeof(CK_RSA_PKCS_PSS_PARAMS))
@@ -63,16 +83,23 @@ CK_RV SignOperation::start(const CK_MECHANISM& mechanism, std::shared_ptr<EVP_PK
             op->prehashed_ = true;
             break;
         }
-        case CKM_ECDSA: break;
-        case CKM_ECDSA_SHA256: op->md_ = EVP_sha256(); break;
-        case CKM_ECDSA_SHA384: op->md_ = EVP_sha384(); break;
-        case CKM_ECDSA_SHA512: op->md_ = EVP_sha512(); break;
-        default: return CKR_MECHANISM_INVALID;
+        case CKM_ECDSA:
+            break;
+        case CKM_ECDSA_SHA256:
+            op->md_ = EVP_sha256();
+            break;
+        case CKM_ECDSA_SHA384:
+            op->md_ = EVP_sha384();
+            break;
+        case CKM_ECDSA_SHA512:
+            op->md_ = EVP_sha512();
+            break;
+        default:
+            return CKR_MECHANISM_INVALID;
     }
-    const bool ec_mechanism = mechanism.mechanism == CKM_ECDSA ||
-                              mechanism.mechanism == CKM_ECDSA_SHA256 ||
-                              mechanism.mechanism == CKM_ECDSA_SHA384 ||
-                              mechanism.mechanism == CKM_ECDSA_SHA512;
+    const bool ec_mechanism =
+        mechanism.mechanism == CKM_ECDSA || mechanism.mechanism == CKM_ECDSA_SHA256 ||
+        mechanism.mechanism == CKM_ECDSA_SHA384 || mechanism.mechanism == CKM_ECDSA_SHA512;
     if ((ec_mechanism && !ec) || (!ec_mechanism && !rsa)) return CKR_KEY_TYPE_INCONSISTENT;
     if (!ec_mechanism && mechanism.mechanism != CKM_RSA_PKCS_PSS && mechanism.pParameter != nullptr)
         return CKR_MECHANISM_PARAM_INVALID;
@@ -116,7 +143,8 @@ CK_RV SignOperation::finish(std::vector<std::uint8_t>& signature) {
         const size_t k = static_cast<size_t>(EVP_PKEY_get_size(key_.get()));
         if (prehashed_) {
             // CKM_RSA_PKCS_PSS signs a hash of exactly the parameters' hash length.
-            if (input.size() != static_cast<size_t>(EVP_MD_get_size(md_))) return CKR_DATA_LEN_RANGE;
+            if (input.size() != static_cast<size_t>(EVP_MD_get_size(md_)))
+                return CKR_DATA_LEN_RANGE;
             if (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_PSS_PADDING) != 1 ||
                 EVP_PKEY_CTX_set_signature_md(ctx.get(), md_) != 1 ||
                 EVP_PKEY_CTX_set_rsa_mgf1_md(ctx.get(), mgf1_md_) != 1 ||

@@ -12,7 +12,7 @@
 namespace sithsd::softcard {
 
 class SignOperation {
-public:
+  public:
     // CKR_OK and an operation, or CKR_MECHANISM_INVALID / CKR_MECHANISM_PARAM_INVALID /
     // CKR_KEY_TYPE_INCONSISTENT.
     static CK_RV start(const CK_MECHANISM& mechanism, std::shared_ptr<EVP_PKEY> key,
@@ -20,12 +20,14 @@ public:
 
     // Mechanisms that hash inside (CKM_SHA*_RSA_PKCS, CKM_ECDSA_SHA*) allow C_SignUpdate.
     bool multipart() const { return md_ != nullptr && !prehashed_; }
-    void update(const std::uint8_t* data, size_t len) { data_.insert(data_.end(), data, data + len); }
+    void update(const std::uint8_t* data, size_t len) {
+        data_.insert(data_.end(), data, data + len);
+    }
     size_t signature_length() const;
     // Signs everything given so far. CKR_DATA_LEN_RANGE when the input cannot be signed.
     CK_RV finish(std::vector<std::uint8_t>& signature);
 
-private:
+  private:
     CK_MECHANISM_TYPE mechanism_ = 0;
     std::shared_ptr<EVP_PKEY> key_;
     const EVP_MD* md_ = nullptr;  // the hash of the mechanism (PSS: of the input)

@@ -20,7 +20,7 @@ namespace json = boost::json;
 namespace {
 
 class FileLock {
-public:
+  public:
     explicit FileLock(const fs::path& path) {
         fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
         if (fd_ < 0) throw std::runtime_error("softcard: cannot open lock file " + path.string());
@@ -35,7 +35,7 @@ public:
     FileLock(const FileLock&) = delete;
     FileLock& operator=(const FileLock&) = delete;
 
-private:
+  private:
     int fd_ = -1;
 };
 
@@ -47,7 +47,8 @@ json::object read_object(const fs::path& path) {
     buf << in.rdbuf();
     boost::system::error_code ec;
     json::value v = json::parse(buf.str(), ec);
-    if (ec || !v.is_object()) throw std::runtime_error("softcard: invalid JSON in " + path.string());
+    if (ec || !v.is_object())
+        throw std::runtime_error("softcard: invalid JSON in " + path.string());
     return std::move(v.get_object());
 }
 
@@ -72,9 +73,12 @@ json::object pin_to_json(const PinState& p) {
 
 std::string_view mode_name(PinPadMode m) {
     switch (m) {
-        case PinPadMode::ok: return "ok";
-        case PinPadMode::wrong: return "wrong";
-        case PinPadMode::cancel: return "cancel";
+        case PinPadMode::ok:
+            return "ok";
+        case PinPadMode::wrong:
+            return "wrong";
+        case PinPadMode::cancel:
+            return "cancel";
     }
     return "ok";
 }
@@ -90,9 +94,12 @@ CardState state_from(const json::object& doc, const CardConfig& card) {
     pin_from_json(c, "signing", s.signing);
     pin_from_json(c, "puk", s.puk);
     if (const auto* m = c.if_contains("pinPad"); m && m->is_string()) {
-        if (m->get_string() == "wrong") s.pin_pad = PinPadMode::wrong;
-        else if (m->get_string() == "cancel") s.pin_pad = PinPadMode::cancel;
-        else s.pin_pad = PinPadMode::ok;
+        if (m->get_string() == "wrong")
+            s.pin_pad = PinPadMode::wrong;
+        else if (m->get_string() == "cancel")
+            s.pin_pad = PinPadMode::cancel;
+        else
+            s.pin_pad = PinPadMode::ok;
     }
     if (const auto* d = c.if_contains("delayMs"); d && d->is_int64())
         s.delay_ms = static_cast<int>(d->get_int64());
@@ -182,10 +189,12 @@ void StateStore::set_inserted(const std::string& card_name, bool inserted) {
     FileLock lock(lock_path_);
     json::object doc = read_object(conf_path_);
     json::value* cards = doc.if_contains("cards");
-    if (!cards || !cards->is_array()) throw std::runtime_error("softcard: softcard.json has no cards");
+    if (!cards || !cards->is_array())
+        throw std::runtime_error("softcard: softcard.json has no cards");
     for (json::value& c : cards->get_array()) {
         json::object& co = c.get_object();
-        if (const auto* n = co.if_contains("name"); n && n->is_string() && n->get_string() == card_name)
+        if (const auto* n = co.if_contains("name");
+            n && n->is_string() && n->get_string() == card_name)
             co["inserted"] = inserted;
     }
     write_file_atomically(conf_path_, json::serialize(doc) + "\n");

@@ -26,15 +26,15 @@ struct CardState {
     PinState signing;
     PinState puk;
     PinPadMode pin_pad = PinPadMode::ok;
-    int delay_ms = 0;        // before every C_Login, C_Sign, C_SignFinal, C_InitPIN, C_SetPIN
-    int fail_next = 0;       // so many card calls answer CKR_DEVICE_ERROR
+    int delay_ms = 0;   // before every C_Login, C_Sign, C_SignFinal, C_InitPIN, C_SetPIN
+    int fail_next = 0;  // so many card calls answer CKR_DEVICE_ERROR
     bool remove_during_sign = false;
 };
 
 CardState initial_state(const CardConfig& card);
 
 class StateStore {
-public:
+  public:
     explicit StateStore(const WorldConfig& world);
 
     // The current state of a card. No lock needed: the file is only ever replaced whole.
@@ -45,7 +45,7 @@ public:
     // Changes "inserted" of a card in softcard.json under the same lock (removal during C_Sign).
     void set_inserted(const std::string& card_name, bool inserted);
 
-private:
+  private:
     std::filesystem::path conf_path_;
     std::filesystem::path state_path_;
     std::filesystem::path lock_path_;

@@ -20,9 +20,13 @@ Bytes ulong_value(CK_ULONG v) {
     return b;
 }
 
-Bytes bool_value(bool v) { return Bytes{static_cast<std::uint8_t>(v ? CK_TRUE : CK_FALSE)}; }
+Bytes bool_value(bool v) {
+    return Bytes{static_cast<std::uint8_t>(v ? CK_TRUE : CK_FALSE)};
+}
 
-Bytes string_value(const std::string& s) { return Bytes(s.begin(), s.end()); }
+Bytes string_value(const std::string& s) {
+    return Bytes(s.begin(), s.end());
+}
 
 // i2d of any OpenSSL object into bytes.
 template <typename T, typename F>
@@ -87,7 +91,8 @@ void add_public_values(TokenObject& o, const EVP_PKEY* key) {
         if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point,
                                             &point_len) != 1)
             throw std::runtime_error("softcard: EC key without a public point");
-        std::unique_ptr<ASN1_OCTET_STRING, OpenSslDeleter<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>>
+        std::unique_ptr<ASN1_OCTET_STRING,
+                        OpenSslDeleter<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>>
             os(ASN1_OCTET_STRING_new());
         ASN1_OCTET_STRING_set(os.get(), point, static_cast<int>(point_len));
         a[CKA_EC_POINT] = der(os.get(), i2d_ASN1_OCTET_STRING);
@@ -144,8 +149,8 @@ std::vector<TokenObject> load_token_objects(const CardConfig& card, SlotKind slo
         a[CKA_ALWAYS_AUTHENTICATE] = bool_value(always_auth);
         a.erase(CKA_MODULUS_BITS);  // a public-key attribute only
         if (EVP_PKEY_is_a(key.get(), "RSA")) {
-            priv.sensitive = {CKA_PRIVATE_EXPONENT, CKA_PRIME_1, CKA_PRIME_2,
-                              CKA_EXPONENT_1, CKA_EXPONENT_2, CKA_COEFFICIENT};
+            priv.sensitive = {CKA_PRIVATE_EXPONENT, CKA_PRIME_1,    CKA_PRIME_2,
+                              CKA_EXPONENT_1,       CKA_EXPONENT_2, CKA_COEFFICIENT};
         } else {
             a.erase(CKA_EC_POINT);  // the private EC key object has CKA_VALUE, which is secret
             priv.sensitive = {CKA_VALUE};

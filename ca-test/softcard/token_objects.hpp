@@ -18,8 +18,8 @@ namespace sithsd::softcard {
 struct TokenObject {
     CK_OBJECT_HANDLE handle = CK_INVALID_HANDLE;
     CK_OBJECT_CLASS object_class = CKO_DATA;
-    bool is_private = false;            // CKA_PRIVATE: visible only after C_Login(CKU_USER)
-    bool always_authenticate = false;   // private keys of the signing slot
+    bool is_private = false;           // CKA_PRIVATE: visible only after C_Login(CKU_USER)
+    bool always_authenticate = false;  // private keys of the signing slot
     std::map<CK_ATTRIBUTE_TYPE, std::vector<std::uint8_t>> attributes;
     std::set<CK_ATTRIBUTE_TYPE> sensitive;  // exist but are never revealed
     std::shared_ptr<EVP_PKEY> key;          // private keys only
