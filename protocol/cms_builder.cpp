@@ -84,6 +84,11 @@ std::vector<std::uint8_t> build_cms(const CmsSignInput& input, const DigestSigne
     CMS_SignerInfo* si = CMS_add1_signer(cms.get(), cert.get(), key, ossl::md_for(input.hash_algorithm),
                                          flags | CMS_NOSMIMECAP | CMS_CADES);
     if (!si) fail("CMS_add1_signer");
+    for (const auto& der : input.extra_certificates) {
+        auto extra = ossl::parse_certificate_der(der);
+        if (!extra) throw std::invalid_argument("an extra certificate cannot be parsed");
+        if (CMS_add1_cert(cms.get(), extra.get()) != 1) fail("CMS_add1_cert");
+    }
 
     if (CMS_signed_add1_attr_by_NID(si, NID_pkcs9_contentType, V_ASN1_OBJECT,
                                     OBJ_nid2obj(NID_pkcs7_data), -1) != 1) {
@@ -136,9 +141,11 @@ std::vector<std::uint8_t> build_cms_from_data(std::span<const std::uint8_t> cert
                                               std::string_view display_text,
                                               std::span<const std::uint8_t> data,
                                               HashAlgorithm hash_algorithm,
-                                              const DigestSigner& signer) {
+                                              const DigestSigner& signer,
+                                              std::vector<std::vector<std::uint8_t>> extra_certificates) {
     const auto digest = hash(hash_algorithm, data);
-    return build_cms(CmsSignInput{certificate_der, display_text, hash_algorithm, digest, std::nullopt},
+    return build_cms(CmsSignInput{certificate_der, display_text, hash_algorithm, digest, std::nullopt,
+                                  std::move(extra_certificates)},
                      signer);
 }
 

@@ -24,6 +24,9 @@ struct CmsSignInput {
     std::span<const std::uint8_t> content_digest;
     // Default: now.
     std::optional<std::chrono::system_clock::time_point> signing_time;
+    // DER certificates to include besides the signer's, e.g. the issuing CA, so that
+    // `openssl cms -verify -CAfile ROOT` finds the whole chain.
+    std::vector<std::vector<std::uint8_t>> extra_certificates;
 };
 
 // The DER of the SignedData ContentInfo. The signer is asked to sign the digest (with
@@ -36,6 +39,7 @@ std::vector<std::uint8_t> build_cms_from_data(std::span<const std::uint8_t> cert
                                               std::string_view display_text,
                                               std::span<const std::uint8_t> data,
                                               HashAlgorithm hash_algorithm,
-                                              const DigestSigner& signer);
+                                              const DigestSigner& signer,
+                                              std::vector<std::vector<std::uint8_t>> extra_certificates = {});
 
 }  // namespace sithsd::protocol
