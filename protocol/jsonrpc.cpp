@@ -43,7 +43,7 @@ ParsedMessage parse_message(std::string_view text) {
         }
         id = *v;
     }
-    const Id& answer_id = id ? *id : null_id;
+    const Id answer_id = id ? *id : null_id;
 
     const auto* version = msg.if_contains("jsonrpc");
     if (!version || !version->is_string() || version->get_string() != "2.0") {

@@ -1,9 +1,12 @@
 // OCSP (RFC 6960) for the verifier: request with a nonce, sent over HTTP with a timeout, and the
 // answer checked as Web eID's validator does.
+#include <openssl/err.h>
 #include <openssl/http.h>
+#include <openssl/httperr.h>
 #include <openssl/x509v3.h>
 
 #include <string>
+#include <vector>
 
 #include "protocol/verifier_impl.hpp"
 
@@ -31,6 +34,13 @@ std::optional<Url> parse_http_url(const std::string& url) {
     OPENSSL_free(path);
     if (ssl) return std::nullopt;  // OCSP is plain HTTP (it is signed); https is not offered
     return out;
+}
+
+// After a failed transfer: did the responder answer with a body that is no DER? (The first error
+// on the queue says why the transfer failed; later ones only that receiving failed.)
+bool answered_garbage() {
+    const unsigned long e = ERR_peek_error();
+    return ERR_GET_LIB(e) == ERR_LIB_HTTP && ERR_GET_REASON(e) == HTTP_R_MISSING_ASN1_ENCODING;
 }
 
 std::string responder_url(X509* cert, const VerifierOptions& options) {
@@ -67,12 +77,18 @@ std::optional<VerifyFailure> check_ocsp(X509* cert, X509* issuer, X509_STORE* st
     ossl::BioPtr body(ASN1_item_i2d_mem_bio(ASN1_ITEM_rptr(OCSP_REQUEST),
                                             reinterpret_cast<const ASN1_VALUE*>(request.get())));
     // proxy "" means no proxy: a responder is reached directly, never through http_proxy.
+    // expect_asn1: the body is read whole into memory (a streamed body would be read from a
+    // non-blocking socket).
     ossl::BioPtr answer(OSSL_HTTP_transfer(
         nullptr, where->host.c_str(), where->port.c_str(), where->path.c_str(), 0, "", nullptr,
         nullptr, nullptr, nullptr, nullptr, 0, nullptr, "application/ocsp-request", body.get(),
-        "application/ocsp-response", 1, kMaxResponseBytes,
+        nullptr, 1, kMaxResponseBytes,
         static_cast<int>(options.ocsp_timeout.count()), 0));
     if (!answer) {
+        // An answer came, but its body is no DER: the responder is there and answers wrongly.
+        if (answered_garbage()) {
+            return VerifyFailure{VerifyError::OcspInvalid, "not an OCSP response: " + ossl::last_error()};
+        }
         return VerifyFailure{VerifyError::OcspUnavailable,
                              "OCSP responder " + url + " not reachable: " + ossl::last_error()};
     }
