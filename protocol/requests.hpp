@@ -1,0 +1,89 @@
+#pragma once
+// Every method's params as a typed request, checked to the letter of PROTOCOL.md. A wrong type,
+// a missing required field or a bad value gives -32602 with data.field naming the field;
+// unknown fields are ignored.
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/errors.hpp"
+#include "protocol/hash_algorithm.hpp"
+#include "protocol/result.hpp"
+
+namespace sithsd::protocol {
+
+template <class T>
+using ParamsResult = Result<T, ProtocolError>;
+
+inline constexpr std::size_t kMinNonceChars = 44;
+inline constexpr std::size_t kMaxNonceChars = 128;
+inline constexpr std::size_t kMaxDisplayTextChars = 2000;  // Unicode code points
+inline constexpr std::size_t kMaxSignDataBytes = 512 * 1024;
+
+enum class Purpose { Identification, Signing };
+enum class Requirement { HsaId, PersonalIdentityNumber };
+enum class SignFormat { Raw, Cms };
+enum class PinKind { Identification, Signing };
+
+std::string_view purpose_name(Purpose p) noexcept;  // "identification" | "signing"
+std::string_view requirement_name(Requirement r) noexcept;
+std::string_view sign_format_name(SignFormat f) noexcept;
+std::string_view pin_kind_name(PinKind p) noexcept;
+
+struct ListCertificatesParams {
+    std::optional<Purpose> purpose;
+    std::optional<std::string> card_id;
+    std::optional<Requirement> require;
+};
+
+struct AuthenticateParams {
+    std::string challenge_nonce;
+    std::optional<std::string> certificate_id;
+    std::optional<Requirement> require;
+    // Required over the Unix socket, refused over WebSocket: the dispatcher knows the transport.
+    std::optional<std::string> origin;
+};
+
+struct SignParams {
+    std::optional<std::string> certificate_id;
+    std::string display_text;
+    SignFormat format = SignFormat::Raw;
+    // Exactly one of these two is set.
+    std::optional<std::vector<std::uint8_t>> hash;  // its length matches hash_algorithm
+    std::optional<std::vector<std::uint8_t>> data;  // at most kMaxSignDataBytes
+    // With hash: the given one. With data: the given one, or SHA-256 when none was given.
+    HashAlgorithm hash_algorithm = HashAlgorithm::Sha256;
+};
+
+struct CancelParams {
+    boost::json::value id;  // string or number
+};
+
+struct PinParams {  // changePin, unblockPin
+    std::string card_id;
+    PinKind pin = PinKind::Identification;
+};
+
+ParamsResult<ListCertificatesParams> parse_list_certificates(const boost::json::object& params);
+ParamsResult<AuthenticateParams> parse_authenticate(const boost::json::object& params);
+ParamsResult<SignParams> parse_sign(const boost::json::object& params);
+ParamsResult<CancelParams> parse_cancel(const boost::json::object& params);
+ParamsResult<PinParams> parse_change_pin(const boost::json::object& params);
+ParamsResult<PinParams> parse_unblock_pin(const boost::json::object& params);
+
+// The methods of PROTOCOL.md, in its order (hello's "methods" list).
+std::span<const std::string_view> method_names() noexcept;
+bool is_known_method(std::string_view method) noexcept;
+// changePin, unblockPin, status: Unix socket only.
+bool is_local_only_method(std::string_view method) noexcept;
+
+// The number of Unicode code points of valid UTF-8 text.
+std::size_t utf8_length(std::string_view text) noexcept;
+
+}  // namespace sithsd::protocol
