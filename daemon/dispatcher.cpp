@@ -1,5 +1,6 @@
 #include "daemon/dispatcher.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -89,8 +90,9 @@ bool PendingRequest::answer_error(const ProtocolError& error) {
 
 void PendingRequest::cancel_prompt() { cancel_.cancel(); }
 
-Dispatcher::Dispatcher(const Config& config, OriginPolicy policy, CardService& cards, Prompter& prompter)
-    : config_(config), policy_(std::move(policy)), cards_(cards), prompter_(prompter) {
+Dispatcher::Dispatcher(const Config& config, OriginPolicy policy, CardService& cards, Prompter& prompter,
+                       AuditLog& audit, ConsentStore& consent)
+    : config_(config), policy_(std::move(policy)), cards_(cards), prompter_(prompter), audit_(audit), consent_(consent) {
     expiry_thread_ = std::thread([this] { expiry_loop(); });
 }
 
@@ -106,7 +108,71 @@ Dispatcher::~Dispatcher() {
 bool Dispatcher::origin_allowed(const Peer& peer) const {
     if (peer.transport == Transport::unix_socket) return true;  // same uid, checked by the transport
     auto origin = protocol::parse_origin(peer.origin);
-    return origin && policy_.status(*origin) == OriginStatus::allowed;
+    if (!origin) return false;
+    switch (policy_.status(*origin)) {
+        case OriginStatus::allowed: return true;
+        case OriginStatus::denied: return false;
+        case OriginStatus::unknown: break;
+    }
+    return policy_.prompt_unknown_origins() && consent_.decision(peer.origin).value_or(false);
+}
+
+void Dispatcher::ask_consent(const std::shared_ptr<Connection>& connection, protocol::Request request) {
+    auto pending = track(connection, request);
+    auto job = [this, connection, pending, request = std::move(request)]() mutable {
+        const std::string origin = connection->peer().origin;
+        // Another request may have asked while this one waited.
+        std::optional<bool> decision = consent_.decision(origin);
+        if (!decision && !pending->answered()) {
+            auto outcome = prompter_.confirm(consent_prompt(config_.language, origin), pending->cancel_token());
+            if (outcome == PromptOutcome::ok || outcome == PromptOutcome::cancelled) {
+                // CONFIRM's cancel button is "Neka" (deny): remembered like an explicit no. A
+                // cancel from the client (or the client going away) decides nothing.
+                if (!pending->answered()) {
+                    decision = outcome == PromptOutcome::ok;
+                    consent_.remember(origin, *decision);
+                    AuditEntry entry;
+                    entry.origin = origin;
+                    entry.method = "consent";
+                    entry.result = *decision ? "allow" : "deny";
+                    audit_.append(entry);
+                    spdlog::info("consent: {} {}", origin, *decision ? "allowed" : "denied");
+                }
+            } else {
+                pending->answer_error(prompt_error(outcome));
+            }
+        }
+        untrack(pending);
+        if (pending->answered()) return;  // cancelled or the client went away meanwhile
+        if (!decision) return;
+        if (!*decision) {
+            pending->answer_error(ProtocolError(ErrorCode::OriginDenied, "The person denied this origin."));
+            return;
+        }
+        dispatch(connection, std::move(request));
+    };
+    if (!consent_queue_.post(std::move(job))) {
+        pending->answer_error(ProtocolError(ErrorCode::Busy));
+        untrack(pending);
+    }
+}
+
+void Dispatcher::finish(const std::shared_ptr<PendingRequest>& pending, AuditEntry entry, const boost::json::value* result,
+                        const ProtocolError* error) {
+    entry.result = error ? std::string(protocol::reason_name(error->code)) : "ok";
+    try {
+        audit_.append(entry);
+    } catch (const std::exception& e) {
+        // Without its audit line a signature is not handed out.
+        spdlog::error("{}", e.what());
+        pending->answer_error(ProtocolError(ErrorCode::InternalError, "The audit log could not be written."));
+        return untrack(pending);
+    }
+    if (error)
+        pending->answer_error(*error);
+    else
+        pending->answer_result(*result);
+    untrack(pending);
 }
 
 std::string Dispatcher::requester(const Peer& peer, const std::string& origin) const {
@@ -208,10 +274,15 @@ void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection, protoco
     if (request.method == "hello") return reply(hello(peer));
     if (protocol::is_local_only_method(request.method) && peer.transport != Transport::unix_socket)
         return reply_error(ProtocolError(ErrorCode::LocalOnly));
-    // Everything but hello touches a card: the origin must be allowed. Unknown origins are asked
-    // about in a later version; until then they are treated as prompt_unknown_origins = false.
-    if (!origin_allowed(peer))
+    // Everything but hello touches a card: the origin must be allowed, by the config or by the
+    // person (asked once, the answer remembered).
+    if (!origin_allowed(peer)) {
+        auto origin = protocol::parse_origin(peer.origin);
+        bool ask = origin && policy_.status(*origin) == OriginStatus::unknown && policy_.prompt_unknown_origins() &&
+                   !consent_.decision(peer.origin).has_value();
+        if (ask) return ask_consent(connection, std::move(request));
         return reply_error(ProtocolError(ErrorCode::OriginDenied, "This origin is not allowed to use the card."));
+    }
 
     if (request.method == "listCards") return reply(cards_json(cards_.cards()));
     if (request.method == "listCertificates") {
@@ -324,220 +395,252 @@ void Dispatcher::send_expiring(const std::shared_ptr<Connection>& connection, bo
     }
 }
 
+void Dispatcher::schedule_logout(const std::string& card_id) {
+    {
+        std::lock_guard lock(mutex_);
+        logout_at_[card_id] = std::chrono::steady_clock::now() + config_.identification_pin_cache;
+    }
+    expiry_wake_.notify_all();
+}
+
+// Daily certificateExpiring notifications, and the end of kept identification logins.
 void Dispatcher::expiry_loop() {
+    auto next_daily = std::chrono::steady_clock::now() + std::chrono::hours(24);
     std::unique_lock lock(mutex_);
-    while (!expiry_wake_.wait_for(lock, std::chrono::hours(24), [this] { return expiry_stop_; })) {
+    while (!expiry_stop_) {
+        auto wake = next_daily;
+        for (const auto& [card, at] : logout_at_) wake = std::min(wake, at);
+        expiry_wake_.wait_until(lock, wake);
+        if (expiry_stop_) return;
+        auto now = std::chrono::steady_clock::now();
+        std::vector<std::string> logouts;
+        for (auto it = logout_at_.begin(); it != logout_at_.end();) {
+            if (it->second <= now) {
+                logouts.push_back(it->first);
+                it = logout_at_.erase(it);
+            } else {
+                ++it;
+            }
+        }
         std::vector<std::shared_ptr<Connection>> targets;
-        for (auto& [id, client] : clients_)
-            if (origin_allowed(client.connection->peer())) targets.push_back(client.connection);
+        if (now >= next_daily) {
+            next_daily = now + std::chrono::hours(24);
+            for (auto& [id, client] : clients_)
+                if (origin_allowed(client.connection->peer())) targets.push_back(client.connection);
+        }
         lock.unlock();
+        // On the card's queue, so that a logout never cuts into a running operation.
+        for (const auto& card : logouts) cards_.submit(card, [this, card] { cards_.card_set().forget_login(card); });
         for (auto& connection : targets) send_expiring(connection, true);
         lock.lock();
     }
 }
 
-void Dispatcher::authenticate(const std::shared_ptr<PendingRequest>& pending, const Peer& peer,
-                              const boost::json::object& raw) {
-    auto params = protocol::parse_authenticate(raw);
-    if (!params) {
-        pending->answer_error(params.error());
-        return untrack(pending);
-    }
-    // The origin in the token: the handshake's over WebSocket, the param over the Unix socket.
-    std::string origin = peer.origin;
-    if (peer.transport == Transport::websocket && params->origin) {
-        pending->answer_error(protocol::invalid_params("origin", "origin is taken from the handshake over WebSocket"));
-        return untrack(pending);
-    }
-    if (peer.transport == Transport::unix_socket) {
-        auto parsed = params->origin ? protocol::parse_origin(*params->origin) : std::nullopt;
-        if (!parsed) {
-            pending->answer_error(protocol::invalid_params("origin", "an https origin is required over the Unix socket"));
-            return untrack(pending);
-        }
-        origin = protocol::serialize_origin(*parsed);
-    }
+namespace {
 
-    // The certificate: the one asked for, or the one identification certificate that matches.
+// The certificate a request may use: the one asked for, or the only one that matches.
+struct Choice {
+    std::optional<pkcs11::CardCertificate> certificate;
+    std::optional<ProtocolError> error;
+};
+
+Choice choose(const std::vector<pkcs11::CardInfo>& cards, pkcs11::Purpose purpose,
+              const std::optional<std::string>& certificate_id, std::optional<protocol::Requirement> require) {
     std::vector<pkcs11::CardCertificate> candidates;
-    for (const auto& card : cards_.cards())
-        for (const auto& cert : card.certificates)
-            if (cert.info.purpose == pkcs11::Purpose::identification && matches(cert, params->require) &&
-                (!params->certificate_id || *params->certificate_id == cert.info.certificate_id))
-                candidates.push_back(cert);
-    auto now = std::chrono::system_clock::now();
+    bool other_purpose = false;
+    for (const auto& card : cards)
+        for (const auto& cert : card.certificates) {
+            if (certificate_id && *certificate_id != cert.info.certificate_id) continue;
+            if (cert.info.purpose != purpose) {
+                other_purpose = other_purpose || certificate_id.has_value();
+                continue;
+            }
+            if (matches(cert, require)) candidates.push_back(cert);
+        }
+    const bool signing = purpose == pkcs11::Purpose::signing;
     if (candidates.empty()) {
-        bool exists = params->certificate_id && cards_.card_set().certificate(*params->certificate_id);
-        pending->answer_error(params->certificate_id
-                                  ? ProtocolError(ErrorCode::CertificateNotFound,
-                                                  exists ? "That certificate is not an identification certificate."
-                                                         : "No inserted card holds that certificate.")
-                                  : ProtocolError(ErrorCode::NoCard, "No card with a matching identification certificate."));
-        return untrack(pending);
+        if (other_purpose)
+            return {std::nullopt, ProtocolError(ErrorCode::CertificateNotFound,
+                                                signing ? "That is an identification certificate; signing needs a signature certificate."
+                                                        : "That is a signature certificate; logging in needs an identification certificate.")};
+        if (certificate_id)
+            return {std::nullopt, ProtocolError(ErrorCode::CertificateNotFound, "No inserted card holds that certificate.")};
+        bool any_card = !cards.empty();
+        if (signing && any_card && !require)
+            return {std::nullopt, ProtocolError(ErrorCode::CertificateNotFound,
+                                                "The inserted card has no signature key (it holds only an identification certificate).")};
+        return {std::nullopt, ProtocolError(ErrorCode::NoCard, signing ? "No card with a matching signature certificate."
+                                                                       : "No card with a matching identification certificate.")};
     }
     if (candidates.size() > 1) {
         boost::json::array list;
+        auto now = std::chrono::system_clock::now();
         for (const auto& c : candidates) list.push_back(certificate_json(c, now));
-        pending->answer_error(ProtocolError(ErrorCode::CertificateSelectionRequired,
+        return {std::nullopt, ProtocolError(ErrorCode::CertificateSelectionRequired,
                                             "Several certificates match; choose one with certificateId.",
-                                            {{"candidates", std::move(list)}}));
-        return untrack(pending);
+                                            {{"candidates", std::move(list)}})};
     }
-    auto cert = candidates.front();
-    if (!cert.info.valid_at(now)) {
-        pending->answer_error(ProtocolError(ErrorCode::CertificateExpired));
-        return untrack(pending);
+    if (!candidates.front().info.valid_at(std::chrono::system_clock::now()))
+        return {std::nullopt, ProtocolError(ErrorCode::CertificateExpired, "The certificate is outside its validity period.")};
+    return {candidates.front(), std::nullopt};
+}
+
+// The name of a raw signature's algorithm: RS256/384/512 by the hash for RSA (PKCS#1 v1.5), and
+// ES256/384/512 by the curve for ECDSA, as JWS names them.
+std::string raw_algorithm_name(const pkcs11::CardCertificate& cert, protocol::HashAlgorithm hash) {
+    if (cert.info.key_type == pkcs11::KeyAlgorithm::ec)
+        return cert.info.key_algorithm == "EC-P384" ? "ES384" : cert.info.key_algorithm == "EC-P521" ? "ES512" : "ES256";
+    return hash == protocol::HashAlgorithm::Sha384 ? "RS384" : hash == protocol::HashAlgorithm::Sha512 ? "RS512" : "RS256";
+}
+
+void describe(AuditEntry& entry, const pkcs11::CardCertificate& cert) {
+    entry.card_id = cert.card_id;
+    entry.certificate_serial = cert.info.serial_hex;
+    entry.hsa_id = cert.info.hsa_id.value_or("");
+}
+
+pkcs11::SignatureRequest card_request(const pkcs11::CardCertificate& cert, protocol::HashAlgorithm hash,
+                                      std::span<const std::uint8_t> digest) {
+    pkcs11::SignatureRequest req;
+    req.certificate_id = cert.info.certificate_id;
+    req.hash = card_hash(hash);
+    req.digest.assign(digest.begin(), digest.end());
+    req.scheme = cert.info.key_type == pkcs11::KeyAlgorithm::ec ? pkcs11::SignatureScheme::ecdsa
+                                                                : pkcs11::SignatureScheme::rsa_pkcs1;
+    return req;
+}
+
+}  // namespace
+
+// Runs a card job's body and turns every way it can end into exactly one audited answer.
+template <class Body>
+void Dispatcher::run_card_job(const std::shared_ptr<PendingRequest>& pending, AuditEntry entry, Body body) {
+    if (pending->answered()) {  // cancelled, or the client went away, while it waited in the queue
+        ProtocolError cancelled(ErrorCode::UserCancelled);
+        return finish(pending, entry, nullptr, &cancelled);
     }
-    auto nonce = params->challenge_nonce;
-    std::string who = requester(peer, params->origin.value_or(""));
-    auto job = [this, pending, cert, origin, nonce, who] {
-        if (pending->answered()) return untrack(pending);  // cancelled while queued
-        try {
-            auto& cards = cards_.card_set();
-            pkcs11::PinInfo pin_state = cards.pin_info(cert.card_id, pkcs11::PinKind::identification);
-            if (pin_state.status == pkcs11::PinStatus::locked) throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");
-            const bool cache = config_.identification_pin_cache.count() > 0;
-            std::optional<pkcs11::Secret> pin;  // asked for only when no kept login serves
-            std::unique_ptr<PromptMessage> pad_message;
-            PinPromptFacts facts{config_.language, pkcs11::PinKind::identification, who, cert.info.display_name(),
-                                 pin_state.status, std::nullopt};
-            auto signer = [&](protocol::HashAlgorithm hash, std::span<const std::uint8_t> digest) {
-                pkcs11::SignatureRequest req;
-                req.certificate_id = cert.info.certificate_id;
-                req.hash = card_hash(hash);
-                req.digest.assign(digest.begin(), digest.end());
-                req.scheme = cert.info.key_type == pkcs11::KeyAlgorithm::ec ? pkcs11::SignatureScheme::ecdsa
-                                                                            : pkcs11::SignatureScheme::rsa_pkcs1;
-                if (cache)
-                    if (auto kept = cards.sign_with_cached_login(req)) return *kept;
-                pin.emplace();
-                if (pin_state.pin_pad) {
-                    pad_message = prompter_.show_message(pin_pad_message(facts));
-                } else {
-                    auto outcome = prompter_.get_pin(pin_prompt(facts), *pin, pending->cancel_token());
-                    if (outcome != PromptOutcome::ok) throw prompt_error(outcome);
-                }
-                if (pending->answered()) throw ProtocolError(ErrorCode::UserCancelled);
-                return cards.sign(req, *pin, cache);
-            };
-            auto token = protocol::make_auth_token(cert.info.der, origin, nonce, signer, kAppVersion);
-            pending->answer_result(token);
-        } catch (const ProtocolError& e) {
-            pending->answer_error(e);
-        } catch (const pkcs11::CardError& e) {
-            if (e.reason() == pkcs11::CardErrorReason::card_removed) cards_.request_refresh();
-            pending->answer_error(to_protocol_error(e));
-        } catch (const std::exception& e) {
-            spdlog::error("authenticate failed: {}", e.what());
-            pending->answer_error(ProtocolError(ErrorCode::InternalError));
-        }
-        untrack(pending);
-    };
-    if (!cards_.submit(cert.card_id, job)) {
-        pending->answer_error(ProtocolError(ErrorCode::Busy));
-        untrack(pending);
+    try {
+        boost::json::value result = body(entry);
+        finish(pending, entry, &result, nullptr);
+    } catch (const ProtocolError& e) {
+        finish(pending, entry, nullptr, &e);
+    } catch (const pkcs11::CardError& e) {
+        if (e.reason() == pkcs11::CardErrorReason::card_removed) cards_.request_refresh();
+        ProtocolError error = to_protocol_error(e);
+        finish(pending, entry, nullptr, &error);
+    } catch (const std::exception& e) {
+        spdlog::error("{} failed: {}", pending->method(), e.what());
+        ProtocolError error(ErrorCode::InternalError);
+        finish(pending, entry, nullptr, &error);
     }
 }
 
-void Dispatcher::sign(const std::shared_ptr<PendingRequest>& pending, const Peer& peer, const boost::json::object& raw) {
-    auto params = protocol::parse_sign(raw);
-    if (!params) {
-        pending->answer_error(params.error());
-        return untrack(pending);
+// Asks for a PIN (or shows the PIN-pad message) unless the client cancelled meanwhile.
+void Dispatcher::ask_pin(const std::shared_ptr<PendingRequest>& pending, const PinPromptFacts& facts, bool pin_pad,
+                         pkcs11::Secret& pin, std::unique_ptr<PromptMessage>& pad_message) {
+    if (pin_pad) {
+        pad_message = prompter_.show_message(pin_pad_message(facts));
+    } else {
+        auto outcome = prompter_.get_pin(pin_prompt(facts), pin, pending->cancel_token());
+        if (outcome != PromptOutcome::ok) throw prompt_error(outcome);
     }
-    std::vector<pkcs11::CardCertificate> candidates;
-    bool identification_asked = false;
-    for (const auto& card : cards_.cards())
-        for (const auto& cert : card.certificates) {
-            if (params->certificate_id && *params->certificate_id != cert.info.certificate_id) continue;
-            if (cert.info.purpose == pkcs11::Purpose::signing)
-                candidates.push_back(cert);
-            else if (params->certificate_id)
-                identification_asked = true;
-        }
-    auto now = std::chrono::system_clock::now();
-    if (candidates.empty()) {
-        std::string why = identification_asked ? "That is an identification certificate; signing needs a signature certificate."
-                          : params->certificate_id ? "No inserted card holds that certificate."
-                                                   : "No inserted card has a signature key (a card with only an identification certificate cannot sign).";
-        pending->answer_error(ProtocolError(ErrorCode::CertificateNotFound, why));
-        return untrack(pending);
+    if (pending->answered()) throw ProtocolError(ErrorCode::UserCancelled);
+}
+
+void Dispatcher::authenticate(const std::shared_ptr<PendingRequest>& pending, const Peer& peer,
+                              const boost::json::object& raw) {
+    AuditEntry entry;
+    entry.method = "authenticate";
+    entry.origin = requester(peer, "");
+    auto fail = [&](const ProtocolError& error) { finish(pending, entry, nullptr, &error); };
+    auto params = protocol::parse_authenticate(raw);
+    if (!params) return fail(params.error());
+    // The origin in the token: the handshake's over WebSocket, the param over the Unix socket.
+    std::string origin = peer.origin;
+    if (peer.transport == Transport::websocket && params->origin)
+        return fail(protocol::invalid_params("origin", "origin is taken from the handshake over WebSocket"));
+    if (peer.transport == Transport::unix_socket) {
+        auto parsed = params->origin ? protocol::parse_origin(*params->origin) : std::nullopt;
+        if (!parsed) return fail(protocol::invalid_params("origin", "an https origin is required over the Unix socket"));
+        origin = parsed->serialize();
+        entry.origin = requester(peer, origin);
     }
-    if (candidates.size() > 1) {
-        boost::json::array list;
-        for (const auto& c : candidates) list.push_back(certificate_json(c, now));
-        pending->answer_error(ProtocolError(ErrorCode::CertificateSelectionRequired,
-                                            "Several signature certificates; choose one with certificateId.",
-                                            {{"candidates", std::move(list)}}));
-        return untrack(pending);
-    }
-    auto cert = candidates.front();
-    if (!cert.info.valid_at(now)) {
-        pending->answer_error(ProtocolError(ErrorCode::CertificateExpired));
-        return untrack(pending);
-    }
-    auto p = std::make_shared<protocol::SignParams>(std::move(*params));
-    std::string who = requester(peer, "");
-    auto job = [this, pending, cert, p, who] {
-        if (pending->answered()) return untrack(pending);
-        try {
+    auto choice = choose(cards_.cards(), pkcs11::Purpose::identification, params->certificate_id, params->require);
+    if (choice.error) return fail(*choice.error);
+    const auto cert = *choice.certificate;
+    describe(entry, cert);
+    entry.hash_algorithm = std::string(protocol::hash_algorithm_name(
+        protocol::jws_hash(protocol::jws_algorithm_for(cert.info.der).value_or(protocol::JwsAlgorithm::RS256))));
+    auto job = [this, pending, entry, cert, origin, nonce = params->challenge_nonce, who = entry.origin] {
+        run_card_job(pending, entry, [&](AuditEntry&) -> boost::json::value {
             auto& cards = cards_.card_set();
-            pkcs11::PinInfo pin_state = cards.pin_info(cert.card_id, pkcs11::PinKind::signing);
-            if (pin_state.status == pkcs11::PinStatus::locked) throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");
-            PinPromptFacts facts{config_.language, pkcs11::PinKind::signing, who, cert.info.display_name(),
-                                 pin_state.status, p->display_text};
-            // The signing PIN is asked for every signature and never kept.
+            pkcs11::PinInfo pin_state = cards.pin_info(cert.card_id, pkcs11::PinKind::identification);
+            if (pin_state.status == pkcs11::PinStatus::locked)
+                throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");
+            const bool cache = config_.identification_pin_cache.count() > 0;
+            PinPromptFacts facts{config_.language, pkcs11::PinKind::identification, who, cert.info.display_name(),
+                                 pin_state.status, std::nullopt};
             pkcs11::Secret pin;
             std::unique_ptr<PromptMessage> pad_message;
-            if (pin_state.pin_pad) {
-                pad_message = prompter_.show_message(pin_pad_message(facts));
-            } else {
-                auto outcome = prompter_.get_pin(pin_prompt(facts), pin, pending->cancel_token());
-                if (outcome != PromptOutcome::ok) throw prompt_error(outcome);
-            }
-            if (pending->answered()) throw ProtocolError(ErrorCode::UserCancelled);
-            const bool ec = cert.info.key_type == pkcs11::KeyAlgorithm::ec;
             auto signer = [&](protocol::HashAlgorithm hash, std::span<const std::uint8_t> digest) {
-                pkcs11::SignatureRequest req;
-                req.certificate_id = cert.info.certificate_id;
-                req.hash = card_hash(hash);
-                req.digest.assign(digest.begin(), digest.end());
-                req.scheme = ec ? pkcs11::SignatureScheme::ecdsa : pkcs11::SignatureScheme::rsa_pkcs1;
-                return cards.sign(req, pin);
+                auto req = card_request(cert, hash, digest);
+                if (cache)
+                    if (auto kept = cards.sign_with_cached_login(req)) return *kept;
+                ask_pin(pending, facts, pin_state.pin_pad, pin, pad_message);
+                auto signature = cards.sign(req, pin, cache);
+                if (cache) schedule_logout(cert.card_id);
+                return signature;
             };
-            std::vector<std::uint8_t> digest =
-                p->hash ? *p->hash : protocol::hash(p->hash_algorithm, *p->data);
+            return protocol::make_auth_token(cert.info.der, origin, nonce, signer, kAppVersion);
+        });
+    };
+    if (!cards_.submit(cert.card_id, job)) fail(ProtocolError(ErrorCode::Busy));
+}
+
+void Dispatcher::sign(const std::shared_ptr<PendingRequest>& pending, const Peer& peer, const boost::json::object& raw) {
+    AuditEntry entry;
+    entry.method = "sign";
+    entry.origin = requester(peer, "");
+    auto fail = [&](const ProtocolError& error) { finish(pending, entry, nullptr, &error); };
+    auto params = protocol::parse_sign(raw);
+    if (!params) return fail(params.error());
+    entry.hash_algorithm = std::string(protocol::hash_algorithm_name(params->hash_algorithm));
+    entry.display_text_sha256 = sha256_hex(params->display_text);
+    auto choice = choose(cards_.cards(), pkcs11::Purpose::signing, params->certificate_id, std::nullopt);
+    if (choice.error) return fail(*choice.error);
+    const auto cert = *choice.certificate;
+    describe(entry, cert);
+    auto p = std::make_shared<protocol::SignParams>(std::move(*params));
+    auto job = [this, pending, entry, cert, p, who = entry.origin] {
+        run_card_job(pending, entry, [&](AuditEntry& audit) -> boost::json::value {
+            auto& cards = cards_.card_set();
+            pkcs11::PinInfo pin_state = cards.pin_info(cert.card_id, pkcs11::PinKind::signing);
+            if (pin_state.status == pkcs11::PinStatus::locked)
+                throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");
+            std::vector<std::uint8_t> digest = p->hash ? *p->hash : protocol::hash(p->hash_algorithm, *p->data);
+            audit.signed_hash_sha256 = sha256_hex({reinterpret_cast<const char*>(digest.data()), digest.size()});
+            // The signing PIN: asked for every signature, shown with the whole text, never kept.
+            PinPromptFacts facts{config_.language, pkcs11::PinKind::signing, who, cert.info.display_name(),
+                                 pin_state.status, p->display_text};
+            pkcs11::Secret pin;
+            std::unique_ptr<PromptMessage> pad_message;
+            ask_pin(pending, facts, pin_state.pin_pad, pin, pad_message);
+            auto signer = [&](protocol::HashAlgorithm hash, std::span<const std::uint8_t> d) {
+                return cards.sign(card_request(cert, hash, d), pin);
+            };
             boost::json::object result;
             if (p->format == protocol::SignFormat::Cms) {
                 protocol::CmsSignInput input{cert.info.der, p->display_text, p->hash_algorithm, digest, std::nullopt};
                 result["cms"] = protocol::base64_encode(protocol::build_cms(input, signer));
             } else {
-                auto signature = signer(p->hash_algorithm, digest);
-                auto alg = protocol::jws_algorithm_for(cert.info.der);
-                std::string name = alg ? std::string(protocol::jws_algorithm_name(*alg)) : "RS256";
-                if (!ec) name = std::string("RS") + (p->hash_algorithm == protocol::HashAlgorithm::Sha384   ? "384"
-                                                     : p->hash_algorithm == protocol::HashAlgorithm::Sha512 ? "512"
-                                                                                                            : "256");
-                result["signature"] = protocol::base64_encode(signature);
-                result["algorithm"] = name;
+                result["signature"] = protocol::base64_encode(signer(p->hash_algorithm, digest));
+                result["algorithm"] = raw_algorithm_name(cert, p->hash_algorithm);
             }
             result["certificate"] = protocol::base64_encode(cert.info.der);
-            pending->answer_result(result);
-        } catch (const ProtocolError& e) {
-            pending->answer_error(e);
-        } catch (const pkcs11::CardError& e) {
-            if (e.reason() == pkcs11::CardErrorReason::card_removed) cards_.request_refresh();
-            pending->answer_error(to_protocol_error(e));
-        } catch (const std::exception& e) {
-            spdlog::error("sign failed: {}", e.what());
-            pending->answer_error(ProtocolError(ErrorCode::InternalError));
-        }
-        untrack(pending);
+            return result;
+        });
     };
-    if (!cards_.submit(cert.card_id, job)) {
-        pending->answer_error(ProtocolError(ErrorCode::Busy));
-        untrack(pending);
-    }
+    if (!cards_.submit(cert.card_id, job)) fail(ProtocolError(ErrorCode::Busy));
 }
 
 void Dispatcher::pin_management(const std::shared_ptr<PendingRequest>& pending, const Peer& peer,

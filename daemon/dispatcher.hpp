@@ -13,11 +13,14 @@
 #include <string>
 #include <thread>
 
+#include "daemon/audit_log.hpp"
 #include "daemon/card_service.hpp"
+#include "daemon/consent_store.hpp"
 #include "daemon/config.hpp"
 #include "daemon/connection.hpp"
 #include "daemon/origin_policy.hpp"
 #include "daemon/prompt.hpp"
+#include "daemon/prompt_texts.hpp"
 #include "protocol/errors.hpp"
 #include "protocol/jsonrpc.hpp"
 
@@ -51,7 +54,8 @@ private:
 
 class Dispatcher : public MessageHandler {
 public:
-    Dispatcher(const Config& config, OriginPolicy policy, CardService& cards, Prompter& prompter);
+    Dispatcher(const Config& config, OriginPolicy policy, CardService& cards, Prompter& prompter, AuditLog& audit,
+               ConsentStore& consent);
     ~Dispatcher() override;
 
     void on_open(std::shared_ptr<Connection> connection) override;
@@ -79,22 +83,38 @@ private:
 
     // The origin (or local program) a prompt names.
     std::string requester(const Peer& peer, const std::string& origin) const;
+    // Allowed by the config, or by the person earlier (consent store); the Unix socket always.
     bool origin_allowed(const Peer& peer) const;
+    // Asks the person about an unknown origin (one prompt at a time), then dispatches again.
+    void ask_consent(const std::shared_ptr<Connection>& connection, protocol::Request request);
+    // Writes the audit line, then answers (PROTOCOL.md: flushed before the answer is sent).
+    void finish(const std::shared_ptr<PendingRequest>& pending, AuditEntry entry, const boost::json::value* result,
+                const protocol::ProtocolError* error);
     std::shared_ptr<PendingRequest> track(const std::shared_ptr<Connection>& connection, const protocol::Request& request);
     void untrack(const std::shared_ptr<PendingRequest>& pending);
     void send_expiring(const std::shared_ptr<Connection>& connection, bool only_thresholds);
     void expiry_loop();
+    // The identification PIN cache: log the card out identification_pin_cache seconds from now.
+    void schedule_logout(const std::string& card_id);
+    template <class Body>
+    void run_card_job(const std::shared_ptr<PendingRequest>& pending, AuditEntry entry, Body body);
+    void ask_pin(const std::shared_ptr<PendingRequest>& pending, const PinPromptFacts& facts, bool pin_pad,
+                 pkcs11::Secret& pin, std::unique_ptr<PromptMessage>& pad_message);
 
     const Config& config_;
     OriginPolicy policy_;
     CardService& cards_;
     Prompter& prompter_;
+    AuditLog& audit_;
+    ConsentStore& consent_;
+    SerialQueue consent_queue_{64};  // consent prompts, one at a time
     const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 
     mutable std::mutex mutex_;
     std::map<std::uint64_t, Client> clients_;
     bool shutting_down_ = false;
 
+    std::map<std::string, std::chrono::steady_clock::time_point> logout_at_;  // card -> end of kept login
     std::condition_variable expiry_wake_;
     bool expiry_stop_ = false;
     std::thread expiry_thread_;

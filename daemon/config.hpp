@@ -1,0 +1,66 @@
+// The daemon's TOML configuration (PROTOCOL.md "Running the daemon"): every key with its default,
+// unknown keys and bad values refused with a message that names the key.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "protocol/origin.hpp"
+
+namespace sithsd::daemon {
+
+// What the defaults depend on, read once by main() (no getenv deeper down).
+struct Environment {
+    std::string home;             // $HOME
+    std::string xdg_runtime_dir;  // $XDG_RUNTIME_DIR, empty when unset
+    std::string xdg_state_home;   // $XDG_STATE_HOME, empty when unset
+    std::string xdg_config_home;  // $XDG_CONFIG_HOME, empty when unset
+    std::string locale;           // the first set of $LC_ALL, $LC_MESSAGES, $LANG
+    unsigned uid = 0;
+
+    static Environment from_process();
+};
+
+struct Config {
+    std::uint16_t port = 24891;
+    std::filesystem::path unix_socket;           // default from Environment
+    // Configured: every module is loaded. Default: the first candidate found (Net iD, then OpenSC).
+    std::vector<std::filesystem::path> modules;
+    bool modules_configured = false;
+    std::string pinentry = "pinentry";
+    protocol::OriginList allowed_origins;
+    protocol::OriginList denied_origins;
+    bool prompt_unknown_origins = true;
+    std::chrono::seconds identification_pin_cache{0};  // 0..3600
+    std::chrono::seconds prompt_timeout{120};
+    std::uint32_t max_connections = 256;
+    std::filesystem::path state_dir;
+    std::filesystem::path audit_log;
+    std::string language;  // "sv" or "en"
+    // Not in PROTOCOL.md's table yet (proposed): a connection with no message in either
+    // direction for this long is closed. Longer than a prompt (120 s) by default.
+    std::chrono::seconds idle_timeout{600};
+};
+
+class ConfigError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// The defaults alone.
+[[nodiscard]] Config default_config(const Environment& env);
+// Parses TOML text; `source` names it in error messages. Throws ConfigError.
+[[nodiscard]] Config parse_config(std::string_view toml, const Environment& env,
+                                  std::string_view source = "config");
+// Reads and parses a file. Throws ConfigError (also when the file cannot be read).
+[[nodiscard]] Config load_config(const std::filesystem::path& file, const Environment& env);
+// Where sithsd looks for its config when --config is not given: $XDG_CONFIG_HOME/sithsd/sithsd.toml
+// (or ~/.config/sithsd/sithsd.toml); used only when it exists.
+[[nodiscard]] std::filesystem::path default_config_path(const Environment& env);
+
+}  // namespace sithsd::daemon

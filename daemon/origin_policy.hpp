@@ -1,0 +1,32 @@
+// Which origins the config allows, denies or leaves to the person (PROTOCOL.md "Origin consent").
+#pragma once
+
+#include <string_view>
+
+#include "protocol/origin.hpp"
+
+namespace sithsd::daemon {
+
+enum class OriginStatus { allowed, unknown, denied };
+
+[[nodiscard]] std::string_view to_string(OriginStatus status);
+
+class OriginPolicy {
+public:
+    OriginPolicy(protocol::OriginList allowed, protocol::OriginList denied,
+                 bool prompt_unknown_origins)
+        : allowed_(std::move(allowed)),
+          denied_(std::move(denied)),
+          prompt_unknown_(prompt_unknown_origins) {}
+
+    // The deny list wins over the allow list; anything on neither is unknown.
+    [[nodiscard]] OriginStatus status(const protocol::Origin& origin) const;
+    [[nodiscard]] bool prompt_unknown_origins() const { return prompt_unknown_; }
+
+private:
+    protocol::OriginList allowed_;
+    protocol::OriginList denied_;
+    bool prompt_unknown_;
+};
+
+}  // namespace sithsd::daemon

@@ -1,0 +1,365 @@
+// The Unix socket transport: NDJSON (one JSON-RPC message per line), peers of our own uid only.
+#include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <stdexcept>
+
+#include "daemon/listener.hpp"
+
+namespace sithsd::daemon {
+namespace {
+
+namespace net = boost::asio;
+using stream = net::local::stream_protocol;
+using error_code = boost::system::error_code;
+
+struct UnixShared {
+    TransportContext context;
+    unsigned uid;
+};
+
+std::string errno_text() { return std::strerror(errno); }
+
+class UnixSession : public Connection,
+                    public Closable,
+                    public std::enable_shared_from_this<UnixSession> {
+public:
+    UnixSession(stream::socket&& socket, std::shared_ptr<const UnixShared> shared)
+        : shared_(std::move(shared)),
+          id_(shared_->context.registry->next_id()),
+          socket_(std::move(socket)),
+          idle_(socket_.get_executor()) {
+        peer_.transport = Transport::unix_socket;
+    }
+
+    ~UnixSession() override {
+        if (reserved_) shared_->context.registry->unreserve();
+        shared_->context.registry->untrack(id_);
+    }
+
+    void start() {
+        if (!shared_->context.registry->track(id_, weak_from_this())) return;  // stopping
+        net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->begin(); });
+    }
+
+    const Peer& peer() const override { return peer_; }
+    std::uint64_t id() const override { return id_; }
+    void send(std::string text) override {
+        net::post(socket_.get_executor(),
+                  [self = shared_from_this(), text = std::move(text)]() mutable {
+                      self->do_send(std::move(text));
+                  });
+    }
+    void close() override {
+        net::post(socket_.get_executor(),
+                  [self = shared_from_this()] { self->begin_close("closed by the daemon"); });
+    }
+    void shutdown_close() override {
+        net::post(socket_.get_executor(),
+                  [self = shared_from_this()] { self->begin_close("daemon shutting down"); });
+    }
+
+private:
+    void begin() {
+        ucred cred{};
+        socklen_t length = sizeof cred;
+        if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) {
+            spdlog::warn("unix #{} refused: SO_PEERCRED failed: {}", id_, errno_text());
+            abort();
+            return;
+        }
+        peer_.pid = cred.pid;
+        peer_.uid = cred.uid;
+        if (cred.uid != shared_->uid) {
+            spdlog::warn("unix #{} refused: peer pid {} has uid {}, not ours ({})", id_, cred.pid,
+                         cred.uid, shared_->uid);
+            abort();
+            return;
+        }
+        if (!shared_->context.registry->reserve()) {
+            spdlog::warn("unix #{} refused: max_connections ({}) reached", id_,
+                         shared_->context.limits.max_connections);
+            abort();
+            return;
+        }
+        reserved_ = true;
+        peer_.program = program_of(cred.pid);
+        open_ = true;
+        spdlog::info("unix #{} open: pid {}, program {}", id_, peer_.pid,
+                     peer_.program.empty() ? "?" : peer_.program);
+        shared_->context.handler.on_open(shared_from_this());
+        touch();
+        arm_idle_timer();
+        do_read();
+    }
+
+    static std::string program_of(int pid) {
+        std::string link = "/proc/" + std::to_string(pid) + "/exe";
+        char target[4096];
+        ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
+        if (n <= 0) return {};
+        return std::string(target, static_cast<std::size_t>(n));
+    }
+
+    // --- reading: one message per line ---
+    void do_read() {
+        read_pending_ = true;
+        net::async_read_until(socket_,
+                              net::dynamic_buffer(input_, shared_->context.limits.max_message + 1),
+                              '\n', [self = shared_from_this()](error_code ec, std::size_t n) {
+                                  self->on_read(ec, n);
+                              });
+    }
+
+    void on_read(error_code ec, std::size_t n) {
+        read_pending_ = false;
+        if (ec == net::error::not_found) {  // the buffer is full and holds no newline
+            input_.clear();
+            if (!closing_) {
+                do_send(std::string(line_too_long_error));
+                begin_close("line over the limit");
+            }
+            return;  // no more reading: the framing is lost
+        }
+        if (ec) {
+            finish(ec == net::error::eof ? "client closed" : closing_ ? "closed" : ec.message());
+            return;
+        }
+        std::string line = input_.substr(0, n - 1);
+        input_.erase(0, n);
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (!closing_ && !line.empty()) {
+            touch();
+            shared_->context.handler.on_message(shared_from_this(), std::move(line));
+        }
+        do_read();
+    }
+
+    void finish(const std::string& why) {
+        if (finished_) return;
+        finished_ = true;
+        idle_.cancel();
+        queue_.clear();
+        if (!open_) return;  // refused before on_open: the refusal was logged
+        spdlog::info("unix #{} closed ({}{}{})", id_, why, close_reason_.empty() ? "" : ", ",
+                     close_reason_);
+        shared_->context.handler.on_close(shared_from_this());
+    }
+
+    // --- writing: one writer, a bounded queue ---
+    void do_send(std::string text) {
+        if (finished_ || !open_ || closing_) return;
+        if (queue_.size() >= shared_->context.limits.send_queue_depth) {
+            spdlog::warn("unix #{} send queue full ({} messages): client not reading, "
+                         "disconnecting",
+                         id_, queue_.size());
+            abort();
+            return;
+        }
+        // One message per line: a raw newline can only be JSON whitespace here (never inside a
+        // JSON string), so turning it into a space keeps the message and the framing intact.
+        for (char& c : text)
+            if (c == '\n') c = ' ';
+        text.push_back('\n');
+        queue_.push_back(std::move(text));
+        if (!writing_) do_write();
+    }
+
+    void do_write() {
+        writing_ = true;
+        net::async_write(socket_, net::buffer(queue_.front()),
+                         [self = shared_from_this()](error_code ec, std::size_t) {
+                             self->on_write(ec);
+                         });
+    }
+
+    void on_write(error_code ec) {
+        writing_ = false;
+        if (ec) {
+            abort();
+            return;
+        }
+        queue_.pop_front();
+        touch();
+        if (!queue_.empty())
+            do_write();
+        else if (closing_)
+            abort();  // everything is sent; the pending read ends and calls finish()
+    }
+
+    void begin_close(std::string reason) {
+        if (closing_ || finished_) return;
+        closing_ = true;
+        close_reason_ = std::move(reason);
+        if (!writing_) abort();
+    }
+
+    void abort() {
+        error_code ignored;
+        socket_.shutdown(stream::socket::shutdown_both, ignored);
+        socket_.close(ignored);
+        if (!read_pending_) finish("closed");  // else the pending read ends and calls finish()
+    }
+
+    void touch() { last_activity_ = std::chrono::steady_clock::now(); }
+
+    void arm_idle_timer() {
+        idle_.expires_at(last_activity_ + shared_->context.limits.idle_timeout);
+        idle_.async_wait([self = shared_from_this()](error_code ec) {
+            if (ec || self->finished_) return;
+            if (std::chrono::steady_clock::now() - self->last_activity_ >=
+                self->shared_->context.limits.idle_timeout)
+                self->begin_close("idle timeout");
+            else
+                self->arm_idle_timer();
+        });
+    }
+
+    std::shared_ptr<const UnixShared> shared_;
+    const std::uint64_t id_;
+    Peer peer_;
+    stream::socket socket_;
+    std::string input_;
+    net::steady_timer idle_;
+    std::chrono::steady_clock::time_point last_activity_;
+    std::deque<std::string> queue_;
+    bool reserved_ = false;
+    bool open_ = false;
+    bool writing_ = false;
+    bool closing_ = false;
+    bool read_pending_ = false;
+    bool finished_ = false;
+    std::string close_reason_;
+};
+
+// The socket's folder: ours, a real directory (not a symlink), mode 0700. In /tmp (no
+// $XDG_RUNTIME_DIR) someone else could have made it first; then we refuse to start.
+void prepare_folder(const std::filesystem::path& folder, unsigned uid) {
+    std::error_code ec;
+    if (folder.has_parent_path()) std::filesystem::create_directories(folder.parent_path(), ec);
+    if (::mkdir(folder.c_str(), 0700) != 0 && errno != EEXIST)
+        throw std::runtime_error("cannot create " + folder.string() + ": " + errno_text());
+    struct stat st {};
+    if (::lstat(folder.c_str(), &st) != 0)
+        throw std::runtime_error("cannot stat " + folder.string() + ": " + errno_text());
+    if (!S_ISDIR(st.st_mode)) throw std::runtime_error(folder.string() + " is not a directory");
+    if (st.st_uid != uid)
+        throw std::runtime_error(folder.string() + " belongs to uid " + std::to_string(st.st_uid) +
+                                 ", not to us");
+    if ((st.st_mode & 07777) != 0700 && ::chmod(folder.c_str(), 0700) != 0)
+        throw std::runtime_error("cannot chmod 0700 " + folder.string() + ": " + errno_text());
+}
+
+// A socket file left by a daemon that died is removed; a live daemon on it stops us.
+void remove_stale_socket(const std::filesystem::path& path, net::io_context& io) {
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) return;
+    if (!S_ISSOCK(st.st_mode))
+        throw std::runtime_error(path.string() + " exists and is not a socket");
+    stream::socket probe(io);
+    error_code ec;
+    probe.connect(stream::endpoint(path.string()), ec);
+    if (!ec) throw std::runtime_error("another daemon is listening on " + path.string());
+    if (::unlink(path.c_str()) != 0)
+        throw std::runtime_error("cannot remove stale " + path.string() + ": " + errno_text());
+    spdlog::info("unix: removed stale socket {}", path.string());
+}
+
+class UnixListener : public Listener, public std::enable_shared_from_this<UnixListener> {
+public:
+    UnixListener(std::shared_ptr<const UnixShared> shared, std::filesystem::path path)
+        : shared_(std::move(shared)),
+          path_(std::move(path)),
+          acceptor_(net::make_strand(shared_->context.io)) {}
+
+    ~UnixListener() override { remove_socket(); }
+
+    void listen() {
+        prepare_folder(path_.parent_path(), shared_->uid);
+        remove_stale_socket(path_, shared_->context.io);
+        stream::endpoint endpoint;
+        try {
+            endpoint = stream::endpoint(path_.string());
+        } catch (const std::exception&) {
+            throw std::runtime_error("unix socket path too long: " + path_.string());
+        }
+        error_code ec;
+        acceptor_.open(endpoint.protocol(), ec);
+        if (!ec) acceptor_.bind(endpoint, ec);
+        if (ec) throw std::runtime_error("cannot bind " + path_.string() + ": " + ec.message());
+        // The folder (0700) already keeps others out; the socket's own mode is the second fence.
+        if (::chmod(path_.c_str(), 0600) != 0)
+            throw std::runtime_error("cannot chmod 0600 " + path_.string() + ": " + errno_text());
+        struct stat st {};
+        if (::stat(path_.c_str(), &st) == 0) inode_ = st.st_ino;
+        acceptor_.listen(net::socket_base::max_listen_connections, ec);
+        if (ec) throw std::runtime_error("cannot listen on " + path_.string() + ": " + ec.message());
+        spdlog::info("unix: listening on {}", path_.string());
+        do_accept();
+    }
+
+    void stop() override {
+        net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
+            error_code ignored;
+            self->acceptor_.close(ignored);
+            self->remove_socket();
+        });
+    }
+
+private:
+    void do_accept() {
+        acceptor_.async_accept(net::make_strand(shared_->context.io),
+                               [self = shared_from_this()](error_code ec, stream::socket socket) {
+                                   if (ec == net::error::operation_aborted ||
+                                       !self->acceptor_.is_open())
+                                       return;
+                                   if (ec)
+                                       spdlog::warn("unix: accept failed: {}", ec.message());
+                                   else
+                                       std::make_shared<UnixSession>(std::move(socket),
+                                                                     self->shared_)
+                                           ->start();
+                                   self->do_accept();
+                               });
+    }
+
+    // Only our own socket file: a newer daemon may have replaced it.
+    void remove_socket() {
+        if (removed_ || inode_ == 0) return;
+        removed_ = true;
+        struct stat st {};
+        if (::lstat(path_.c_str(), &st) == 0 && st.st_ino == inode_) ::unlink(path_.c_str());
+    }
+
+    std::shared_ptr<const UnixShared> shared_;
+    std::filesystem::path path_;
+    stream::acceptor acceptor_;
+    ino_t inode_ = 0;
+    bool removed_ = false;
+};
+
+}  // namespace
+
+std::shared_ptr<Listener> make_unix_listener(const TransportContext& context,
+                                             const std::filesystem::path& path) {
+    auto shared = std::make_shared<const UnixShared>(
+        UnixShared{context, static_cast<unsigned>(::getuid())});
+    auto listener = std::make_shared<UnixListener>(shared, path);
+    listener->listen();
+    return listener;
+}
+
+}  // namespace sithsd::daemon
