@@ -182,6 +182,15 @@ TEST(SoftcardThreads, ManyThreadsManySessionsSignAtOnce) {
     CK_SESSION_HANDLE first_sign = m.open(kUllaSign);
     ASSERT_EQ(m.login(first_sign, CKU_USER, "654321"), CKR_OK);
     std::atomic<int> good{0}, bad{0};
+    // A watcher blocks in C_WaitForSlotEvent all the while: it must not hold up the signers.
+    CK_SLOT_ID pending = 0;  // ulla's insertion: two events to take first
+    while (m->C_WaitForSlotEvent(CKF_DONT_BLOCK, &pending, nullptr) == CKR_OK) {
+    }
+    auto watcher = std::async(std::launch::async, [&] {
+        CK_SLOT_ID slot = 99;
+        CK_RV rv = m->C_WaitForSlotEvent(0, &slot, nullptr);
+        return std::pair{rv, slot};
+    });
     std::vector<std::thread> threads;
     for (int t = 0; t < 8; ++t) {
         threads.emplace_back([&, t] {
@@ -210,6 +219,10 @@ TEST(SoftcardThreads, ManyThreadsManySessionsSignAtOnce) {
         });
     }
     for (auto& th : threads) th.join();
+    EXPECT_EQ(watcher.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+    ASSERT_EQ(world.ctl("insert nysign"), 0);
+    ASSERT_EQ(watcher.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_EQ(watcher.get(), (std::pair<CK_RV, CK_SLOT_ID>{CKR_OK, kNysignId}));
     EXPECT_EQ(good.load(), 8 * 15);
     EXPECT_EQ(bad.load(), 0);
     // No PIN try was lost or invented on the way.
