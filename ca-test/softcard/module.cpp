@@ -184,6 +184,7 @@ void Module::refresh() {
                 ++c.generation;
                 slots_[2 * i].login = Who::nobody;
                 slots_[2 * i + 1].login = Who::nobody;
+                slot_event_.notify_all();  // a C_WaitForSlotEvent in another thread: look now
             }
         }
     }

@@ -172,6 +172,31 @@ TEST(SoftcardFaults, RemovalDuringTheNextSign) {
     EXPECT_EQ(m.sign(s, {CKM_SHA256_RSA_PKCS, nullptr, 0}, key, text("z"), sig, "654321"), CKR_OK);
 }
 
+TEST(SoftcardThreads, StateSharedWithSoftcardCtlLosesNoUpdate) {
+    PrivateWorld world;
+    LoadedModule m(world);
+    ASSERT_EQ(m.initialize(), CKR_OK);
+    CK_SESSION_HANDLE s = m.open(kTolvanId);
+    // softcard-ctl rewrites tolvan's state again and again from another process while the
+    // module counts PIN tries in the same file: the lock keeps every change of both.
+    std::atomic<bool> stop{false};
+    std::thread ctl([&] {
+        for (int i = 0; !stop && i < 200; ++i) world.ctl("delay tolvan " + std::to_string(i % 2));
+    });
+    for (int round = 0; round < 10; ++round) {
+        EXPECT_EQ(m.login(s, CKU_USER, "000000"), CKR_PIN_INCORRECT);
+        EXPECT_EQ(m.login(s, CKU_USER, "000001"), CKR_PIN_INCORRECT);
+        EXPECT_EQ(m.token_info(kTolvanId).flags & (CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED),
+                  CKF_USER_PIN_FINAL_TRY)
+            << "round " << round;
+        EXPECT_EQ(m.login(s, CKU_USER, "123456"), CKR_OK);
+        EXPECT_EQ(m->C_Logout(s), CKR_OK);
+    }
+    stop = true;
+    ctl.join();
+    EXPECT_EQ(m.token_info(kTolvanId).flags & CKF_USER_PIN_COUNT_LOW, 0u);
+}
+
 TEST(SoftcardThreads, ManyThreadsManySessionsSignAtOnce) {
     PrivateWorld world;
     LoadedModule m(world);
