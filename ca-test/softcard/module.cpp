@@ -86,13 +86,9 @@ CK_RV Module::initialize(const char* conf_path, const CK_C_INITIALIZE_ARGS* args
             Card c;
             c.entry = e;
             c.config = read_card(e.dir);
-            const CK_SLOT_ID first = 2 * cards.size();
-            c.objects[0] = load_token_objects(c.config, SlotKind::identification, first);
-            c.objects[1] = load_token_objects(c.config, SlotKind::signing, first + 1);
-            for (const auto& objects : c.objects)
-                for (const TokenObject& o : objects)
-                    if (o.key)
-                        c.key_kind = EVP_PKEY_is_a(o.key.get(), "EC") ? KeyKind::ec : KeyKind::rsa;
+            // Keys and certificates of inserted cards now (a broken world fails here, loudly);
+            // of the others when they are inserted.
+            if (e.inserted) load_objects(c, 2 * cards.size());
             c.inserted = e.inserted;
             c.insertions = e.insertions;
             cards.push_back(std::move(c));
@@ -147,6 +143,17 @@ CK_RV Module::get_info(CK_INFO* info) {
 
 // ---- slots and tokens ----------------------------------------------------------------------
 
+void Module::load_objects(Card& c, CK_SLOT_ID first_slot) {
+    // OpenSSL 3 takes a few ms to decode a PEM key; reading only the cards in use keeps
+    // C_Initialize short for the many processes a test run starts.
+    c.objects[0] = load_token_objects(c.config, SlotKind::identification, first_slot);
+    c.objects[1] = load_token_objects(c.config, SlotKind::signing, first_slot + 1);
+    for (const auto& objects : c.objects)
+        for (const TokenObject& o : objects)
+            if (o.key) c.key_kind = EVP_PKEY_is_a(o.key.get(), "EC") ? KeyKind::ec : KeyKind::rsa;
+    c.loaded = true;
+}
+
 void Module::refresh() {
     struct ::stat st {};
     if (::stat(world_->conf_path.c_str(), &st) != 0 || same_file_version(st, conf_stat_)) return;
@@ -163,11 +170,21 @@ void Module::refresh() {
             if (e.name != c.entry.name) continue;
             if (e.inserted != c.inserted || e.insertions != c.insertions) {
                 // A new card (or none): sessions of the old one die, logins are forgotten.
-                c.inserted = e.inserted;
+                bool inserted = e.inserted;
+                if (inserted && !c.loaded) {
+                    try {
+                        load_objects(c, 2 * i);
+                    } catch (const std::exception& ex) {
+                        std::fprintf(stderr, "%s\n", ex.what());
+                        inserted = false;  // a card that cannot be read is no card
+                    }
+                }
+                c.inserted = inserted;
                 c.insertions = e.insertions;
                 ++c.generation;
                 slots_[2 * i].login = Who::nobody;
                 slots_[2 * i + 1].login = Who::nobody;
+                slot_event_.notify_all();  // a C_WaitForSlotEvent in another thread: look now
             }
         }
     }

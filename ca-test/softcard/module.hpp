@@ -66,6 +66,7 @@ class Module {
         CardEntry entry;
         CardConfig config;
         KeyKind key_kind = KeyKind::none;
+        bool loaded = false;  // objects read (at C_Initialize if inserted, else at insertion)
         std::vector<TokenObject> objects[2];  // [0] identification slot, [1] signing slot
         bool inserted = false;
         std::uint64_t insertions = 0;
@@ -99,6 +100,7 @@ class Module {
     using Lock = std::unique_lock<std::mutex>;
 
     void refresh();
+    void load_objects(Card& card, CK_SLOT_ID first_slot);
     Card* card_of_slot(CK_SLOT_ID slot);
     CK_RV present_card(CK_SLOT_ID slot, Card*& card);
     CK_RV live_session(CK_SESSION_HANDLE h, Session*& s, Card*& card);

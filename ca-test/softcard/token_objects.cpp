@@ -191,15 +191,6 @@ std::vector<TokenObject> load_token_objects(const CardConfig& card, SlotKind slo
     return out;
 }
 
-KeyKind card_key_kind(const CardConfig& card) {
-    for (const ObjectConfig& oc : card.objects) {
-        PkeyPtr key = read_key(oc.key);
-        if (EVP_PKEY_is_a(key.get(), "RSA")) return KeyKind::rsa;
-        if (EVP_PKEY_is_a(key.get(), "EC")) return KeyKind::ec;
-    }
-    return KeyKind::none;
-}
-
 bool matches(const TokenObject& object, const CK_ATTRIBUTE* templ, CK_ULONG count) {
     for (CK_ULONG i = 0; i < count; ++i) {
         auto it = object.attributes.find(templ[i].type);

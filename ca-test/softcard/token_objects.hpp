@@ -31,9 +31,6 @@ enum class KeyKind { none, rsa, ec };
 std::vector<TokenObject> load_token_objects(const CardConfig& card, SlotKind slot,
                                             CK_SLOT_ID slot_id);
 
-// The kind of the card's keys (all keys of a SITHS card are of one kind).
-KeyKind card_key_kind(const CardConfig& card);
-
 // Does the object have every attribute of the template with the same value?
 bool matches(const TokenObject& object, const CK_ATTRIBUTE* templ, CK_ULONG count);
 

@@ -172,6 +172,31 @@ TEST(SoftcardFaults, RemovalDuringTheNextSign) {
     EXPECT_EQ(m.sign(s, {CKM_SHA256_RSA_PKCS, nullptr, 0}, key, text("z"), sig, "654321"), CKR_OK);
 }
 
+TEST(SoftcardThreads, StateSharedWithSoftcardCtlLosesNoUpdate) {
+    PrivateWorld world;
+    LoadedModule m(world);
+    ASSERT_EQ(m.initialize(), CKR_OK);
+    CK_SESSION_HANDLE s = m.open(kTolvanId);
+    // softcard-ctl rewrites tolvan's state again and again from another process while the
+    // module counts PIN tries in the same file: the lock keeps every change of both.
+    std::atomic<bool> stop{false};
+    std::thread ctl([&] {
+        for (int i = 0; !stop && i < 200; ++i) world.ctl("delay tolvan " + std::to_string(i % 2));
+    });
+    for (int round = 0; round < 10; ++round) {
+        EXPECT_EQ(m.login(s, CKU_USER, "000000"), CKR_PIN_INCORRECT);
+        EXPECT_EQ(m.login(s, CKU_USER, "000001"), CKR_PIN_INCORRECT);
+        EXPECT_EQ(m.token_info(kTolvanId).flags & (CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED),
+                  CKF_USER_PIN_FINAL_TRY)
+            << "round " << round;
+        EXPECT_EQ(m.login(s, CKU_USER, "123456"), CKR_OK);
+        EXPECT_EQ(m->C_Logout(s), CKR_OK);
+    }
+    stop = true;
+    ctl.join();
+    EXPECT_EQ(m.token_info(kTolvanId).flags & CKF_USER_PIN_COUNT_LOW, 0u);
+}
+
 TEST(SoftcardThreads, ManyThreadsManySessionsSignAtOnce) {
     PrivateWorld world;
     LoadedModule m(world);
@@ -182,6 +207,15 @@ TEST(SoftcardThreads, ManyThreadsManySessionsSignAtOnce) {
     CK_SESSION_HANDLE first_sign = m.open(kUllaSign);
     ASSERT_EQ(m.login(first_sign, CKU_USER, "654321"), CKR_OK);
     std::atomic<int> good{0}, bad{0};
+    // A watcher blocks in C_WaitForSlotEvent all the while: it must not hold up the signers.
+    CK_SLOT_ID pending = 0;  // ulla's insertion: two events to take first
+    while (m->C_WaitForSlotEvent(CKF_DONT_BLOCK, &pending, nullptr) == CKR_OK) {
+    }
+    auto watcher = std::async(std::launch::async, [&] {
+        CK_SLOT_ID slot = 99;
+        CK_RV rv = m->C_WaitForSlotEvent(0, &slot, nullptr);
+        return std::pair{rv, slot};
+    });
     std::vector<std::thread> threads;
     for (int t = 0; t < 8; ++t) {
         threads.emplace_back([&, t] {
@@ -210,6 +244,10 @@ TEST(SoftcardThreads, ManyThreadsManySessionsSignAtOnce) {
         });
     }
     for (auto& th : threads) th.join();
+    EXPECT_EQ(watcher.wait_for(std::chrono::milliseconds(0)), std::future_status::timeout);
+    ASSERT_EQ(world.ctl("insert nysign"), 0);
+    ASSERT_EQ(watcher.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+    EXPECT_EQ(watcher.get(), (std::pair<CK_RV, CK_SLOT_ID>{CKR_OK, kNysignId}));
     EXPECT_EQ(good.load(), 8 * 15);
     EXPECT_EQ(bad.load(), 0);
     // No PIN try was lost or invented on the way.

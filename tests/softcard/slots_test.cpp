@@ -1,5 +1,6 @@
 // Library, slots, tokens and mechanisms, as TESTWORLD.md describes them.
 #include <cstring>
+#include <fstream>
 #include <string>
 
 #include "tests/softcard/softcard_fixture.hpp"
@@ -48,6 +49,19 @@ TEST(SoftcardLibrary, WithoutConfigurationInitializeFails) {
     unsetenv("SOFTCARD_CONF");
     EXPECT_EQ(m.initialize(), CKR_GENERAL_ERROR);
     setenv("SOFTCARD_CONF", (world.dir() / "missing.json").c_str(), 1);
+    EXPECT_EQ(m.initialize(), CKR_GENERAL_ERROR);
+}
+
+TEST(SoftcardLibrary, UnreadableCardsAreRefused) {
+    PrivateWorld world;
+    // soon's key is damaged: inserting it shows no token (a card that cannot be read is none).
+    { std::ofstream(world.card_file("soon", "id-hsa.key")) << "not a key"; }
+    LoadedModule m(world);
+    ASSERT_EQ(m.initialize(), CKR_OK);
+    ASSERT_EQ(world.ctl("insert soon"), 0);
+    EXPECT_EQ(m.slots(true), (std::vector<CK_SLOT_ID>{kTolvanId, kTolvanSign}));
+    // Inserted from the start, it makes C_Initialize fail loudly.
+    ASSERT_EQ(m.finalize(), CKR_OK);
     EXPECT_EQ(m.initialize(), CKR_GENERAL_ERROR);
 }
 
