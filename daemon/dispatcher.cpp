@@ -301,7 +301,8 @@ void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection, protoco
 
 boost::json::value Dispatcher::hello(const Peer& peer) const {
     boost::json::array methods;
-    for (auto m : protocol::method_names()) methods.emplace_back(m);
+    for (auto m : protocol::method_names())
+        if (peer.transport == Transport::unix_socket || !protocol::is_local_only_method(m)) methods.emplace_back(m);
     std::string origin_status = "allowed";
     if (peer.transport == Transport::websocket) {
         auto origin = protocol::parse_origin(peer.origin);
@@ -309,7 +310,7 @@ boost::json::value Dispatcher::hello(const Peer& peer) const {
     }
     return boost::json::object{{"protocol", "sithsd/1"},
                                {"version", SITHSD_VERSION},
-                               {"origin", peer.transport == Transport::websocket ? peer.origin : ""},
+                               {"origin", peer.transport == Transport::websocket ? boost::json::value(peer.origin) : nullptr},
                                {"originStatus", origin_status},
                                {"transport", peer.transport == Transport::websocket ? "websocket" : "unix"},
                                {"methods", std::move(methods)}};
@@ -610,8 +611,11 @@ void Dispatcher::sign(const std::shared_ptr<PendingRequest>& pending, const Peer
     if (choice.error) return fail(*choice.error);
     const auto cert = *choice.certificate;
     describe(entry, cert);
+    std::vector<std::vector<std::uint8_t>> authorities;
+    for (const auto& card : cards_.cards())
+        if (card.card_id == cert.card_id) authorities = card.authority_certificates;
     auto p = std::make_shared<protocol::SignParams>(std::move(*params));
-    auto job = [this, pending, entry, cert, p, who = entry.origin] {
+    auto job = [this, pending, entry, cert, p, authorities, who = entry.origin] {
         run_card_job(pending, entry, [&](AuditEntry& audit) -> boost::json::value {
             auto& cards = cards_.card_set();
             pkcs11::PinInfo pin_state = cards.pin_info(cert.card_id, pkcs11::PinKind::signing);
@@ -630,7 +634,12 @@ void Dispatcher::sign(const std::shared_ptr<PendingRequest>& pending, const Peer
             };
             boost::json::object result;
             if (p->format == protocol::SignFormat::Cms) {
-                protocol::CmsSignInput input{cert.info.der, p->display_text, p->hash_algorithm, digest, std::nullopt};
+                protocol::CmsSignInput input;
+                input.certificate_der = cert.info.der;
+                input.display_text = p->display_text;
+                input.hash_algorithm = p->hash_algorithm;
+                input.content_digest = digest;
+                input.extra_certificates = authorities;  // the chain, for `openssl cms -verify -CAfile ROOT`
                 result["cms"] = protocol::base64_encode(protocol::build_cms(input, signer));
             } else {
                 result["signature"] = protocol::base64_encode(signer(p->hash_algorithm, digest));

@@ -39,6 +39,7 @@ struct CertificateInfo {
     int key_bits = 0;             // RSA modulus or EC field size
     std::string key_algorithm;    // "RSA-2048", "EC-P256", "EC-P384", "EC-P521"
     std::chrono::system_clock::time_point not_before, not_after;
+    bool is_ca = false;  // basicConstraints CA: an issuing CA's certificate kept on the card
 
     bool valid_at(std::chrono::system_clock::time_point t) const {
         return not_before <= t && t <= not_after;
@@ -65,6 +66,8 @@ struct CardInfo {
     std::optional<PinInfo> identification;
     std::optional<PinInfo> signing;
     std::vector<CardCertificate> certificates;
+    // CA certificates the card carries (DER), for a signature that includes the chain.
+    std::vector<std::vector<std::uint8_t>> authority_certificates;
 };
 
 const char* to_string(PinStatus status);

@@ -82,6 +82,7 @@ struct ReadSlot {
     SlotState state;
     std::string serial;
     std::vector<std::pair<CardCertificate, std::vector<std::uint8_t>>> certificates;  // + CKA_ID
+    std::vector<std::vector<std::uint8_t>> authorities;                                 // CA certificates
 };
 
 ReadSlot read_slot(const std::shared_ptr<Module>& module, CK_SLOT_ID slot) {
@@ -107,7 +108,8 @@ ReadSlot read_slot(const std::shared_ptr<Module>& module, CK_SLOT_ID slot) {
         } catch (const std::invalid_argument&) {
             continue;  // not a certificate we can read: never offered
         }
-        if (!cert.info.purpose) continue;  // neither identification nor signature
+        if (cert.info.is_ca) out.authorities.push_back(cert.info.der);
+        if (!cert.info.purpose) continue;  // neither identification nor signature: never offered
         cert.cka_id = session.bytes(object, CKA_ID).value_or(std::vector<std::uint8_t>{});
         // Private keys are usually CKA_PRIVATE (visible after login only); a public key or a
         // visible private key with the same CKA_ID tells that the card holds the key.
@@ -292,6 +294,10 @@ bool CardSet::refresh() {
                 layout->keys[cert.info.certificate_id] = KeyLocation{i, cert.cka_id, *cert.info.purpose};
                 info.certificates.push_back(std::move(cert));
             }
+            for (auto& authority : reads[i].authorities)
+                if (std::find(info.authority_certificates.begin(), info.authority_certificates.end(), authority) ==
+                    info.authority_certificates.end())
+                    info.authority_certificates.push_back(std::move(authority));
             layout->slots.push_back(std::move(slot));
         }
         if (layout->identification_slot) {
@@ -390,7 +396,9 @@ const SlotState& slot_for(const CardLayout& card, PinKind kind) {
 
 // Refreshes the PIN state from the token and refuses a locked PIN before any login.
 PinInfo refuse_if_locked(const SlotState& slot) {
-    PinInfo info = read_pin_info(slot);
+    // Read from the token now; a token that cannot answer fails the operation here.
+    CK_TOKEN_INFO token = p11::token_info(slot.module->functions(), slot.slot);
+    PinInfo info{p11::pin_status(token), (token.flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0};
     if (info.status == PinStatus::locked) {
         CardError error(CardErrorReason::pin_locked, "the PIN is blocked; no login was attempted");
         error.pin_status = PinStatus::locked;

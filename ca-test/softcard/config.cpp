@@ -127,7 +127,8 @@ CardConfig read_card(const fs::path& card_dir) {
             throw std::runtime_error("softcard: " + file.string() + ": unknown slot " + slot);
         obj.id = hex_decode(string_at(oo, "id", file));
         obj.label = string_at(oo, "label", file);
-        obj.key = card_dir / string_at(oo, "key", file);
+        // Cards carry their issuing CA's certificate too: an object without a key.
+        if (oo.if_contains("key")) obj.key = card_dir / string_at(oo, "key", file);
         obj.certificate = card_dir / string_at(oo, "certificate", file);
         c.objects.push_back(std::move(obj));
     }

@@ -22,7 +22,7 @@ struct ObjectConfig {
     SlotKind slot = SlotKind::identification;
     std::vector<std::uint8_t> id;  // CKA_ID
     std::string label;
-    std::filesystem::path key;          // PEM (PKCS#8)
+    std::filesystem::path key;          // PEM (PKCS#8); empty for a CA certificate kept on the card
     std::filesystem::path certificate;  // PEM
 };
 

@@ -124,8 +124,23 @@ std::vector<TokenObject> load_token_objects(const CardConfig& card, SlotKind slo
     CK_OBJECT_HANDLE next = slot_id * 1000 + 1;
     for (const ObjectConfig& oc : card.objects) {
         if (oc.slot != slot) continue;
-        PkeyPtr key = read_key(oc.key);
         X509Ptr cert = read_certificate(oc.certificate);
+        if (oc.key.empty()) {  // a CA certificate: the certificate object alone
+            TokenObject crt;
+            add_common(crt, CKO_CERTIFICATE, oc, false);
+            auto& c = crt.attributes;
+            c[CKA_CERTIFICATE_TYPE] = ulong_value(CKC_X_509);
+            c[CKA_CERTIFICATE_CATEGORY] = ulong_value(2);  // authority
+            c[CKA_TRUSTED] = bool_value(false);
+            c[CKA_VALUE] = der(cert.get(), i2d_X509);
+            c[CKA_SUBJECT] = der(X509_get_subject_name(cert.get()), i2d_X509_NAME);
+            c[CKA_ISSUER] = der(X509_get_issuer_name(cert.get()), i2d_X509_NAME);
+            c[CKA_SERIAL_NUMBER] = der(X509_get0_serialNumber(cert.get()), i2d_ASN1_INTEGER);
+            crt.handle = next++;
+            out.push_back(std::move(crt));
+            continue;
+        }
+        PkeyPtr key = read_key(oc.key);
         if (X509_check_private_key(cert.get(), key.get()) != 1)
             throw std::runtime_error("softcard: key and certificate differ: " + oc.key.string());
         const Bytes subject = der(X509_get_subject_name(cert.get()), i2d_X509_NAME);

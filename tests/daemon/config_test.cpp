@@ -36,11 +36,13 @@ TEST(Config, DefaultsFollowPROTOCOL) {
     Config c = default_config(env());
     EXPECT_EQ(c.port, 24891);
     EXPECT_EQ(c.unix_socket, "/run/user/1000/sithsd/sithsd.sock");
-    ASSERT_EQ(c.modules.size(), 4u);
+    ASSERT_EQ(c.modules.size(), 5u);
     EXPECT_EQ(c.modules[0], "/home/tolvan/.iid/lib/libiidp11.so");
     EXPECT_EQ(c.modules[1], "/usr/lib64/libiidp11.so");
     EXPECT_EQ(c.modules[2], "/usr/lib/libiidp11.so");
     EXPECT_EQ(c.modules[3], "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so");
+    EXPECT_EQ(c.modules[4], "/usr/lib/x86_64-linux-gnu/pkcs11/opensc-pkcs11.so");
+    EXPECT_FALSE(c.modules_configured);
     EXPECT_EQ(c.pinentry, "pinentry");
     EXPECT_TRUE(c.allowed_origins.empty());
     EXPECT_TRUE(c.denied_origins.empty());
@@ -57,7 +59,7 @@ TEST(Config, DefaultsFollowPROTOCOL) {
 TEST(Config, EmptyFileGivesDefaults) {
     Config c = parse_config("", env());
     EXPECT_EQ(c.port, 24891);
-    EXPECT_EQ(c.modules.size(), 4u);
+    EXPECT_EQ(c.modules.size(), 5u);
 }
 
 TEST(Config, FallbacksWithoutXdgVariables) {
@@ -72,7 +74,7 @@ TEST(Config, FallbacksWithoutXdgVariables) {
     c = default_config(e);
     EXPECT_EQ(c.state_dir, "/var/state/tolvan/sithsd");
     EXPECT_EQ(c.audit_log, "/var/state/tolvan/sithsd/audit.jsonl");
-    EXPECT_EQ(c.language, "en");
+    EXPECT_EQ(c.language, "sv");  // Swedish unless the locale asks for English
 }
 
 TEST(Config, EveryKeyIsRead) {

@@ -47,7 +47,8 @@ class Messages(unittest.TestCase):
                 reply = await ws_call(ws, HELLO)
                 self.assertEqual(hello_of(reply), {
                     "protocol": "sithsd/1", "version": "0.1.0", "origin": "http://127.0.0.1:8080",
-                    "originStatus": "allowed", "transport": "websocket", "methods": ["hello"]})
+                    "originStatus": "allowed", "transport": "websocket",
+                    "methods": ["hello", "listCards", "listCertificates", "authenticate", "sign", "cancel"]})
             async with self.daemon.ws(origin="https://Portal.Example.SE:443") as ws:
                 result = hello_of(await ws_call(ws, '{"jsonrpc":"2.0","id":1,"method":"hello"}'))
                 self.assertEqual(result["origin"], "https://portal.example.se")
@@ -60,6 +61,9 @@ class Messages(unittest.TestCase):
             self.assertEqual(result["transport"], "unix")
             self.assertIsNone(result["origin"])
             self.assertEqual(result["protocol"], "sithsd/1")
+            # The local-only methods are listed over the Unix socket only.
+            self.assertEqual(result["methods"], ["hello", "listCards", "listCertificates", "authenticate",
+                                                 "sign", "cancel", "changePin", "unblockPin", "status"])
             # Several requests on one connection, answered in order, ids echoed.
             for id_ in ["abc", 7, 0, -3, 1.5, None]:
                 request = json.dumps({"jsonrpc": "2.0", "id": id_, "method": "hello"})
@@ -116,7 +120,7 @@ class Messages(unittest.TestCase):
                       lambda r: self.assert_error(r, -32600, "INVALID_REQUEST", None))
 
     def test_unknown_method(self):
-        for method in ["listCards", "HELLO", "rpc.discover", "x" * 1000]:
+        for method in ["listcards", "HELLO", "rpc.discover", "x" * 1000]:
             with self.subTest(method=method[:20]):
                 text = json.dumps({"jsonrpc": "2.0", "id": 9, "method": method})
                 self.both(text, lambda r: self.assert_error(r, -32601, "METHOD_NOT_FOUND", 9))

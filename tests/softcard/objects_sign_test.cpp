@@ -31,11 +31,12 @@ TEST(SoftcardObjects, PublicObjectsAlwaysPrivateKeysAfterLogin) {
     LoadedModule m(world);
     ASSERT_EQ(m.initialize(), CKR_OK);
     CK_SESSION_HANDLE s = m.open(kTolvanId);
-    EXPECT_EQ(m.find(s, {}).size(), 4u);  // two certificates and two public keys
+    // Two certificates and two public keys, and the certificates of both issuing CAs.
+    EXPECT_EQ(m.find(s, {}).size(), 6u);
     EXPECT_TRUE(m.find(s, {{CKA_CLASS, &kPriv, sizeof kPriv}}).empty());
     ASSERT_EQ(m.login(s, CKU_USER, "123456"), CKR_OK);
     EXPECT_EQ(m.login(s, CKU_USER, "123456"), CKR_USER_ALREADY_LOGGED_IN);
-    EXPECT_EQ(m.find(s, {}).size(), 6u);
+    EXPECT_EQ(m.find(s, {}).size(), 8u);
     for (std::uint8_t id : {0x01, 0x03}) {
         CK_OBJECT_HANDLE key = m.find_one(s, kPriv, id);
         CK_OBJECT_HANDLE cert = m.find_one(s, kCert, id);
@@ -60,7 +61,11 @@ TEST(SoftcardObjects, PublicObjectsAlwaysPrivateKeysAfterLogin) {
     EXPECT_EQ(m.attribute(s, cert, CKA_LABEL), text("Legitimering (hsa)"));
     EXPECT_EQ(m->C_Logout(s), CKR_OK);
     EXPECT_EQ(m->C_Logout(s), CKR_USER_NOT_LOGGED_IN);
-    EXPECT_EQ(m.find(s, {}).size(), 4u);
+    EXPECT_EQ(m.find(s, {}).size(), 6u);
+    // A CA certificate is a certificate object without a key, category authority.
+    CK_OBJECT_HANDLE ca = m.find_one(s, kCert, 0xc1);
+    EXPECT_EQ(as_ulong(m.attribute(s, ca, CKA_CERTIFICATE_CATEGORY)), 2u);
+    EXPECT_EQ(m.attribute(s, ca, CKA_VALUE), der_of_pem_certificate(world.card_file("tolvan", "issuer-hsaid.crt")));
 }
 
 TEST(SoftcardObjects, GetAttributeValueFollowsTheSpecification) {
