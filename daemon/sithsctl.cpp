@@ -1,4 +1,5 @@
-// sithsctl: the command-line client. For now the relying-party checks of protocol/verifier.hpp:
+// sithsctl: the command-line client. The commands that talk to sithsd are in ctl_commands.cpp;
+// here the relying-party checks of protocol/verifier.hpp:
 //   sithsctl verify-token --origin O --nonce N --trust ROOTS.pem [...] TOKEN.json
 //   sithsctl verify-cms --content FILE --trust ROOTS.pem [...] SIG.p7s
 // Success: the identity as JSON on stdout, exit 0. Rejection: {"error":"REASON"} and exit 1.
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/ctl_commands.hpp"
 #include "protocol/verifier.hpp"
 
 namespace {
@@ -72,11 +74,14 @@ int main(int argc, char** argv) {
     add_verifier_options(cms_cmd, options);
     cms_cmd->add_option("SIGNATURE", cms_path, "the CMS (DER)")->required()->check(CLI::ExistingFile);
 
+    sithsd::daemon::CtlCommands daemon_commands(app);
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
         return app.exit(e) == 0 ? 0 : 2;
     }
+    if (int code = daemon_commands.run_selected(); code >= 0) return code;
 
     try {
         const sithsd::protocol::Verifier verifier(options);

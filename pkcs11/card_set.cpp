@@ -457,8 +457,10 @@ std::optional<std::vector<std::uint8_t>> CardSet::sign_with_cached_login(const S
         return sign_on_session(*state->kept_login, req, key.cka_id, nullptr, false);
     } catch (const CardError& error) {
         state->kept_login.reset();
-        // The token forgot the login (removed and re-inserted, or logged out): ask for the PIN.
-        if (error.ckr() == CKR_USER_NOT_LOGGED_IN) return std::nullopt;
+        // The token forgot the login (logged out, or removed and re-inserted so quickly that no
+        // refresh saw it): the caller asks for the PIN.
+        if (error.ckr() == CKR_USER_NOT_LOGGED_IN || error.reason() == CardErrorReason::card_removed)
+            return std::nullopt;
         throw;
     }
 }

@@ -45,25 +45,28 @@ def wait_for(condition, what, deadline=DEADLINE):
 
 
 class Daemon:
-    def __init__(self, extra_config="", port=None):
+    def __init__(self, extra_config="", port=None, env=None):
         self.dir = tempfile.mkdtemp(prefix="sithsd-e2e-")
+        self.env = dict(os.environ, **(env or {}))
         self.port = port or free_port()
         self.socket_path = os.path.join(self.dir, "run", "sithsd.sock")
         self.config_path = os.path.join(self.dir, "sithsd.toml")
         with open(self.config_path, "w") as f:
             f.write(f'port = {self.port}\n'
                     f'unix_socket = "{self.socket_path}"\n'
-                    f'modules = []\n'
-                    f'state_dir = "{self.dir}/state"\n' + extra_config)
+                    f'state_dir = "{self.dir}/state"\n' + self.modules_config() + extra_config)
         self.log_path = os.path.join(self.dir, "sithsd.log")
         self.log_file = open(self.log_path, "w")
         self.proc = None
 
     def start(self):
         self.proc = subprocess.Popen([SITHSD, "--config", self.config_path],
-                                     stdout=self.log_file, stderr=self.log_file)
+                                     stdout=self.log_file, stderr=self.log_file, env=self.env)
         wait_for(self._ready, "sithsd to listen")
         return self
+
+    def modules_config(self):
+        return "modules = []\n"
 
     def _ready(self):
         if self.proc.poll() is not None:

@@ -1,0 +1,519 @@
+"""End to end on the soft card: the real sithsd, clients over the real sockets, the scripted
+pinentry as the person. Every method and error code of PROTOCOL.md that a card makes happen."""
+import asyncio
+import base64
+import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+import websockets
+
+from card_world import PORTAL, SITHSCTL, TEST_PINS, CardDaemon
+from harness import DEADLINE, run, wait_for
+
+NONCE = base64.b64encode(os.urandom(32)).decode()  # 44 characters
+
+
+def request(method, params=None, id_=1):
+    message = {"jsonrpc": "2.0", "id": id_, "method": method}
+    if params is not None:
+        message["params"] = params
+    return json.dumps(message)
+
+
+async def call(ws, method, params=None, id_=1):
+    """Sends a request and returns its response, skipping notifications."""
+    await asyncio.wait_for(ws.send(request(method, params, id_)), DEADLINE)
+    while True:
+        reply = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE))
+        if "id" in reply:
+            return reply
+
+
+async def notification(ws, method, deadline=DEADLINE):
+    end = time.monotonic() + deadline
+    while True:
+        reply = json.loads(await asyncio.wait_for(ws.recv(), max(0.1, end - time.monotonic())))
+        if reply.get("method") == method:
+            return reply
+
+
+def error_reason(reply):
+    assert "error" in reply, reply
+    return reply["error"]["data"]["reason"]
+
+
+class CardTest(unittest.TestCase):
+    extra = ""
+
+    def setUp(self):
+        self.daemon = CardDaemon(f'allowed_origins = ["{PORTAL}"]\n' + self.extra)
+        self.daemon.start()
+
+    def tearDown(self):
+        self.daemon.close()
+
+    def ws(self, origin=PORTAL):
+        return self.daemon.ws(origin=origin)
+
+    def certificate(self, purpose, hsa=True):
+        async def body():
+            async with self.ws() as ws:
+                reply = await call(ws, "listCertificates", {"purpose": purpose,
+                                                            "require": "hsaId" if hsa else "personalIdentityNumber"})
+                return reply["result"]
+        certs = run(body())
+        self.assertEqual(len(certs), 1, certs)
+        return certs[0]
+
+    def authenticate(self, params=None, origin=PORTAL):
+        async def body():
+            async with self.ws(origin) as ws:
+                return await call(ws, "authenticate", {"challengeNonce": NONCE, **(params or {})})
+        return run(body())
+
+    def sign(self, params, origin=PORTAL):
+        async def body():
+            async with self.ws(origin) as ws:
+                return await call(ws, "sign", params)
+        return run(body())
+
+    def sign_params(self, cert=None, **kw):
+        params = {"displayText": "Attest av beställning VMU3000096: Statistik VE, för Ulla Älvsdotter",
+                  "data": base64.b64encode(b"order VMU3000096").decode(), "format": "cms"}
+        if cert:
+            params["certificateId"] = cert["certificateId"]
+        params.update(kw)
+        return params
+
+    def assertNoPinsLogged(self):
+        # A PIN standing alone (hashes in the audit log are long hex strings that may contain
+        # any run of digits).
+        for path in (self.daemon.log_path, self.daemon.audit, self.daemon.audit + ".head"):
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as f:
+                    text = f.read()
+                for pin in TEST_PINS:
+                    self.assertIsNone(re.search(rf"(?<![0-9a-f]){pin}(?![0-9a-f])", text), f"a test PIN in {path}")
+
+
+class Listing(CardTest):
+    def test_list_cards_and_certificates(self):
+        async def body():
+            async with self.ws() as ws:
+                cards = (await call(ws, "listCards"))["result"]
+                self.assertEqual(len(cards), 1)
+                card = cards[0]
+                self.assertEqual(card["label"], "Tolvan Tolvansson (legitimering)")
+                self.assertEqual(card["pins"], {"identification": {"status": "ok", "pinPad": False},
+                                                "signing": {"status": "ok", "pinPad": False}})
+                certs = (await call(ws, "listCertificates"))["result"]
+                self.assertEqual(len(certs), 4)
+                hsa_id = [c for c in certs if c["hsaId"] and c["purpose"] == "identification"][0]
+                self.assertEqual(hsa_id["subject"], {
+                    "commonName": "Tolvan Tolvansson", "givenName": "Tolvan", "surname": "Tolvansson",
+                    "serialNumber": "SE5560000001-P000000000001", "organization": "Testregionen Västra"})
+                self.assertEqual(hsa_id["displayName"], "Tolvan Tolvansson, Testregionen Västra")
+                self.assertEqual(hsa_id["issuer"], "TEST SITHS e-id Person HSA-id 3 CA v1")
+                self.assertEqual(hsa_id["keyAlgorithm"], "RSA-2048")
+                self.assertIsNone(hsa_id["personalIdentityNumber"])
+                self.assertEqual(hsa_id["cardId"], card["cardId"])
+                self.assertTrue(hsa_id["notAfter"].endswith("Z"))
+                self.assertGreater(hsa_id["expiresInDays"], 1000)
+                base64.b64decode(hsa_id["certificate"], validate=True)
+                pnr = [c for c in certs if c["personalIdentityNumber"]]
+                self.assertEqual({c["personalIdentityNumber"] for c in pnr}, {"191212121212"})
+                signing = (await call(ws, "listCertificates", {"purpose": "signing"}))["result"]
+                self.assertEqual({c["purpose"] for c in signing}, {"signing"})
+                self.assertEqual(len(signing), 2)
+                only_hsa = (await call(ws, "listCertificates", {"require": "hsaId"}))["result"]
+                self.assertTrue(all(c["hsaId"] for c in only_hsa) and len(only_hsa) == 2)
+                other = (await call(ws, "listCertificates", {"cardId": "c-none"}))["result"]
+                self.assertEqual(other, [])
+                bad = await call(ws, "listCertificates", {"purpose": 7})
+                self.assertEqual(bad["error"]["code"], -32602)
+                self.assertEqual(bad["error"]["data"]["field"], "purpose")
+        run(body())
+
+    def test_cards_changed_on_insert_and_remove(self):
+        async def body():
+            async with self.ws() as ws:
+                await call(ws, "hello")
+                self.daemon.ctl("insert", "ulla")
+                note = await notification(ws, "cardsChanged")
+                self.assertNotIn("id", note)
+                self.assertEqual(len(note["params"]["cards"]), 2)
+                self.daemon.ctl("remove", "ulla")
+                note = await notification(ws, "cardsChanged")
+                self.assertEqual(len(note["params"]["cards"]), 1)
+        run(body())
+
+    def test_certificate_expiring_on_connect(self):
+        self.daemon.ctl("insert", "soon")
+        wait_for(lambda: "2 inserted" in self.daemon.log(), "the card to be seen")
+
+        async def body():
+            async with self.ws() as ws:
+                note = await notification(ws, "certificateExpiring")
+                self.assertIn(note["params"]["daysLeft"], (19, 20))
+                self.assertTrue(note["params"]["notAfter"].endswith("Z"))
+        run(body())
+
+    def test_local_only_methods(self):
+        async def body():
+            async with self.ws() as ws:
+                for method in ("status", "changePin", "unblockPin"):
+                    self.assertEqual(error_reason(await call(ws, method, {})), "LOCAL_ONLY")
+        run(body())
+        status = json.loads(self.daemon.sithsctl("status", "--json").stdout)
+        self.assertEqual(status["version"], "0.1.0")
+        self.assertEqual(len(status["cards"]), 1)
+        table = self.daemon.sithsctl("certs", "--purpose", "signing").stdout
+        self.assertIn("SE5560000001-P000000000001", table)
+        self.assertIn("191212121212", table)
+
+
+class Authentication(CardTest):
+    def test_token_verifies_and_prompt_says_who_and_which_pin(self):
+        cert = self.certificate("identification")
+        self.daemon.answers("pin 123456")
+        reply = self.authenticate({"certificateId": cert["certificateId"]})
+        token = reply["result"]
+        self.assertEqual(token["format"], "web-eid:1.0")
+        self.assertEqual(token["algorithm"], "RS256")
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            json.dump(token, f)
+            f.flush()
+            out = subprocess.run([SITHSCTL, "verify-token", "--origin", PORTAL, "--nonce", NONCE, "--trust",
+                                  f"{self.daemon.world}/pki/root.pem", "--intermediates",
+                                  f"{self.daemon.world}/pki/chain.pem", "--no-ocsp", f.name],
+                                 capture_output=True, text=True, timeout=30)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            self.assertEqual(json.loads(out.stdout)["hsaId"], "SE5560000001-P000000000001")
+            wrong = subprocess.run([SITHSCTL, "verify-token", "--origin", "https://evil.example", "--nonce", NONCE,
+                                    "--trust", f"{self.daemon.world}/pki/root.pem", "--intermediates",
+                                    f"{self.daemon.world}/pki/chain.pem", "--no-ocsp", f.name],
+                                   capture_output=True, text=True, timeout=30)
+            self.assertEqual(wrong.returncode, 1)
+        prompt = self.daemon.prompts()[-1]
+        self.assertEqual(prompt["request"], "GETPIN")
+        self.assertIn(PORTAL, prompt["setdesc"])
+        self.assertIn("Tolvan Tolvansson", prompt["setdesc"])
+        self.assertIn("PIN för legitimering", prompt["setdesc"])
+        self.assertEqual(self.daemon.audit_lines()[-1]["result"], "ok")
+        self.assertNoPinsLogged()
+
+    def test_selection_required_and_require_hsa_id(self):
+        reply = self.authenticate()
+        self.assertEqual(error_reason(reply), "CERTIFICATE_SELECTION_REQUIRED")
+        self.assertEqual(len(reply["error"]["data"]["candidates"]), 2)
+        self.daemon.answers("pin 123456")
+        reply = self.authenticate({"require": "hsaId"})
+        self.assertIn("result", reply)
+        self.assertEqual(self.daemon.prompts(), self.daemon.prompts()[:1])  # one prompt only
+
+    def test_origin_param_refused_over_websocket_and_required_over_unix(self):
+        reply = self.authenticate({"origin": "https://other.example.se", "require": "hsaId"})
+        self.assertEqual(reply["error"]["code"], -32602)
+        self.assertEqual(reply["error"]["data"]["field"], "origin")
+        out = self.daemon.sithsctl("authenticate", "--origin", "not an origin", "--nonce", NONCE, check=False)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertEqual(self.daemon.prompts(), [])
+
+    def test_wrong_pin_moves_the_counter_once_and_reports_status(self):
+        self.daemon.answers("pin 000000")
+        reply = self.authenticate({"require": "hsaId"})
+        self.assertEqual(error_reason(reply), "PIN_INCORRECT")
+        self.assertEqual(reply["error"]["code"], 1007)
+        self.assertEqual(reply["error"]["data"]["pinStatus"], "countLow")
+        self.assertEqual(self.daemon.tries_left("tolvan", "identification"), 2)
+        self.assertEqual(len(self.daemon.prompts()), 1, "no automatic retry")
+        # Final try: the prompt warns.
+        self.daemon.answers("pin 999999", "pin 123456")
+        self.assertEqual(self.authenticate({"require": "hsaId"})["error"]["data"]["pinStatus"], "finalTry")
+        self.assertIn("result", self.authenticate({"require": "hsaId"}))
+        last = self.daemon.prompts()[-1]["setdesc"]
+        self.assertIn("sista försöket", last)
+        self.assertEqual(self.daemon.tries_left("tolvan", "identification"), 3)
+        self.assertEqual([l["result"] for l in self.daemon.audit_lines()], ["PIN_INCORRECT", "PIN_INCORRECT", "ok"])
+        self.assertNoPinsLogged()
+
+    def test_locked_pin_is_never_tried(self):
+        self.daemon.ctl("remove", "tolvan")
+        self.daemon.ctl("insert", "locked")
+        wait_for(lambda: "Lars" in json.dumps(self.daemon.sithsctl("cards", "--json").stdout) or
+                 "Lars" in self.daemon.sithsctl("cards").stdout, "the locked card")
+        self.daemon.answers("pin 123456")
+        reply = self.authenticate()
+        self.assertEqual(error_reason(reply), "PIN_BLOCKED")
+        self.assertEqual(self.daemon.prompts(), [], "no prompt for a blocked PIN")
+        self.assertEqual(self.daemon.tries_left("locked", "identification"), 0)
+
+    def test_pin_pad(self):
+        self.daemon.ctl("remove", "tolvan")
+        self.daemon.ctl("insert", "pinpad")
+        wait_for(lambda: "Pia" in self.daemon.sithsctl("cards").stdout, "the PIN-pad card")
+        # The reader takes a moment, as a person typing on its keys does: the message is shown meanwhile.
+        self.daemon.ctl("delay", "pinpad", "300")
+        for answer, outcome in (("ok", None), ("wrong", "PIN_INCORRECT"), ("cancel", "USER_CANCELLED")):
+            self.daemon.ctl("pinpad", "pinpad", answer)
+            reply = self.authenticate()
+            if outcome:
+                self.assertEqual(error_reason(reply), outcome)
+            else:
+                self.assertIn("result", reply)
+        messages = [p for p in self.daemon.prompts() if p["request"] == "MESSAGE"]
+        self.assertEqual(len(messages), 3)
+        self.assertIn("knappsats", messages[0]["setdesc"])
+
+
+class CachedLogin(CardTest):
+    extra = "identification_pin_cache_seconds = 60\n"
+
+    def test_second_login_without_a_prompt_and_dropped_on_removal(self):
+        self.daemon.answers("pin 123456", "pin 123456")
+        self.assertIn("result", self.authenticate({"require": "hsaId"}))
+        self.assertIn("result", self.authenticate({"require": "hsaId"}))
+        self.assertEqual(len(self.daemon.prompts()), 1)
+        self.daemon.ctl("remove", "tolvan")
+        self.daemon.wait_log("cards changed: 0 inserted")
+        self.daemon.ctl("insert", "tolvan")
+        self.daemon.wait_log("cards changed: 1 inserted")
+        self.assertIn("result", self.authenticate({"require": "hsaId"}))
+        self.assertEqual(len(self.daemon.prompts()), 2)
+
+
+class Signing(CardTest):
+    def verify_cms(self, cms_b64, data=b"order VMU3000096"):
+        with tempfile.TemporaryDirectory() as tmp:
+            content, sig = os.path.join(tmp, "data"), os.path.join(tmp, "sig.p7s")
+            open(content, "wb").write(data)
+            open(sig, "wb").write(base64.b64decode(cms_b64))
+            out = subprocess.run(["openssl", "cms", "-verify", "-binary", "-content", content, "-inform", "DER",
+                                  "-in", sig, "-CAfile", f"{self.daemon.world}/pki/root.pem", "-out", "/dev/null"],
+                                 capture_output=True, text=True, timeout=30)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            out = subprocess.run([SITHSCTL, "verify-cms", "--content", content, "--trust",
+                                  f"{self.daemon.world}/pki/root.pem", "--no-ocsp", sig],
+                                 capture_output=True, text=True, timeout=30)
+            self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
+            return json.loads(out.stdout)
+
+    def test_cms_from_data_and_from_hash_and_raw(self):
+        cert = self.certificate("signing")
+        self.daemon.answers("pin 654321", "pin 654321", "pin 654321")
+        reply = self.sign(self.sign_params(cert))
+        signed = self.verify_cms(reply["result"]["cms"])
+        self.assertEqual(signed["displayText"], "Attest av beställning VMU3000096: Statistik VE, för Ulla Älvsdotter")
+        prompt = self.daemon.prompts()[-1]["setdesc"]
+        self.assertIn("Attest av beställning VMU3000096: Statistik VE, för Ulla Älvsdotter", prompt)
+        self.assertIn("PIN för underskrift", prompt)
+        import hashlib
+        digest = hashlib.sha256(b"order VMU3000096").digest()
+        params = self.sign_params(cert, hash=base64.b64encode(digest).decode(), hashAlgorithm="SHA-256")
+        del params["data"]
+        self.verify_cms(self.sign(params)["result"]["cms"])
+        params["format"] = "raw"
+        raw = self.sign(params)["result"]
+        self.assertEqual(raw["algorithm"], "RS256")
+        self.assertEqual(raw["certificate"], cert["certificate"])
+        self.assertEqual(len(base64.b64decode(raw["signature"])), 256)
+        self.assertEqual(len(self.daemon.prompts()), 3, "the signing PIN is asked for every signature")
+        audit = self.daemon.audit_lines()
+        self.assertEqual([a["result"] for a in audit], ["ok"] * 3)
+        self.assertEqual(audit[1]["signedHashSha256"], hashlib.sha256(digest).hexdigest())
+        self.assertNoPinsLogged()
+
+    def test_identification_certificate_and_card_without_signature_key(self):
+        ident = self.certificate("identification")
+        reply = self.sign(self.sign_params(ident))
+        self.assertEqual(error_reason(reply), "CERTIFICATE_NOT_FOUND")
+        self.daemon.ctl("remove", "tolvan")
+        self.daemon.ctl("insert", "nysign")
+        wait_for(lambda: "Nils" in self.daemon.sithsctl("cards").stdout, "the nysign card")
+        reply = self.sign(self.sign_params())
+        self.assertEqual(error_reason(reply), "CERTIFICATE_NOT_FOUND")
+        self.assertIn("no signature key", reply["error"]["message"])
+        self.assertEqual(self.daemon.prompts(), [])
+
+    def test_expired_certificate_refused_before_any_prompt(self):
+        self.daemon.ctl("remove", "tolvan")
+        self.daemon.ctl("insert", "expired")
+        wait_for(lambda: "Eva" in self.daemon.sithsctl("cards").stdout, "the expired card")
+        self.assertEqual(error_reason(self.sign(self.sign_params())), "CERTIFICATE_EXPIRED")
+        self.assertEqual(self.daemon.prompts(), [])
+
+    def test_bad_params(self):
+        cases = [({"displayText": "", "data": "AA==", "format": "cms"}, "displayText"),
+                 ({"displayText": "x" * 2001, "data": "AA==", "format": "cms"}, "displayText"),
+                 ({"displayText": "x", "data": "!!", "format": "cms"}, "data"),
+                 ({"displayText": "x", "hash": base64.b64encode(b"1" * 31).decode(), "hashAlgorithm": "SHA-256",
+                   "format": "raw"}, "hash"),
+                 ({"displayText": "x", "format": "raw"}, None)]
+        for params, field in cases:
+            reply = self.sign(params)
+            self.assertEqual(reply["error"]["code"], -32602, params)
+            if field:
+                self.assertEqual(reply["error"]["data"]["field"], field)
+
+    def test_card_removed_during_signing_then_works_again(self):
+        cert = self.certificate("signing")
+        self.daemon.ctl("remove-during-sign", "tolvan")
+        self.daemon.answers("pin 654321")
+        self.assertEqual(error_reason(self.sign(self.sign_params(cert))), "CARD_REMOVED")
+        self.daemon.ctl("insert", "tolvan")
+        wait_for(lambda: "Tolvan" in self.daemon.sithsctl("cards").stdout, "re-insertion")
+        self.daemon.answers("pin 654321")
+        self.assertIn("result", self.sign(self.sign_params(cert)))
+
+    def test_cancel_client_gone_timeout_and_prompt_crash(self):
+        cert = self.certificate("signing")
+        self.daemon.answers("hang")
+
+        async def cancel_body():
+            async with self.ws() as ws:
+                await ws.send(request("sign", self.sign_params(cert), id_="s1"))
+                self.daemon.wait_prompts(1)
+                await ws.send(request("cancel", {"id": "s1"}, id_="c1"))
+                replies = {}
+                while len(replies) < 2:
+                    r = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE))
+                    if "id" in r:
+                        replies[r["id"]] = r
+                self.assertEqual(error_reason(replies["s1"]), "USER_CANCELLED")
+                self.assertEqual(replies["c1"]["result"], {"cancelled": True})
+                self.assertEqual((await call(ws, "cancel", {"id": "s1"}, id_="c2"))["result"], {"cancelled": False})
+        run(cancel_body())
+
+        # The client goes away mid-prompt: no signature, the audit shows it.
+        self.daemon.answers("hang")
+
+        async def gone_body():
+            async with self.ws() as ws:
+                await ws.send(request("sign", self.sign_params(cert), id_="s2"))
+                self.daemon.wait_prompts(2)
+        run(gone_body())
+        wait_for(lambda: len(self.daemon.audit_lines()) >= 2, "the audit line of the abandoned request")
+        self.assertEqual(self.daemon.audit_lines()[-1]["result"], "USER_CANCELLED")
+
+        # A crashed prompt: PROMPT_UNAVAILABLE, and the next request works.
+        self.daemon.answers("exit", "pin 654321")
+        self.assertEqual(error_reason(self.sign(self.sign_params(cert))), "PROMPT_UNAVAILABLE")
+        self.assertIn("result", self.sign(self.sign_params(cert)))
+        self.assertEqual(self.daemon.tries_left("tolvan", "signing"), 3)
+
+    def test_twenty_clients_sign_at_once(self):
+        cert = self.certificate("signing")
+        self.daemon.answers(*["pin 654321"] * 20)
+
+        async def one(i):
+            async with self.ws() as ws:
+                reply = await asyncio.wait_for(call(ws, "sign", self.sign_params(cert, displayText=f"Attest {i}"),
+                                                    id_=f"r{i}"), 60)
+                return i, reply
+
+        async def body():
+            return await asyncio.gather(*(one(i) for i in range(20)))
+        results = run(body(), timeout=120)
+        self.assertEqual(len(results), 20)
+        for i, reply in results:
+            self.assertEqual(reply["id"], f"r{i}")
+            self.assertIn("result", reply, reply)
+        shown = sorted(p["setdesc"].split("\n")[2] for p in self.daemon.prompts())
+        self.assertEqual(shown, sorted(f"Attest {i}" for i in range(20)))
+
+
+class Consent(CardTest):
+    def test_unknown_origin_allow_deny_remembered_and_revoked(self):
+        allowed, denied = "https://beh.example.se", "https://evil.example.se"
+
+        async def list_cards(origin):
+            async with self.ws(origin) as ws:
+                return await call(ws, "listCards")
+        self.daemon.answers("confirm yes", "confirm no")
+        self.assertIn("result", run(list_cards(allowed)))
+        self.assertEqual(error_reason(run(list_cards(denied))), "ORIGIN_DENIED")
+        # Remembered: no further prompts.
+        self.assertIn("result", run(list_cards(allowed)))
+        self.assertEqual(error_reason(run(list_cards(denied))), "ORIGIN_DENIED")
+        prompts = self.daemon.prompts()
+        self.assertEqual([p["request"] for p in prompts], ["CONFIRM", "CONFIRM"])
+        self.assertIn(allowed, prompts[0]["setdesc"])
+        listed = self.daemon.sithsctl("--config", self.daemon.config_path, "origins").stdout
+        self.assertIn(f"allow  {allowed}", listed)
+        self.assertIn(f"deny   {denied}", listed)
+        self.daemon.sithsctl("--config", self.daemon.config_path, "origins", "revoke", denied)
+        self.daemon.answers("confirm yes")
+        self.assertIn("result", run(list_cards(denied)))
+        self.assertEqual([a["method"] for a in self.daemon.audit_lines()], ["consent"] * 3)
+
+
+class PromptTrouble(CardTest):
+    extra = "prompt_timeout_seconds = 1\n"
+
+    def test_timeout(self):
+        self.daemon.answers("hang")
+        self.assertEqual(error_reason(self.authenticate({"require": "hsaId"})), "TIMEOUT")
+        self.daemon.answers("pin 123456")
+        self.assertIn("result", self.authenticate({"require": "hsaId"}))
+
+
+class NoPinentry(CardTest):
+    def setUp(self):
+        self.daemon = CardDaemon(f'allowed_origins = ["{PORTAL}"]\n', pinentry="/nonexistent/pinentry")
+        self.daemon.start()
+
+    def test_prompt_unavailable(self):
+        self.assertEqual(error_reason(self.authenticate({"require": "hsaId"})), "PROMPT_UNAVAILABLE")
+
+
+class Audit(CardTest):
+    def test_chain_verifies_and_tampering_is_found(self):
+        self.daemon.answers("pin 123456", "pin 000000", "pin 123456")
+        for _ in range(3):
+            self.authenticate({"require": "hsaId"})
+        self.assertEqual(self.daemon.sithsctl("audit", "verify", self.daemon.audit).returncode, 0)
+        lines = open(self.daemon.audit, encoding="utf-8").read().splitlines()
+        with tempfile.TemporaryDirectory() as tmp:
+            for name, tampered in (("removed", [lines[0], lines[2]]),
+                                   ("altered", [lines[0], lines[1].replace("PIN_INCORRECT", "ok"), lines[2]]),
+                                   ("last-altered", lines[:2] + [lines[2].replace('"ok"', '"PIN_BLOCKED"')])):
+                path = os.path.join(tmp, name)
+                open(path, "w").write("\n".join(tampered) + "\n")
+                head = open(self.daemon.audit + ".head").read()
+                open(path + ".head", "w").write(head)
+                out = self.daemon.sithsctl("audit", "verify", path, check=False)
+                self.assertEqual(out.returncode, 1, name)
+                self.assertIn(f"{path}:", out.stdout)
+        self.assertNoPinsLogged()
+
+
+class Shutdown(CardTest):
+    def test_sigterm_with_a_prompt_open(self):
+        cert = self.certificate("signing")
+        self.daemon.answers("hang")
+
+        async def body():
+            async with self.ws() as ws:
+                await ws.send(request("sign", self.sign_params(cert), id_="s"))
+                self.daemon.wait_prompts(1)
+                start = time.monotonic()
+                self.daemon.proc.send_signal(signal.SIGTERM)
+                reply = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE))
+                self.assertEqual(error_reason(reply), "SHUTTING_DOWN")
+                try:
+                    await asyncio.wait_for(ws.recv(), DEADLINE)
+                except websockets.ConnectionClosed as closed:
+                    self.assertEqual(closed.rcvd.code, 1001)
+                return time.monotonic() - start
+        run(body())
+        self.assertEqual(self.daemon.proc.wait(timeout=5), 0)
+
+
+if __name__ == "__main__":
+    unittest.main()
