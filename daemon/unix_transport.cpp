@@ -152,7 +152,7 @@ private:
         if (finished_) return;
         finished_ = true;
         idle_.cancel();
-        queue_.clear();
+        if (!writing_) queue_.clear();  // else on_write still owns the front buffer
         if (!open_) return;  // refused before on_open: the refusal was logged
         spdlog::info("unix #{} closed ({}{}{})", id_, why, close_reason_.empty() ? "" : ", ",
                      close_reason_);
@@ -188,6 +188,10 @@ private:
 
     void on_write(error_code ec) {
         writing_ = false;
+        if (finished_) {
+            queue_.clear();
+            return;
+        }
         if (ec) {
             abort();
             return;

@@ -241,7 +241,7 @@ private:
         }
         if (!close_reason_.empty()) why += ", " + close_reason_;
         spdlog::info("ws #{} closed ({})", id_, why);
-        queue_.clear();
+        if (!writing_) queue_.clear();  // else on_write still owns the front buffer
         shared_->context.handler.on_close(shared_from_this());
     }
 
@@ -269,6 +269,10 @@ private:
 
     void on_write(error_code ec) {
         writing_ = false;
+        if (finished_) {
+            queue_.clear();
+            return;
+        }
         if (ec) {
             abort();
             return;

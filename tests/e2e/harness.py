@@ -89,11 +89,26 @@ class Daemon:
         return self.proc.wait(timeout=timeout)
 
     def close(self):
+        """Stops the daemon with SIGTERM; fails when it does not exit 0 or a sanitizer spoke."""
+        problems = []
         if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout=5)
+                if rc != 0:
+                    problems.append(f"exit code {rc} after SIGTERM")
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+                problems.append("still running 5 s after SIGTERM")
         self.log_file.close()
+        log = self.log()
+        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            if marker in log:
+                problems.append(marker)
         shutil.rmtree(self.dir, ignore_errors=True)
+        if problems:
+            raise AssertionError(f"sithsd: {', '.join(problems)}\n{log}")
 
     def __enter__(self):
         return self.start()
