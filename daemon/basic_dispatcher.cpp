@@ -33,8 +33,7 @@ std::optional<std::string> BasicDispatcher::handle(const Peer& peer, std::string
                                                       : "Parse error: not valid JSON";
         return error_response(nullptr, -32700, "PARSE_ERROR", why);
     }
-    if (message.is_array())
-        return invalid_request(nullptr, "Batch requests are not supported");
+    if (message.is_array()) return invalid_request(nullptr, "Batch requests are not supported");
     if (!message.is_object()) return invalid_request(nullptr, "A request must be a JSON object");
     const json::object& request = message.as_object();
 
@@ -53,8 +52,9 @@ std::optional<std::string> BasicDispatcher::handle(const Peer& peer, std::string
     if (!id) return std::nullopt;  // a notification: JSON-RPC gives it no response
 
     if (method->as_string() != "hello")
-        return error_response(reply_id, -32601, "METHOD_NOT_FOUND",
-                              "Method not found: " + std::string(method->as_string()).substr(0, 64));
+        return error_response(
+            reply_id, -32601, "METHOD_NOT_FOUND",
+            "Method not found: " + std::string(method->as_string()).substr(0, 64));
 
     json::object result;
     result["protocol"] = "sithsd/1";

@@ -13,7 +13,7 @@
 namespace sithsd::daemon {
 
 class BasicDispatcher : public MessageHandler {
-public:
+  public:
     explicit BasicDispatcher(OriginPolicy policy) : policy_(std::move(policy)) {}
 
     // The response to one message, or nullopt for a notification (a request without an id).
@@ -24,7 +24,7 @@ public:
     void on_close(std::shared_ptr<Connection>) override {}  // nothing is ever pending
     void on_shutdown() override {}                          // nothing is ever pending
 
-private:
+  private:
     OriginPolicy policy_;
 };
 

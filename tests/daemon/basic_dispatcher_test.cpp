@@ -65,16 +65,16 @@ TEST(BasicDispatcher, Errors) {
     expect_error(reply(std::string(40, '[') + std::string(40, ']')), -32700, "PARSE_ERROR",
                  nullptr);
     expect_error(reply("[]"), -32600, "INVALID_REQUEST", nullptr);
-    expect_error(reply(R"([{"jsonrpc":"2.0","id":1,"method":"hello"}])"), -32600,
-                 "INVALID_REQUEST", nullptr);
+    expect_error(reply(R"([{"jsonrpc":"2.0","id":1,"method":"hello"}])"), -32600, "INVALID_REQUEST",
+                 nullptr);
     expect_error(reply("42"), -32600, "INVALID_REQUEST", nullptr);
     expect_error(reply(R"({"jsonrpc":"1.0","id":3,"method":"hello"})"), -32600, "INVALID_REQUEST",
                  3);
     expect_error(reply(R"({"id":3,"method":"hello"})"), -32600, "INVALID_REQUEST", 3);
     expect_error(reply(R"({"jsonrpc":"2.0","id":3})"), -32600, "INVALID_REQUEST", 3);
     expect_error(reply(R"({"jsonrpc":"2.0","id":3,"method":7})"), -32600, "INVALID_REQUEST", 3);
-    expect_error(reply(R"({"jsonrpc":"2.0","id":{},"method":"hello"})"), -32600,
-                 "INVALID_REQUEST", nullptr);
+    expect_error(reply(R"({"jsonrpc":"2.0","id":{},"method":"hello"})"), -32600, "INVALID_REQUEST",
+                 nullptr);
     expect_error(reply(R"({"jsonrpc":"2.0","id":3,"method":"hello","params":1})"), -32600,
                  "INVALID_REQUEST", 3);
     expect_error(reply(R"({"jsonrpc":"2.0","id":3,"method":"sign"})"), -32601, "METHOD_NOT_FOUND",

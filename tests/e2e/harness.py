@@ -5,6 +5,7 @@ Every wait has a deadline; nothing sleeps for a fixed time.
 import asyncio
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -45,7 +46,9 @@ def wait_for(condition, what, deadline=DEADLINE):
 
 
 class Daemon:
-    def __init__(self, extra_config="", port=None):
+    def __init__(self, extra_config="", port=None, max_files=None, env=None):
+        self.max_files = max_files  # RLIMIT_NOFILE for the daemon, when set
+        self.env = dict(os.environ, **(env or {}))
         self.dir = tempfile.mkdtemp(prefix="sithsd-e2e-")
         self.port = port or free_port()
         self.socket_path = os.path.join(self.dir, "run", "sithsd.sock")
@@ -60,8 +63,13 @@ class Daemon:
         self.proc = None
 
     def start(self):
+        limit = None
+        if self.max_files:
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (self.max_files, self.max_files))
         self.proc = subprocess.Popen([SITHSD, "--config", self.config_path],
-                                     stdout=self.log_file, stderr=self.log_file)
+                                     stdout=self.log_file, stderr=self.log_file, preexec_fn=limit,
+                                     env=self.env)
         wait_for(self._ready, "sithsd to listen")
         return self
 

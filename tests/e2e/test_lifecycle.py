@@ -211,6 +211,29 @@ class Timeouts(unittest.TestCase):
                 self.assertEqual(other.call(HELLO)["id"], 1)
 
 
+class OutOfFiles(unittest.TestCase):
+    def test_accept_failure_does_not_stop_the_daemon(self):
+        # Under UBSan (make test-asan), every vptr check probes memory through a pipe, which
+        # fails with EMFILE and reports a false "invalid vptr"; only that check is suppressed.
+        suppressions = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ubsan-emfile.supp")
+        env = {"UBSAN_OPTIONS": f"suppressions={suppressions}"}
+        with Daemon(max_files=48, env=env) as daemon:
+            # Connections that never finish their HTTP request each hold a descriptor.
+            held = []
+            def exhausted():
+                held.append(socket.create_connection(("127.0.0.1", daemon.port), timeout=DEADLINE))
+                return "accept failed" in daemon.log()
+            wait_for(lambda: len(held) > 200 or exhausted(), "accept to run out of descriptors")
+            self.assertIn("accept failed", daemon.log())
+            for s in held:
+                s.close()
+            # Once the descriptors are back, the daemon serves again.
+            async def body():
+                async with daemon.ws() as ws:
+                    self.assertEqual((await ws_call(ws, HELLO))["id"], 1)
+            run(body())
+
+
 class Shutdown(unittest.TestCase):
     def test_sigterm_closes_with_1001_and_exits_0_quickly(self):
         daemon = Daemon().start()
