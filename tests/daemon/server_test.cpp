@@ -37,6 +37,11 @@ class PendingHandler : public MessageHandler {
         cv_.notify_all();
     }
     void on_message(std::shared_ptr<Connection> c, std::string text) override {
+        if (text == "bye") {  // answer, then close from the handler's side
+            c->send("ok");
+            c->close();
+            return;
+        }
         std::lock_guard lock(mutex_);
         messages.push_back(text);
         pending.push_back(std::move(c));
@@ -219,4 +224,16 @@ TEST_F(ServerTest, PendingWebSocketRequestIsAnsweredThenClose1001) {
     ::close(fd);
     runner.join();
     EXPECT_EQ(handler.closes, 1);
+}
+
+TEST_F(ServerTest, HandlerCanCloseAfterItsAnswer) {
+    int fd = unix_client();
+    ASSERT_EQ(::write(fd, "bye\n", 4), 4);
+    EXPECT_EQ(read_to_eof(fd), "ok\n");
+    ::close(fd);
+    ASSERT_TRUE(handler.wait([&] { return handler.closes == 1; }));
+    // The daemon goes on serving others.
+    int other = unix_client();
+    ASSERT_TRUE(handler.wait([&] { return handler.opens == 2; }));
+    ::close(other);
 }
