@@ -13,13 +13,17 @@ from harness import DEADLINE, SITHSD, Daemon, HELLO, run, wait_for, ws_call, ws_
 
 
 def sithsd(*args, config=None):
-    if config is not None:
-        daemon = Daemon(config)
-        daemon.log_file.close()
+    """Runs sithsd to completion (with `config` as its config file when given)."""
+    if config is None:
+        return subprocess.run([SITHSD, *args], capture_output=True, text=True, timeout=DEADLINE)
+    daemon = Daemon(config)
+    try:
         with open(daemon.config_path, "w") as f:
             f.write(f'port = {daemon.port}\nunix_socket = "{daemon.socket_path}"\n' + config)
-        args = ("--config", daemon.config_path) + args
-    return subprocess.run([SITHSD, *args], capture_output=True, text=True, timeout=DEADLINE)
+        return subprocess.run([SITHSD, "--config", daemon.config_path, *args],
+                              capture_output=True, text=True, timeout=DEADLINE)
+    finally:
+        daemon.close()
 
 
 class CommandLine(unittest.TestCase):
