@@ -2,6 +2,7 @@
 
 #include "pkcs11/module.hpp"
 
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -9,7 +10,6 @@
 #include <functional>
 #include <map>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace sithsd::daemon {
 namespace {
@@ -29,8 +29,8 @@ std::int64_t integer(const toml::node& node, std::string_view source, std::strin
     if (!value) bad(source, key, "must be an integer");
     if (*value < min || *value > max)
         bad(source, key,
-            "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                " (got " + std::to_string(*value) + ")");
+            "must be between " + std::to_string(min) + " and " + std::to_string(max) + " (got " +
+                std::to_string(*value) + ")");
     return *value;
 }
 
@@ -145,10 +145,8 @@ Config parse_config(std::string_view text, const Environment& env, std::string_v
          [&](const toml::node& n, std::string_view k) {
              config.port = static_cast<std::uint16_t>(integer(n, source, k, 1, 65535));
          }},
-        {"unix_socket",
-         [&](const toml::node& n, std::string_view k) {
-             config.unix_socket = path(n, source, k, env);
-         }},
+        {"unix_socket", [&](const toml::node& n,
+                            std::string_view k) { config.unix_socket = path(n, source, k, env); }},
         {"modules",
          [&](const toml::node& n, std::string_view k) {
              config.modules.clear();  // an empty list: run without card modules
@@ -184,8 +182,8 @@ Config parse_config(std::string_view text, const Environment& env, std::string_v
          [&](const toml::node& n, std::string_view k) {
              config.max_connections = static_cast<std::uint32_t>(integer(n, source, k, 1, 65535));
          }},
-        {"state_dir",
-         [&](const toml::node& n, std::string_view k) { config.state_dir = path(n, source, k, env); }},
+        {"state_dir", [&](const toml::node& n,
+                          std::string_view k) { config.state_dir = path(n, source, k, env); }},
         {"audit_log",
          [&](const toml::node& n, std::string_view k) {
              config.audit_log = path(n, source, k, env);

@@ -12,15 +12,16 @@ enum class Transport { websocket, unix_socket };
 // Who is on the other end, fixed when the connection opens.
 struct Peer {
     Transport transport = Transport::websocket;
-    std::string origin;   // websocket: the serialized origin from the handshake (never from a message)
-    int pid = -1;         // unix: SO_PEERCRED
-    unsigned uid = 0;     // unix: SO_PEERCRED (always the daemon's own uid; others are refused)
+    std::string
+        origin;        // websocket: the serialized origin from the handshake (never from a message)
+    int pid = -1;      // unix: SO_PEERCRED
+    unsigned uid = 0;  // unix: SO_PEERCRED (always the daemon's own uid; others are refused)
     std::string program;  // unix: the target of /proc/PID/exe, empty when unreadable
 };
 
 // One per client. Every member is thread-safe and non-blocking.
 class Connection {
-public:
+  public:
     virtual ~Connection() = default;
     virtual const Peer& peer() const = 0;
     virtual std::uint64_t id() const = 0;
@@ -34,7 +35,7 @@ public:
 // Implemented by the dispatcher. Calls for one connection never overlap (each connection runs
 // on its own strand); calls for different connections may run on different threads at once.
 class MessageHandler {
-public:
+  public:
     virtual ~MessageHandler() = default;
     virtual void on_open(std::shared_ptr<Connection> connection) = 0;
     // One complete text message (a frame, or a line without its "\n"). Must not block: card work

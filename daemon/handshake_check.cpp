@@ -64,7 +64,8 @@ bool offers_subprotocol(std::string_view header, std::string_view name) {
     while (!header.empty()) {
         std::size_t comma = header.find(',');
         std::string_view item = header.substr(0, comma);
-        while (!item.empty() && (item.front() == ' ' || item.front() == '\t')) item.remove_prefix(1);
+        while (!item.empty() && (item.front() == ' ' || item.front() == '\t'))
+            item.remove_prefix(1);
         while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) item.remove_suffix(1);
         if (item == name) return true;  // subprotocol names are case-sensitive (RFC 6455 4.1)
         if (comma == std::string_view::npos) break;

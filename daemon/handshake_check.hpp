@@ -13,18 +13,18 @@
 namespace sithsd::daemon {
 
 struct HandshakeRequest {
-    std::string_view target;              // request-target, e.g. "/v1"
-    std::string_view host;                // the Host header ("" when absent)
-    std::size_t host_count = 1;           // how many Host headers came
+    std::string_view target;     // request-target, e.g. "/v1"
+    std::string_view host;       // the Host header ("" when absent)
+    std::size_t host_count = 1;  // how many Host headers came
     std::optional<std::string_view> origin;
-    std::size_t origin_count = 0;         // how many Origin headers came
-    bool websocket_upgrade = true;        // a valid WebSocket upgrade request
+    std::size_t origin_count = 0;   // how many Origin headers came
+    bool websocket_upgrade = true;  // a valid WebSocket upgrade request
 };
 
 struct HandshakeVerdict {
-    unsigned status = 101;   // 101: go on and accept; otherwise the HTTP status to refuse with
-    std::string reason;      // for the log line (English, no request body)
-    std::string origin;      // the serialized origin when accepted
+    unsigned status = 101;  // 101: go on and accept; otherwise the HTTP status to refuse with
+    std::string reason;     // for the log line (English, no request body)
+    std::string origin;     // the serialized origin when accepted
     OriginStatus origin_status = OriginStatus::unknown;
     [[nodiscard]] bool accepted() const { return status == 101; }
 };

@@ -17,7 +17,7 @@ class io_context;
 namespace sithsd::daemon {
 
 class Listener {
-public:
+  public:
     virtual ~Listener() = default;
     // Stops accepting (thread-safe). Open sessions are closed through the SessionRegistry.
     virtual void stop() = 0;

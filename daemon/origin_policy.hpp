@@ -12,7 +12,7 @@ enum class OriginStatus { allowed, unknown, denied };
 [[nodiscard]] std::string_view to_string(OriginStatus status);
 
 class OriginPolicy {
-public:
+  public:
     OriginPolicy(protocol::OriginList allowed, protocol::OriginList denied,
                  bool prompt_unknown_origins)
         : allowed_(std::move(allowed)),
@@ -23,7 +23,7 @@ public:
     [[nodiscard]] OriginStatus status(const protocol::Origin& origin) const;
     [[nodiscard]] bool prompt_unknown_origins() const { return prompt_unknown_; }
 
-private:
+  private:
     protocol::OriginList allowed_;
     protocol::OriginList denied_;
     bool prompt_unknown_;

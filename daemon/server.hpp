@@ -27,7 +27,7 @@ struct ServerOptions {
 };
 
 class Server {
-public:
+  public:
     Server(ServerOptions options, MessageHandler& handler);
     ~Server();
     Server(const Server&) = delete;
@@ -40,7 +40,7 @@ public:
     // Starts the shutdown from any thread (as SIGTERM does).
     void stop();
 
-private:
+  private:
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

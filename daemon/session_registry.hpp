@@ -13,13 +13,13 @@ namespace sithsd::daemon {
 
 // What shutdown needs from a session: flush its queue and close (WebSocket code 1001).
 class Closable {
-public:
+  public:
     virtual ~Closable() = default;
     virtual void shutdown_close() = 0;
 };
 
 class SessionRegistry {
-public:
+  public:
     explicit SessionRegistry(std::uint32_t max_connections) : max_(max_connections) {}
 
     std::uint64_t next_id() { return ++last_id_; }
@@ -33,7 +33,7 @@ public:
     // Refuses further track/reserve and returns every session still alive.
     std::vector<std::shared_ptr<Closable>> stop();
 
-private:
+  private:
     const std::uint32_t max_;
     std::atomic<std::uint64_t> last_id_{0};
     mutable std::mutex mutex_;

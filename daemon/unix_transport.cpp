@@ -31,12 +31,14 @@ struct UnixShared {
     unsigned uid;
 };
 
-std::string errno_text() { return std::strerror(errno); }
+std::string errno_text() {
+    return std::strerror(errno);
+}
 
 class UnixSession : public Connection,
                     public Closable,
                     public std::enable_shared_from_this<UnixSession> {
-public:
+  public:
     UnixSession(stream::socket&& socket, std::shared_ptr<const UnixShared> shared)
         : shared_(std::move(shared)),
           id_(shared_->context.registry->next_id()),
@@ -72,7 +74,7 @@ public:
                   [self = shared_from_this()] { self->begin_close("daemon shutting down"); });
     }
 
-private:
+  private:
     void begin() {
         ucred cred{};
         socklen_t length = sizeof cred;
@@ -117,11 +119,9 @@ private:
     // --- reading: one message per line ---
     void do_read() {
         read_pending_ = true;
-        net::async_read_until(socket_,
-                              net::dynamic_buffer(input_, shared_->context.limits.max_message + 1),
-                              '\n', [self = shared_from_this()](error_code ec, std::size_t n) {
-                                  self->on_read(ec, n);
-                              });
+        net::async_read_until(
+            socket_, net::dynamic_buffer(input_, shared_->context.limits.max_message + 1), '\n',
+            [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
     }
 
     void on_read(error_code ec, std::size_t n) {
@@ -152,8 +152,8 @@ private:
         if (finished_) return;
         finished_ = true;
         idle_.cancel();
-        queue_.clear();
-        if (!open_) return;  // refused before on_open: the refusal was logged
+        if (!writing_) queue_.clear();  // else on_write still owns the front buffer
+        if (!open_) return;             // refused before on_open: the refusal was logged
         spdlog::info("unix #{} closed ({}{}{})", id_, why, close_reason_.empty() ? "" : ", ",
                      close_reason_);
         shared_->context.handler.on_close(shared_from_this());
@@ -163,9 +163,10 @@ private:
     void do_send(std::string text) {
         if (finished_ || !open_ || closing_) return;
         if (queue_.size() >= shared_->context.limits.send_queue_depth) {
-            spdlog::warn("unix #{} send queue full ({} messages): client not reading, "
-                         "disconnecting",
-                         id_, queue_.size());
+            spdlog::warn(
+                "unix #{} send queue full ({} messages): client not reading, "
+                "disconnecting",
+                id_, queue_.size());
             abort();
             return;
         }
@@ -180,14 +181,17 @@ private:
 
     void do_write() {
         writing_ = true;
-        net::async_write(socket_, net::buffer(queue_.front()),
-                         [self = shared_from_this()](error_code ec, std::size_t) {
-                             self->on_write(ec);
-                         });
+        net::async_write(
+            socket_, net::buffer(queue_.front()),
+            [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
     }
 
     void on_write(error_code ec) {
         writing_ = false;
+        if (finished_) {
+            queue_.clear();
+            return;
+        }
         if (ec) {
             abort();
             return;
@@ -279,11 +283,12 @@ void remove_stale_socket(const std::filesystem::path& path, net::io_context& io)
 }
 
 class UnixListener : public Listener, public std::enable_shared_from_this<UnixListener> {
-public:
+  public:
     UnixListener(std::shared_ptr<const UnixShared> shared, std::filesystem::path path)
         : shared_(std::move(shared)),
           path_(std::move(path)),
-          acceptor_(net::make_strand(shared_->context.io)) {}
+          acceptor_(net::make_strand(shared_->context.io)),
+          pause_(acceptor_.get_executor()) {}
 
     ~UnixListener() override { remove_socket(); }
 
@@ -306,7 +311,8 @@ public:
         struct stat st {};
         if (::stat(path_.c_str(), &st) == 0) inode_ = st.st_ino;
         acceptor_.listen(net::socket_base::max_listen_connections, ec);
-        if (ec) throw std::runtime_error("cannot listen on " + path_.string() + ": " + ec.message());
+        if (ec)
+            throw std::runtime_error("cannot listen on " + path_.string() + ": " + ec.message());
         spdlog::info("unix: listening on {}", path_.string());
         do_accept();
     }
@@ -315,25 +321,29 @@ public:
         net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
             error_code ignored;
             self->acceptor_.close(ignored);
+            self->pause_.cancel();
             self->remove_socket();
         });
     }
 
-private:
+  private:
     void do_accept() {
-        acceptor_.async_accept(net::make_strand(shared_->context.io),
-                               [self = shared_from_this()](error_code ec, stream::socket socket) {
-                                   if (ec == net::error::operation_aborted ||
-                                       !self->acceptor_.is_open())
-                                       return;
-                                   if (ec)
-                                       spdlog::warn("unix: accept failed: {}", ec.message());
-                                   else
-                                       std::make_shared<UnixSession>(std::move(socket),
-                                                                     self->shared_)
-                                           ->start();
-                                   self->do_accept();
-                               });
+        acceptor_.async_accept(
+            net::make_strand(shared_->context.io),
+            [self = shared_from_this()](error_code ec, stream::socket socket) {
+                if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
+                if (!ec) {
+                    std::make_shared<UnixSession>(std::move(socket), self->shared_)->start();
+                    self->do_accept();
+                    return;
+                }
+                // Out of file descriptors and the like: retrying at once would spin.
+                spdlog::warn("unix: accept failed: {}", ec.message());
+                self->pause_.expires_after(std::chrono::milliseconds(100));
+                self->pause_.async_wait([self](error_code wait_ec) {
+                    if (!wait_ec && self->acceptor_.is_open()) self->do_accept();
+                });
+            });
     }
 
     // Only our own socket file: a newer daemon may have replaced it.
@@ -347,6 +357,7 @@ private:
     std::shared_ptr<const UnixShared> shared_;
     std::filesystem::path path_;
     stream::acceptor acceptor_;
+    net::steady_timer pause_;  // after a failed accept
     ino_t inode_ = 0;
     bool removed_ = false;
 };
@@ -355,8 +366,8 @@ private:
 
 std::shared_ptr<Listener> make_unix_listener(const TransportContext& context,
                                              const std::filesystem::path& path) {
-    auto shared = std::make_shared<const UnixShared>(
-        UnixShared{context, static_cast<unsigned>(::getuid())});
+    auto shared =
+        std::make_shared<const UnixShared>(UnixShared{context, static_cast<unsigned>(::getuid())});
     auto listener = std::make_shared<UnixListener>(shared, path);
     listener->listen();
     return listener;

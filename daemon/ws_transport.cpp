@@ -49,7 +49,7 @@ std::string endpoint_text(const tcp::socket& socket) {
 class WsSession : public Connection,
                   public Closable,
                   public std::enable_shared_from_this<WsSession> {
-public:
+  public:
     WsSession(tcp::socket&& socket, std::shared_ptr<const WsShared> shared)
         : shared_(std::move(shared)),
           id_(shared_->context.registry->next_id()),
@@ -73,9 +73,10 @@ public:
     const Peer& peer() const override { return peer_; }
     std::uint64_t id() const override { return id_; }
     void send(std::string text) override {
-        net::post(ws_.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
-            self->do_send(std::move(text));
-        });
+        net::post(ws_.get_executor(),
+                  [self = shared_from_this(), text = std::move(text)]() mutable {
+                      self->do_send(std::move(text));
+                  });
     }
     void close() override {
         net::post(ws_.get_executor(), [self = shared_from_this()] {
@@ -96,17 +97,16 @@ public:
         });
     }
 
-private:
+  private:
     // --- HTTP upgrade: every check before async_accept ---
     void do_read_request() {
         parser_.emplace();
         parser_->header_limit(8 * 1024);
         parser_->body_limit(0);
         beast::get_lowest_layer(ws_).expires_after(shared_->context.limits.handshake_timeout);
-        http::async_read(beast::get_lowest_layer(ws_), buffer_, *parser_,
-                         [self = shared_from_this()](error_code ec, std::size_t) {
-                             self->on_read_request(ec);
-                         });
+        http::async_read(
+            beast::get_lowest_layer(ws_), buffer_, *parser_,
+            [self = shared_from_this()](error_code ec, std::size_t) { self->on_read_request(ec); });
     }
 
     void on_read_request(error_code ec) {
@@ -241,7 +241,7 @@ private:
         }
         if (!close_reason_.empty()) why += ", " + close_reason_;
         spdlog::info("ws #{} closed ({})", id_, why);
-        queue_.clear();
+        if (!writing_) queue_.clear();  // else on_write still owns the front buffer
         shared_->context.handler.on_close(shared_from_this());
     }
 
@@ -261,14 +261,17 @@ private:
     void do_write() {
         writing_ = true;
         ws_.text(true);
-        ws_.async_write(net::buffer(queue_.front()),
-                        [self = shared_from_this()](error_code ec, std::size_t) {
-                            self->on_write(ec);
-                        });
+        ws_.async_write(
+            net::buffer(queue_.front()),
+            [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
     }
 
     void on_write(error_code ec) {
         writing_ = false;
+        if (finished_) {
+            queue_.clear();
+            return;
+        }
         if (ec) {
             abort();
             return;
@@ -342,7 +345,7 @@ private:
 };
 
 class WsListener : public Listener, public std::enable_shared_from_this<WsListener> {
-public:
+  public:
     explicit WsListener(std::shared_ptr<const WsShared> shared)
         : shared_(std::move(shared)), strand_(net::make_strand(shared_->context.io)) {}
 
@@ -359,13 +362,14 @@ public:
             for (auto& acceptor : self->acceptors_) {
                 error_code ignored;
                 acceptor->close(ignored);
+                acceptor->pause.cancel();
             }
         });
     }
 
-private:
+  private:
     void bind(const tcp::endpoint& endpoint, bool required) {
-        auto acceptor = std::make_unique<tcp::acceptor>(strand_);
+        auto acceptor = std::make_unique<Acceptor>(strand_);
         error_code ec;
         acceptor->open(endpoint.protocol(), ec);
         if (!ec && endpoint.address().is_v6()) acceptor->set_option(net::ip::v6_only(true), ec);
@@ -385,23 +389,35 @@ private:
         acceptors_.push_back(std::move(acceptor));
     }
 
-    void do_accept(tcp::acceptor& acceptor) {
+    // An acceptor, and the pause after a failed accept (so that EMFILE does not spin).
+    struct Acceptor : tcp::acceptor {
+        explicit Acceptor(const net::strand<net::io_context::executor_type>& strand)
+            : tcp::acceptor(strand), pause(strand) {}
+        net::steady_timer pause;
+    };
+
+    void do_accept(Acceptor& acceptor) {
         acceptor.async_accept(
             net::make_strand(shared_->context.io),
             [self = shared_from_this(), &acceptor](error_code ec, tcp::socket socket) {
                 if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-                if (ec) {
-                    spdlog::warn("websocket: accept failed: {}", ec.message());
-                } else {
+                if (!ec) {
                     std::make_shared<WsSession>(std::move(socket), self->shared_)->start();
+                    self->do_accept(acceptor);
+                    return;
                 }
-                self->do_accept(acceptor);
+                // Out of file descriptors and the like: retrying at once would spin.
+                spdlog::warn("websocket: accept failed: {}", ec.message());
+                acceptor.pause.expires_after(std::chrono::milliseconds(100));
+                acceptor.pause.async_wait([self, &acceptor](error_code wait_ec) {
+                    if (!wait_ec && acceptor.is_open()) self->do_accept(acceptor);
+                });
             });
     }
 
     std::shared_ptr<const WsShared> shared_;
     net::strand<net::io_context::executor_type> strand_;
-    std::vector<std::unique_ptr<tcp::acceptor>> acceptors_;
+    std::vector<std::unique_ptr<Acceptor>> acceptors_;
 };
 
 }  // namespace

@@ -15,9 +15,15 @@ bool fail(std::string* why, const char* reason) {
     return false;
 }
 
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
-bool is_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
+char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+bool is_alpha(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+bool is_digit(char c) {
+    return c >= '0' && c <= '9';
+}
 
 std::optional<uint16_t> default_port(std::string_view scheme) {
     if (scheme == "http" || scheme == "ws") return 80;
@@ -56,7 +62,8 @@ bool is_canonical_ipv4(std::string_view host) {
 }
 
 bool parse_ipv6(std::string_view inner, std::string& out, std::string* why) {
-    if (inner.find('%') != std::string_view::npos) return fail(why, "IPv6 zone ids are not allowed");
+    if (inner.find('%') != std::string_view::npos)
+        return fail(why, "IPv6 zone ids are not allowed");
     if (inner.empty() || inner.size() > 45) return fail(why, "invalid IPv6 address");
     std::string text(inner);
     unsigned char bytes[16];

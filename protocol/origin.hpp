@@ -34,7 +34,7 @@ struct Origin {
 // subdomain of example.se (at any depth) but not example.se itself. A wildcard needs the https
 // scheme and at least two labels after "*." (so `https://*.se` is refused).
 class OriginPattern {
-public:
+  public:
     [[nodiscard]] static std::optional<OriginPattern> parse(std::string_view text,
                                                             std::string* why = nullptr);
     [[nodiscard]] bool matches(const Origin& origin) const;
@@ -42,21 +42,21 @@ public:
     // The entry in canonical form ("https://*.example.se" or a serialized origin).
     [[nodiscard]] std::string serialize() const;
 
-private:
+  private:
     Origin origin_;  // for a wildcard, host is the suffix without "*." ("example.se")
     bool wildcard_ = false;
 };
 
 // A list of patterns (the config's allowed_origins or denied_origins).
 class OriginList {
-public:
+  public:
     OriginList() = default;
     explicit OriginList(std::vector<OriginPattern> patterns) : patterns_(std::move(patterns)) {}
     [[nodiscard]] bool matches(const Origin& origin) const;
     [[nodiscard]] bool empty() const { return patterns_.empty(); }
     [[nodiscard]] const std::vector<OriginPattern>& patterns() const { return patterns_; }
 
-private:
+  private:
     std::vector<OriginPattern> patterns_;
 };
 

@@ -103,7 +103,8 @@ idle_timeout_seconds = 90
     EXPECT_EQ(c.pinentry, "/usr/bin/pinentry-gnome3");
     ASSERT_EQ(c.allowed_origins.patterns().size(), 2u);
     EXPECT_EQ(c.allowed_origins.patterns()[1].serialize(), "https://*.region.se");
-    EXPECT_TRUE(c.denied_origins.matches(*sithsd::protocol::parse_origin("https://evil.example.se")));
+    EXPECT_TRUE(
+        c.denied_origins.matches(*sithsd::protocol::parse_origin("https://evil.example.se")));
     EXPECT_FALSE(c.prompt_unknown_origins);
     EXPECT_EQ(c.identification_pin_cache.count(), 3600);
     EXPECT_EQ(c.prompt_timeout.count(), 30);

@@ -45,7 +45,8 @@ TEST(HandshakeCheck, AcceptsAndReportsTheOrigin) {
 }
 
 TEST(HandshakeCheck, Host) {
-    for (const char* host : {"127.0.0.1:24891", "[::1]:24891", "localhost:24891", "LocalHost:24891"})
+    for (const char* host :
+         {"127.0.0.1:24891", "[::1]:24891", "localhost:24891", "LocalHost:24891"})
         EXPECT_EQ(status(request("https://a.se", host)), 101u) << host;
     for (const char* host : {"evil.example:24891", "127.0.0.1:24892", "127.0.0.1", "localhost",
                              "[::1]", "127.0.0.2:24891", "[::2]:24891", "", "127.0.0.1:24891 ",
@@ -73,8 +74,8 @@ TEST(HandshakeCheck, Origin) {
     EXPECT_EQ(status(request("null")), 403u);
     EXPECT_EQ(status(request("")), 403u);
     EXPECT_EQ(status(request("https://a.se/")), 403u);
-    EXPECT_EQ(status(request("https://evil.example.se")), 403u);  // deny list
-    EXPECT_EQ(status(request("https://x.region.se")), 403u);      // deny beats allow
+    EXPECT_EQ(status(request("https://evil.example.se")), 403u);   // deny list
+    EXPECT_EQ(status(request("https://x.region.se")), 403u);       // deny beats allow
     EXPECT_EQ(status(request("http://portal.example.se")), 403u);  // http, not allowed
     EXPECT_EQ(status(request("http://127.0.0.1:8081")), 403u);
     EXPECT_EQ(status(request("file://host")), 403u);

@@ -5,6 +5,7 @@ Every wait has a deadline; nothing sleeps for a fixed time.
 import asyncio
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -45,9 +46,10 @@ def wait_for(condition, what, deadline=DEADLINE):
 
 
 class Daemon:
-    def __init__(self, extra_config="", port=None, env=None):
-        self.dir = tempfile.mkdtemp(prefix="sithsd-e2e-")
+    def __init__(self, extra_config="", port=None, max_files=None, env=None):
+        self.max_files = max_files  # RLIMIT_NOFILE for the daemon, when set
         self.env = dict(os.environ, **(env or {}))
+        self.dir = tempfile.mkdtemp(prefix="sithsd-e2e-")
         self.port = port or free_port()
         self.socket_path = os.path.join(self.dir, "run", "sithsd.sock")
         self.config_path = os.path.join(self.dir, "sithsd.toml")
@@ -60,8 +62,13 @@ class Daemon:
         self.proc = None
 
     def start(self):
+        limit = None
+        if self.max_files:
+            def limit():
+                resource.setrlimit(resource.RLIMIT_NOFILE, (self.max_files, self.max_files))
         self.proc = subprocess.Popen([SITHSD, "--config", self.config_path],
-                                     stdout=self.log_file, stderr=self.log_file, env=self.env)
+                                     stdout=self.log_file, stderr=self.log_file, preexec_fn=limit,
+                                     env=self.env)
         wait_for(self._ready, "sithsd to listen")
         return self
 
@@ -92,11 +99,26 @@ class Daemon:
         return self.proc.wait(timeout=timeout)
 
     def close(self):
+        """Stops the daemon with SIGTERM; fails when it does not exit 0 or a sanitizer spoke."""
+        problems = []
         if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=5)
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(timeout=5)
+                if rc != 0:
+                    problems.append(f"exit code {rc} after SIGTERM")
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=5)
+                problems.append("still running 5 s after SIGTERM")
         self.log_file.close()
+        log = self.log()
+        for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            if marker in log:
+                problems.append(marker)
         shutil.rmtree(self.dir, ignore_errors=True)
+        if problems:
+            raise AssertionError(f"sithsd: {', '.join(problems)}\n{log}")
 
     def __enter__(self):
         return self.start()

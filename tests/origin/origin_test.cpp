@@ -205,15 +205,24 @@ TEST(OriginPattern, WildcardWithPort) {
 
 TEST(OriginPattern, RefusesBadPatterns) {
     const char* const bad[] = {
-        "http://*.example.se",   // wildcards only for https
-        "https://*.se",          // too broad
-        "https://*",             // everything
-        "https://*.",            // empty
-        "https://**.example.se", "https://a.*.example.se", "https://*a.example.se",
-        "https://a*.example.se", "https://*.example.se/", "https://*.example.se/x",
-        "https://*.127.0.0.1",   "https://*.0.1",          "https://*.[::1]",
-        "https://*..example.se", "https://*.example.se.",  "null",
-        "https://example.se/",   "",
+        "http://*.example.se",  // wildcards only for https
+        "https://*.se",         // too broad
+        "https://*",            // everything
+        "https://*.",           // empty
+        "https://**.example.se",
+        "https://a.*.example.se",
+        "https://*a.example.se",
+        "https://a*.example.se",
+        "https://*.example.se/",
+        "https://*.example.se/x",
+        "https://*.127.0.0.1",
+        "https://*.0.1",
+        "https://*.[::1]",
+        "https://*..example.se",
+        "https://*.example.se.",
+        "null",
+        "https://example.se/",
+        "",
     };
     for (const char* input : bad) {
         std::string why;
