@@ -9,7 +9,9 @@ namespace {
 
 constexpr std::size_t kMaxCmsBytes = 1024 * 1024;
 
-VerifyFailure failure(VerifyError e, std::string detail) { return {e, std::move(detail)}; }
+VerifyFailure failure(VerifyError e, std::string detail) {
+    return {e, std::move(detail)};
+}
 
 // RFC 2634 ContentHints: SEQUENCE { contentDescription UTF8String OPTIONAL, contentType OID }.
 std::optional<std::string> content_description(CMS_SignerInfo* si) {
@@ -24,7 +26,8 @@ std::optional<std::string> content_description(CMS_SignerInfo* si) {
     int tag = 0;
     int cls = 0;
     const unsigned char* end = p + total;
-    if (ASN1_get_object(&p, &len, &tag, &cls, total) & 0x80 || tag != V_ASN1_SEQUENCE) return std::nullopt;
+    if (ASN1_get_object(&p, &len, &tag, &cls, total) & 0x80 || tag != V_ASN1_SEQUENCE)
+        return std::nullopt;
     const unsigned char* q = p;
     if (ASN1_get_object(&q, &len, &tag, &cls, end - p) & 0x80 || tag != V_ASN1_UTF8STRING ||
         cls != V_ASN1_UNIVERSAL) {
@@ -37,7 +40,8 @@ std::string signing_time(CMS_SignerInfo* si) {
     const int idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
     if (idx < 0) return {};
     ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(si, idx), 0);
-    if (!value || (value->type != V_ASN1_UTCTIME && value->type != V_ASN1_GENERALIZEDTIME)) return {};
+    if (!value || (value->type != V_ASN1_UTCTIME && value->type != V_ASN1_GENERALIZEDTIME))
+        return {};
     return ossl::rfc3339(reinterpret_cast<const ASN1_TIME*>(value->value.asn1_string));
 }
 
@@ -77,7 +81,8 @@ VerifyResult<CmsSignatureInfo> Verifier::verify_cms(std::span<const std::uint8_t
             break;
         }
     }
-    if (!signer) return failure(VerifyError::CertificateInvalid, "the signer certificate is not included");
+    if (!signer)
+        return failure(VerifyError::CertificateInvalid, "the signer certificate is not included");
     EVP_PKEY* key = X509_get0_pubkey(signer);
     if (!key) return failure(VerifyError::CertificateInvalid, "no usable public key");
     if (EVP_PKEY_get_base_id(key) == EVP_PKEY_RSA && EVP_PKEY_get_bits(key) < 2048) {
@@ -96,7 +101,8 @@ VerifyResult<CmsSignatureInfo> Verifier::verify_cms(std::span<const std::uint8_t
     ossl::ShallowCertStackPtr signers(sk_X509_new_null());
     sk_X509_push(signers.get(), signer);
     if (CMS_verify(cms.get(), signers.get(), nullptr, data.get(), nullptr, flags) != 1) {
-        return failure(VerifyError::SignatureInvalid, "CMS signature invalid: " + ossl::last_error());
+        return failure(VerifyError::SignatureInvalid,
+                       "CMS signature invalid: " + ossl::last_error());
     }
     if (auto f = impl_->check_validity(signer)) return *f;
     if (auto f = check_purpose(signer)) return *f;

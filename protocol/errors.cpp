@@ -14,7 +14,8 @@ struct Row {
 // The one table of PROTOCOL.md "Errors" plus the standard JSON-RPC codes.
 constexpr std::array kTable{
     Row{ErrorCode::ParseError, "PARSE_ERROR", "The message is not valid JSON."},
-    Row{ErrorCode::InvalidRequest, "INVALID_REQUEST", "The message is not a valid JSON-RPC request."},
+    Row{ErrorCode::InvalidRequest, "INVALID_REQUEST",
+        "The message is not a valid JSON-RPC request."},
     Row{ErrorCode::MethodNotFound, "METHOD_NOT_FOUND", "The method does not exist."},
     Row{ErrorCode::InvalidParams, "INVALID_PARAMS", "Invalid method parameters."},
     Row{ErrorCode::InternalError, "INTERNAL_ERROR", "Internal error."},
@@ -47,7 +48,7 @@ const Row* find(ErrorCode code) noexcept {
 }
 
 class Category final : public std::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "sithsd.protocol"; }
     std::string message(int code) const override {
         const Row* row = find(static_cast<ErrorCode>(code));

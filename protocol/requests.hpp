@@ -72,6 +72,11 @@ struct PinParams {  // changePin, unblockPin
 
 ParamsResult<ListCertificatesParams> parse_list_certificates(const boost::json::object& params);
 ParamsResult<AuthenticateParams> parse_authenticate(const boost::json::object& params);
+// With the transport's rule for `origin`: required over the Unix socket, refused (-32602) over
+// WebSocket, where the handshake's origin is the only one.
+enum class Transport { WebSocket, Unix };
+ParamsResult<AuthenticateParams> parse_authenticate(const boost::json::object& params,
+                                                    Transport transport);
 ParamsResult<SignParams> parse_sign(const boost::json::object& params);
 ParamsResult<CancelParams> parse_cancel(const boost::json::object& params);
 ParamsResult<PinParams> parse_change_pin(const boost::json::object& params);

@@ -25,8 +25,14 @@ std::size_t replay(const char* target, int (*fn)(const std::uint8_t*, std::size_
     return n;
 }
 
-TEST(FuzzReplay, Request) { EXPECT_GE(replay("request", sithsd::fuzz::request), 10u); }
-TEST(FuzzReplay, Token) { EXPECT_GE(replay("token", sithsd::fuzz::token), 5u); }
-TEST(FuzzReplay, Identity) { EXPECT_GE(replay("identity", sithsd::fuzz::identity), 5u); }
+TEST(FuzzReplay, Request) {
+    EXPECT_GE(replay("request", sithsd::fuzz::request), 10u);
+}
+TEST(FuzzReplay, Token) {
+    EXPECT_GE(replay("token", sithsd::fuzz::token), 5u);
+}
+TEST(FuzzReplay, Identity) {
+    EXPECT_GE(replay("identity", sithsd::fuzz::identity), 5u);
+}
 
 }  // namespace

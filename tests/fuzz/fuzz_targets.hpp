@@ -15,9 +15,9 @@ int identity(const std::uint8_t* data, std::size_t size);  // certificate subjec
 
 // In a libFuzzer build each target's file also defines LLVMFuzzerTestOneInput.
 #ifdef SITHSD_LIBFUZZER
-#define SITHSD_FUZZ_ENTRY(fn)                                                     \
+#define SITHSD_FUZZ_ENTRY(fn)                                                           \
     extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) { \
-        return sithsd::fuzz::fn(data, size);                                      \
+        return sithsd::fuzz::fn(data, size);                                            \
     }
 #else
 #define SITHSD_FUZZ_ENTRY(fn)

@@ -1,7 +1,8 @@
 #include "protocol/jsonrpc.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
 
 #include "protocol/requests.hpp"
 
@@ -148,7 +149,8 @@ TEST(JsonRpc, SerializesErrorsWithReasonAndExtraData) {
 }
 
 TEST(JsonRpc, SerializesNotifications) {
-    auto v = boost::json::parse(serialize_notification("cardsChanged", {{"cards", boost::json::array{}}}))
+    auto v = boost::json::parse(
+                 serialize_notification("cardsChanged", {{"cards", boost::json::array{}}}))
                  .as_object();
     EXPECT_EQ(v.at("method").as_string(), "cardsChanged");
     EXPECT_FALSE(v.contains("id"));

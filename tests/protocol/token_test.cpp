@@ -1,8 +1,9 @@
 // Authentication tokens made with the test world's keys (no card), verified, and every tampering
 // rejected with its own reason.
+#include <gtest/gtest.h>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
 
 #include "protocol/auth_token.hpp"
 #include "protocol/base64.hpp"
@@ -59,9 +60,11 @@ TEST(AuthToken, MessageIsHashOfOriginThenHashOfNonce) {
     const auto m = auth_token_message(HashAlgorithm::Sha256, "https://a.se", kNonce);
     ASSERT_EQ(m.size(), 64u);
     const std::string o = "https://a.se";
-    const auto ho = hash(HashAlgorithm::Sha256, std::span(reinterpret_cast<const std::uint8_t*>(o.data()), o.size()));
-    const auto hn = hash(HashAlgorithm::Sha256,
-                         std::span(reinterpret_cast<const std::uint8_t*>(kNonce.data()), kNonce.size()));
+    const auto ho = hash(HashAlgorithm::Sha256,
+                         std::span(reinterpret_cast<const std::uint8_t*>(o.data()), o.size()));
+    const auto hn =
+        hash(HashAlgorithm::Sha256,
+             std::span(reinterpret_cast<const std::uint8_t*>(kNonce.data()), kNonce.size()));
     EXPECT_TRUE(std::equal(ho.begin(), ho.end(), m.begin()));
     EXPECT_TRUE(std::equal(hn.begin(), hn.end(), m.begin() + 32));
     EXPECT_EQ(auth_token_message(HashAlgorithm::Sha384, "a", "b").size(), 96u);
@@ -70,7 +73,8 @@ TEST(AuthToken, MessageIsHashOfOriginThenHashOfNonce) {
 
 TEST(AuthToken, AlgorithmFromKey) {
     EXPECT_EQ(jws_algorithm_for(cert_der("tolvan", "id-hsa")), JwsAlgorithm::RS256);
-    EXPECT_EQ(jws_algorithm_for(cert_der("tolvan", "id-hsa"), RsaPadding::Pss), JwsAlgorithm::PS256);
+    EXPECT_EQ(jws_algorithm_for(cert_der("tolvan", "id-hsa"), RsaPadding::Pss),
+              JwsAlgorithm::PS256);
     EXPECT_EQ(jws_algorithm_for(cert_der("ulla", "id-hsa")), JwsAlgorithm::ES256);
     EXPECT_EQ(jws_algorithm_for(cert_der("ulla", "id-hsa"), RsaPadding::Pss), JwsAlgorithm::ES256);
     EXPECT_FALSE(jws_algorithm_for(std::vector<std::uint8_t>{1, 2, 3}));
@@ -86,7 +90,8 @@ TEST(AuthToken, ShapeOfTheToken) {
     const auto token = boost::json::parse(token_for("ulla", "id-hsa")).as_object();
     EXPECT_EQ(token.at("format").as_string(), "web-eid:1.0");
     EXPECT_EQ(token.at("algorithm").as_string(), "ES256");
-    EXPECT_EQ(*base64_decode(token.at("unverifiedCertificate").as_string()), cert_der("ulla", "id-hsa"));
+    EXPECT_EQ(*base64_decode(token.at("unverifiedCertificate").as_string()),
+              cert_der("ulla", "id-hsa"));
     EXPECT_EQ(base64_decode(token.at("signature").as_string())->size(), 64u);  // r||s, not DER
     EXPECT_EQ(token.at("appVersion").as_string(), "https://example.se/sithsd/releases/v0.1.0");
 }
@@ -95,23 +100,26 @@ TEST(AuthToken, SignerSeesTheDigestOfTheMessage) {
     std::vector<std::uint8_t> seen;
     HashAlgorithm seen_alg = HashAlgorithm::Sha512;
     auto real = key_signer(card_file("tolvan", "id-hsa.key"));
-    make_auth_token(cert_der("tolvan", "id-hsa"), kOrigin, kNonce,
-                    [&](HashAlgorithm alg, std::span<const std::uint8_t> digest) {
-                        seen.assign(digest.begin(), digest.end());
-                        seen_alg = alg;
-                        return real(alg, digest);
-                    },
-                    "v");
+    make_auth_token(
+        cert_der("tolvan", "id-hsa"), kOrigin, kNonce,
+        [&](HashAlgorithm alg, std::span<const std::uint8_t> digest) {
+            seen.assign(digest.begin(), digest.end());
+            seen_alg = alg;
+            return real(alg, digest);
+        },
+        "v");
     EXPECT_EQ(seen_alg, HashAlgorithm::Sha256);
-    EXPECT_EQ(seen, hash(HashAlgorithm::Sha256, auth_token_message(HashAlgorithm::Sha256, kOrigin, kNonce)));
+    EXPECT_EQ(seen, hash(HashAlgorithm::Sha256,
+                         auth_token_message(HashAlgorithm::Sha256, kOrigin, kNonce)));
 }
 
 TEST(AuthToken, RefusesAMalformedEcdsaAnswer) {
-    EXPECT_THROW(make_auth_token(cert_der("ulla", "id-hsa"), kOrigin, kNonce,
-                                 [](HashAlgorithm, std::span<const std::uint8_t>) {
-                                     return std::vector<std::uint8_t>(70, 1);  // DER-sized
-                                 },
-                                 "v"),
+    EXPECT_THROW(make_auth_token(
+                     cert_der("ulla", "id-hsa"), kOrigin, kNonce,
+                     [](HashAlgorithm, std::span<const std::uint8_t>) {
+                         return std::vector<std::uint8_t>(70, 1);  // DER-sized
+                     },
+                     "v"),
                  std::invalid_argument);
 }
 
@@ -127,7 +135,8 @@ TEST(TokenVerifier, AcceptsRs256Ps256Es256) {
     EXPECT_EQ(rs->organization, "Testregionen Västra");
     EXPECT_EQ(rs->issuer, "TEST SITHS e-id Person HSA-id 3 CA v1");
 
-    auto ps = verifier.verify_token(token_for("tolvan", "id-hsa", RsaPadding::Pss), kOrigin, kNonce);
+    auto ps =
+        verifier.verify_token(token_for("tolvan", "id-hsa", RsaPadding::Pss), kOrigin, kNonce);
     ASSERT_TRUE(ps) << reason_of(ps);
 
     auto es = verifier.verify_token(token_for("ulla", "id-hsa"), kOrigin, kNonce);
@@ -146,11 +155,13 @@ TEST(TokenVerifier, AcceptsRs256Ps256Es256) {
 TEST(TokenVerifier, WrongOriginOrNonce) {
     const Verifier verifier(offline());
     const auto token = token_for("tolvan", "id-hsa");
-    EXPECT_EQ(reason_of(verifier.verify_token(token, "https://evil.example.se", kNonce)), "SIGNATURE_INVALID");
+    EXPECT_EQ(reason_of(verifier.verify_token(token, "https://evil.example.se", kNonce)),
+              "SIGNATURE_INVALID");
     EXPECT_EQ(reason_of(verifier.verify_token(token, kOrigin + "/", kNonce)), "SIGNATURE_INVALID");
     EXPECT_EQ(reason_of(verifier.verify_token(token, kOrigin, kNonce + "x")), "SIGNATURE_INVALID");
     const auto ec = token_for("ulla", "id-hsa");
-    EXPECT_EQ(reason_of(verifier.verify_token(ec, "https://evil.example.se", kNonce)), "SIGNATURE_INVALID");
+    EXPECT_EQ(reason_of(verifier.verify_token(ec, "https://evil.example.se", kNonce)),
+              "SIGNATURE_INVALID");
     EXPECT_EQ(reason_of(verifier.verify_token(ec, kOrigin, "x" + kNonce)), "SIGNATURE_INVALID");
 }
 
@@ -160,36 +171,43 @@ TEST(TokenVerifier, TamperedSignature) {
         const auto token = token_for(card, "id-hsa");
         auto sig = *base64_decode(boost::json::parse(token).at("signature").as_string());
         sig[sig.size() / 2] ^= 0x01;
-        EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "signature", boost::json::value(base64_encode(sig))),
-                                                  kOrigin, kNonce)),
+        EXPECT_EQ(reason_of(verifier.verify_token(
+                      with_field(token, "signature", boost::json::value(base64_encode(sig))),
+                      kOrigin, kNonce)),
                   "SIGNATURE_INVALID");
-        EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "signature", "not base64"), kOrigin, kNonce)),
+        EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "signature", "not base64"),
+                                                  kOrigin, kNonce)),
                   "FORMAT_INVALID");
     }
     // PS256 labelled RS256: the padding does not match.
     const auto ps = token_for("tolvan", "id-hsa", RsaPadding::Pss);
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(ps, "algorithm", "RS256"), kOrigin, kNonce)),
-              "SIGNATURE_INVALID");
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(with_field(ps, "algorithm", "RS256"), kOrigin, kNonce)),
+        "SIGNATURE_INVALID");
 }
 
 TEST(TokenVerifier, CertificateSwapped) {
     const Verifier verifier(offline());
     const auto token = token_for("tolvan", "id-hsa");
     const auto other = base64_encode(cert_der("nysign", "id-hsa"));
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "unverifiedCertificate", boost::json::value(other)),
-                                              kOrigin, kNonce)),
+    EXPECT_EQ(reason_of(verifier.verify_token(
+                  with_field(token, "unverifiedCertificate", boost::json::value(other)), kOrigin,
+                  kNonce)),
               "SIGNATURE_INVALID");
     // Tolvan's other identification certificate has another key too.
     const auto pnr = base64_encode(cert_der("tolvan", "id-pnr"));
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "unverifiedCertificate", boost::json::value(pnr)),
-                                              kOrigin, kNonce)),
-              "SIGNATURE_INVALID");
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(
+            with_field(token, "unverifiedCertificate", boost::json::value(pnr)), kOrigin, kNonce)),
+        "SIGNATURE_INVALID");
 }
 
 TEST(TokenVerifier, SignatureCertificateIsTheWrongPurpose) {
     const Verifier verifier(offline());
-    EXPECT_EQ(reason_of(verifier.verify_token(token_for("tolvan", "sign-hsa"), kOrigin, kNonce)), "WRONG_PURPOSE");
-    EXPECT_EQ(reason_of(verifier.verify_token(token_for("ulla", "sign-hsa"), kOrigin, kNonce)), "WRONG_PURPOSE");
+    EXPECT_EQ(reason_of(verifier.verify_token(token_for("tolvan", "sign-hsa"), kOrigin, kNonce)),
+              "WRONG_PURPOSE");
+    EXPECT_EQ(reason_of(verifier.verify_token(token_for("ulla", "sign-hsa"), kOrigin, kNonce)),
+              "WRONG_PURPOSE");
 }
 
 TEST(TokenVerifier, Expired) {
@@ -200,19 +218,22 @@ TEST(TokenVerifier, Expired) {
     auto options = offline();
     options.at = std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 6);
     const Verifier later(options);
-    EXPECT_EQ(reason_of(later.verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)), "CERTIFICATE_EXPIRED");
+    EXPECT_EQ(reason_of(later.verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)),
+              "CERTIFICATE_EXPIRED");
     // And before the CAs existed: not trusted (the chain fails at that time), or not yet valid.
     options.at = std::chrono::system_clock::now() - std::chrono::hours(24 * 365 * 3);
-    EXPECT_EQ(reason_of(Verifier(options).verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)),
-              "CERTIFICATE_EXPIRED");
+    EXPECT_EQ(
+        reason_of(Verifier(options).verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)),
+        "CERTIFICATE_EXPIRED");
 }
 
 TEST(TokenVerifier, UntrustedRoot) {
     test::TempDir dir;
     const auto root = dir.path() / "other-root.pem";
-    auto made = test::run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                           "-nodes", "-keyout", (dir.path() / "k.pem").string(), "-out", root.string(),
-                           "-subj", "/CN=Another Root", "-days", "10"});
+    auto made =
+        test::run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                   "ec_paramgen_curve:P-256", "-nodes", "-keyout", (dir.path() / "k.pem").string(),
+                   "-out", root.string(), "-subj", "/CN=Another Root", "-days", "10"});
     ASSERT_EQ(made.exit_code, 0) << made.err;
     auto options = offline();
     options.trust = root.string();
@@ -222,17 +243,19 @@ TEST(TokenVerifier, UntrustedRoot) {
     // Without the intermediates the chain cannot be built either.
     auto no_inter = offline();
     no_inter.intermediates.clear();
-    EXPECT_EQ(reason_of(Verifier(no_inter).verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)),
-              "CERTIFICATE_NOT_TRUSTED");
+    EXPECT_EQ(
+        reason_of(Verifier(no_inter).verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)),
+        "CERTIFICATE_NOT_TRUSTED");
     // An issuing CA's certificate is no identification certificate.
     const auto ca_der = dir.path() / "ca.der";
-    ASSERT_EQ(test::run({"openssl", "x509", "-in", (world() / "pki" / "ca-hsaid.pem").string(), "-outform",
-                         "DER", "-out", ca_der.string()})
+    ASSERT_EQ(test::run({"openssl", "x509", "-in", (world() / "pki" / "ca-hsaid.pem").string(),
+                         "-outform", "DER", "-out", ca_der.string()})
                   .exit_code,
               0);
     const auto ca = base64_encode(test::read_bytes(ca_der));
     EXPECT_EQ(reason_of(Verifier(offline()).verify_token(
-                  with_field(token_for("tolvan", "id-hsa"), "unverifiedCertificate", boost::json::value(ca)),
+                  with_field(token_for("tolvan", "id-hsa"), "unverifiedCertificate",
+                             boost::json::value(ca)),
                   kOrigin, kNonce)),
               "WRONG_PURPOSE");
 }
@@ -242,28 +265,39 @@ TEST(TokenVerifier, FormatAndAlgorithm) {
     const auto token = token_for("tolvan", "id-hsa");
     EXPECT_EQ(reason_of(verifier.verify_token("not json", kOrigin, kNonce)), "FORMAT_INVALID");
     EXPECT_EQ(reason_of(verifier.verify_token("[]", kOrigin, kNonce)), "FORMAT_INVALID");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "format", "web-eid:2.0"), kOrigin, kNonce)),
+    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "format", "web-eid:2.0"), kOrigin,
+                                              kNonce)),
               "FORMAT_INVALID");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "format", "web-eid:10"), kOrigin, kNonce)),
+    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "format", "web-eid:10"), kOrigin,
+                                              kNonce)),
               "FORMAT_INVALID");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "format", 1), kOrigin, kNonce)), "FORMAT_INVALID");
+    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "format", 1), kOrigin, kNonce)),
+              "FORMAT_INVALID");
     EXPECT_TRUE(verifier.verify_token(with_field(token, "format", "web-eid:1.1"), kOrigin, kNonce));
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "signature", nullptr), kOrigin, kNonce)),
-              "FORMAT_INVALID");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "algorithm", "HS256"), kOrigin, kNonce)),
-              "ALGORITHM_NOT_ALLOWED");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "algorithm", "none"), kOrigin, kNonce)),
-              "ALGORITHM_NOT_ALLOWED");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "algorithm", "ES256"), kOrigin, kNonce)),
-              "ALGORITHM_NOT_ALLOWED");
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(with_field(token, "signature", nullptr), kOrigin, kNonce)),
+        "FORMAT_INVALID");
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(with_field(token, "algorithm", "HS256"), kOrigin, kNonce)),
+        "ALGORITHM_NOT_ALLOWED");
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(with_field(token, "algorithm", "none"), kOrigin, kNonce)),
+        "ALGORITHM_NOT_ALLOWED");
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(with_field(token, "algorithm", "ES256"), kOrigin, kNonce)),
+        "ALGORITHM_NOT_ALLOWED");
     const auto ec = token_for("ulla", "id-hsa");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(ec, "algorithm", "ES384"), kOrigin, kNonce)),
-              "ALGORITHM_NOT_ALLOWED");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(ec, "algorithm", "RS256"), kOrigin, kNonce)),
-              "ALGORITHM_NOT_ALLOWED");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "unverifiedCertificate", "AAAA"), kOrigin, kNonce)),
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(with_field(ec, "algorithm", "ES384"), kOrigin, kNonce)),
+        "ALGORITHM_NOT_ALLOWED");
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(with_field(ec, "algorithm", "RS256"), kOrigin, kNonce)),
+        "ALGORITHM_NOT_ALLOWED");
+    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "unverifiedCertificate", "AAAA"),
+                                              kOrigin, kNonce)),
               "CERTIFICATE_INVALID");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "unverifiedCertificate", "%%%"), kOrigin, kNonce)),
+    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "unverifiedCertificate", "%%%"),
+                                              kOrigin, kNonce)),
               "CERTIFICATE_INVALID");
 }
 
@@ -284,15 +318,18 @@ TEST(TokenVerifierOcsp, GoodRevokedAndUnavailable) {
 
     // Nobody listening.
     auto nobody_options = online("http://127.0.0.1:" + std::to_string(test::free_port()) + "/");
-    nobody_options.ocsp_timeout = std::chrono::seconds(2);  // OpenSSL retries a refused connect until then
+    nobody_options.ocsp_timeout =
+        std::chrono::seconds(2);  // OpenSSL retries a refused connect until then
     const Verifier nobody(nobody_options);
-    EXPECT_EQ(reason_of(nobody.verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)), "OCSP_UNAVAILABLE");
+    EXPECT_EQ(reason_of(nobody.verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)),
+              "OCSP_UNAVAILABLE");
     // The AIA of the world's certificates points at port 8889; with OCSP on and no URL given, the
     // AIA is used. (Nothing of this test listens there; whatever answers must pass every check.)
     auto aia = offline();
     aia.no_ocsp = false;
     aia.ocsp_timeout = std::chrono::seconds(2);
-    const auto via_aia = Verifier(aia).verify_token(token_for("revoked", "id-hsa"), kOrigin, kNonce);
+    const auto via_aia =
+        Verifier(aia).verify_token(token_for("revoked", "id-hsa"), kOrigin, kNonce);
     EXPECT_FALSE(via_aia);
 }
 
@@ -305,7 +342,8 @@ TEST_P(BadOcsp, RejectedAsInvalid) {
     EXPECT_EQ(reason_of(r), "OCSP_INVALID") << (r ? "" : r.error().detail);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, BadOcsp, ::testing::Values("unauthorized", "no-nonce", "stale", "garbage"),
+INSTANTIATE_TEST_SUITE_P(Modes, BadOcsp,
+                         ::testing::Values("unauthorized", "no-nonce", "stale", "garbage"),
                          [](const auto& info) {
                              std::string name = info.param;
                              std::erase(name, '-');
