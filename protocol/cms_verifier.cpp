@@ -1,5 +1,6 @@
 // Verifier::verify_cms: a detached CAdES-BES SignedData made by sithsd (or anyone) with a SITHS
 // signature certificate.
+#include <openssl/ess.h>
 #include <openssl/x509v3.h>
 
 #include "protocol/verifier_impl.hpp"
@@ -43,6 +44,24 @@ std::string signing_time(CMS_SignerInfo* si) {
     if (!value || (value->type != V_ASN1_UTCTIME && value->type != V_ASN1_GENERALIZEDTIME))
         return {};
     return ossl::rfc3339(reinterpret_cast<const ASN1_TIME*>(value->value.asn1_string));
+}
+
+// CAdES-BES: the signed attribute signingCertificateV2 (ESS, RFC 5035) names the signer's
+// certificate, so that the certificate cannot be swapped for another with the same key.
+bool signing_certificate_matches(CMS_SignerInfo* si, X509* signer) {
+    const int idx = CMS_signed_get_attr_by_NID(si, NID_id_smime_aa_signingCertificateV2, -1);
+    if (idx < 0) return false;
+    ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(CMS_signed_get_attr(si, idx), 0);
+    if (!value || value->type != V_ASN1_SEQUENCE) return false;
+    const unsigned char* p = ASN1_STRING_get0_data(value->value.sequence);
+    std::unique_ptr<ESS_SIGNING_CERT_V2, ossl::Deleter<ESS_SIGNING_CERT_V2_free>> ssv2(
+        d2i_ESS_SIGNING_CERT_V2(nullptr, &p, ASN1_STRING_length(value->value.sequence)));
+    if (!ssv2) return false;
+    ossl::ShallowCertStackPtr chain(sk_X509_new_null());
+    sk_X509_push(chain.get(), signer);
+    const bool ok = OSSL_ESS_check_signing_certs(nullptr, ssv2.get(), chain.get(), 1) == 1;
+    ossl::last_error();
+    return ok;
 }
 
 // A signature certificate: key usage nonRepudiation (contentCommitment).
@@ -96,6 +115,8 @@ VerifyResult<CmsSignatureInfo> Verifier::verify_cms(std::span<const std::uint8_t
     }
 
     // The signature and messageDigest against the content; the chain is checked below.
+    // (CMS_CADES would make CMS_verify build the chain itself, so signingCertificateV2 is
+    // checked separately.)
     ossl::BioPtr data(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
     const unsigned int flags = CMS_BINARY | CMS_NO_SIGNER_CERT_VERIFY | CMS_NOINTERN;
     ossl::ShallowCertStackPtr signers(sk_X509_new_null());
@@ -103,6 +124,10 @@ VerifyResult<CmsSignatureInfo> Verifier::verify_cms(std::span<const std::uint8_t
     if (CMS_verify(cms.get(), signers.get(), nullptr, data.get(), nullptr, flags) != 1) {
         return failure(VerifyError::SignatureInvalid,
                        "CMS signature invalid: " + ossl::last_error());
+    }
+    if (!signing_certificate_matches(si, signer)) {
+        return failure(VerifyError::SignatureInvalid,
+                       "no signingCertificateV2 attribute naming the signer certificate");
     }
     if (auto f = impl_->check_validity(signer)) return *f;
     if (auto f = check_purpose(signer)) return *f;

@@ -7,6 +7,8 @@
 namespace sithsd::protocol {
 namespace {
 
+// The local-only methods come last.
+constexpr std::size_t kWebSocketMethods = 6;
 constexpr std::array<std::string_view, 9> kMethods{"hello",        "listCards",  "listCertificates",
                                                    "authenticate", "sign",       "cancel",
                                                    "changePin",    "unblockPin", "status"};
@@ -219,8 +221,9 @@ ParamsResult<PinParams> parse_unblock_pin(const boost::json::object& params) {
     return parse_pin_params(params);
 }
 
-std::span<const std::string_view> method_names() noexcept {
-    return kMethods;
+std::span<const std::string_view> method_names(Transport transport) noexcept {
+    const std::span<const std::string_view> all(kMethods);
+    return transport == Transport::Unix ? all : all.first(kWebSocketMethods);
 }
 
 bool is_known_method(std::string_view method) noexcept {

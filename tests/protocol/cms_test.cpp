@@ -187,6 +187,42 @@ TEST(CmsVerifier, Rejections) {
     EXPECT_EQ(reason_of(verifier.verify_cms(swapped, data)), "SIGNATURE_INVALID");
 }
 
+TEST(CmsVerifier, CmsFromOpensslItself) {
+    // Interoperability, and the CAdES-BES rule: without signingCertificateV2 it is refused.
+    test::TempDir dir;
+    test::write_text(dir.path() / "data", "made by openssl cms -sign");
+    for (const bool cades : {true, false}) {
+        std::vector<std::string> argv{"openssl",
+                                      "cms",
+                                      "-sign",
+                                      "-binary",
+                                      "-nosmimecap",
+                                      "-in",
+                                      (dir.path() / "data").string(),
+                                      "-signer",
+                                      card_file("tolvan", "sign-hsa.pem").string(),
+                                      "-inkey",
+                                      card_file("tolvan", "sign-hsa.key").string(),
+                                      "-outform",
+                                      "DER",
+                                      "-out",
+                                      (dir.path() / "sig.p7s").string()};
+        if (cades) argv.push_back("-cades");
+        auto made = test::run(argv);
+        ASSERT_EQ(made.exit_code, 0) << made.err;
+        auto v = Verifier(offline()).verify_cms(test::read_bytes(dir.path() / "sig.p7s"),
+                                                test::read_bytes(dir.path() / "data"));
+        if (cades) {
+            EXPECT_TRUE(v) << reason_of(v);
+            if (v) {
+                EXPECT_FALSE(v->display_text);  // no contentHints
+            }
+        } else {
+            EXPECT_EQ(reason_of(v), "SIGNATURE_INVALID");
+        }
+    }
+}
+
 TEST(CmsVerifier, UntrustedRoot) {
     auto options = offline();
     options.trust =

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 
 #include "protocol/base64.hpp"
@@ -30,9 +31,19 @@ std::string b64(std::size_t n, std::uint8_t fill = 7) {
 // ---- methods list
 
 TEST(Methods, ListAndKinds) {
-    const auto names = method_names();
+    const auto names = method_names(Transport::Unix);
     ASSERT_EQ(names.size(), 9u);
     EXPECT_EQ(names[0], "hello");
+    const auto web = method_names(Transport::WebSocket);
+    const std::vector<std::string_view> expected{"hello",        "listCards", "listCertificates",
+                                                 "authenticate", "sign",      "cancel"};
+    EXPECT_EQ(std::vector<std::string_view>(web.begin(), web.end()), expected);
+    for (const auto m : names) {
+        EXPECT_TRUE(is_known_method(m));
+        EXPECT_EQ(is_local_only_method(m),
+                  std::find(expected.begin(), expected.end(), m) == expected.end())
+            << m;
+    }
     EXPECT_TRUE(is_known_method("authenticate"));
     EXPECT_TRUE(is_known_method("status"));
     EXPECT_FALSE(is_known_method("Authenticate"));
