@@ -93,4 +93,26 @@ ProtocolError invalid_params(std::string_view field, std::string message) {
     return ProtocolError(ErrorCode::InvalidParams, std::move(message), std::move(data));
 }
 
+ProtocolError pin_incorrect(std::string_view pin_status) {
+    boost::json::object data;
+    data["pinStatus"] = pin_status;
+    return ProtocolError(ErrorCode::PinIncorrect,
+                         std::string(default_message(ErrorCode::PinIncorrect)), std::move(data));
+}
+
+ProtocolError token_error(std::string_view ckr_name) {
+    boost::json::object data;
+    data["ckr"] = ckr_name;
+    return ProtocolError(ErrorCode::TokenError, std::string(default_message(ErrorCode::TokenError)),
+                         std::move(data));
+}
+
+ProtocolError selection_required(boost::json::array candidates) {
+    boost::json::object data;
+    data["candidates"] = std::move(candidates);
+    return ProtocolError(ErrorCode::CertificateSelectionRequired,
+                         std::string(default_message(ErrorCode::CertificateSelectionRequired)),
+                         std::move(data));
+}
+
 }  // namespace sithsd::protocol

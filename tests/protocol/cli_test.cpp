@@ -117,6 +117,18 @@ TEST_F(Cli, VerifyCms) {
     EXPECT_EQ(out.at("hsaId").as_string(), "SE5560000001-P000000000001");
     EXPECT_EQ(out.at("signingTime").as_string().size(), 20u);
 
+    // The same from a hash the portal made (SHA-512 here).
+    const auto digest = hash(HashAlgorithm::Sha512, data);
+    const auto cert = cert_der("ulla", "sign-hsa");
+    const auto from_hash =
+        build_cms(CmsSignInput{cert, text, HashAlgorithm::Sha512, digest, std::nullopt, {}},
+                  key_signer(card_file("ulla", "sign-hsa.key")));
+    test::write_bytes(dir.path() / "sig.p7s", from_hash);
+    auto r2 = test::run(argv);
+    ASSERT_EQ(r2.exit_code, 0) << r2.out << r2.err;
+    EXPECT_EQ(boost::json::parse(r2.out).at("displayText").as_string(), text);
+    EXPECT_EQ(boost::json::parse(r2.out).at("hsaId").as_string(), "SE5560000002-P000000000002");
+
     test::write_bytes(dir.path() / "data", {'a', 'b', 'd'});
     auto bad = test::run(argv);
     EXPECT_EQ(bad.exit_code, 1);

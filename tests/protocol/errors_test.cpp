@@ -60,5 +60,19 @@ TEST(Errors, InvalidParamsNamesTheField) {
     EXPECT_EQ(e.message, "bad");
 }
 
+TEST(Errors, ExtraDataHelpers) {
+    auto pin = pin_incorrect("finalTry");
+    EXPECT_EQ(pin.code, ErrorCode::PinIncorrect);
+    EXPECT_EQ(pin.data.at("pinStatus").as_string(), "finalTry");
+    auto token = token_error("CKR_DEVICE_REMOVED");
+    EXPECT_EQ(token.code, ErrorCode::TokenError);
+    EXPECT_EQ(token.data.at("ckr").as_string(), "CKR_DEVICE_REMOVED");
+    auto sel = selection_required(boost::json::array{boost::json::object{{"certificateId", "a"}},
+                                                     boost::json::object{{"certificateId", "b"}}});
+    EXPECT_EQ(sel.code, ErrorCode::CertificateSelectionRequired);
+    EXPECT_EQ(sel.data.at("candidates").as_array().size(), 2u);
+    EXPECT_EQ(sel.message, default_message(ErrorCode::CertificateSelectionRequired));
+}
+
 }  // namespace
 }  // namespace sithsd::protocol
