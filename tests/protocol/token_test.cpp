@@ -333,6 +333,78 @@ TEST(TokenVerifierOcsp, GoodRevokedAndUnavailable) {
     EXPECT_FALSE(via_aia);
 }
 
+// The world's cards are RSA and P-256: a small PKI of our own for ES384 and ES512.
+TEST(TokenVerifier, Es384AndEs512) {
+    test::TempDir dir;
+    const auto d = [&](const std::string& f) { return (dir.path() / f).string(); };
+    test::write_text(dir.path() / "ext.cnf",
+                     "[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n"
+                     "[leaf]\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n");
+    auto ok = [](const test::RunResult& r) { return r.exit_code == 0 ? std::string() : r.err; };
+    ASSERT_EQ(ok(test::run({"openssl",
+                            "req",
+                            "-x509",
+                            "-newkey",
+                            "ec",
+                            "-pkeyopt",
+                            "ec_paramgen_curve:P-384",
+                            "-nodes",
+                            "-keyout",
+                            d("ca.key"),
+                            "-out",
+                            d("ca.pem"),
+                            "-subj",
+                            "/CN=EC Root",
+                            "-days",
+                            "2",
+                            "-extensions",
+                            "ca",
+                            "-config",
+                            d("ext.cnf")})),
+              "");
+    for (const auto& [curve, alg] : {std::pair{"P-384", "ES384"}, {"P-521", "ES512"}}) {
+        const std::string stem = std::string("leaf-") + curve;
+        ASSERT_EQ(ok(test::run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                                std::string("ec_paramgen_curve:") + curve, "-nodes", "-keyout",
+                                d(stem + ".key"), "-out", d(stem + ".csr"), "-subj",
+                                "/serialNumber=SE5560000001-EC1/GN=Eva/SN=Kurva/CN=Eva Kurva"})),
+                  "");
+        ASSERT_EQ(
+            ok(test::run({"openssl", "x509",      "-req",     "-in",        d(stem + ".csr"),
+                          "-CA",     d("ca.pem"), "-CAkey",   d("ca.key"),  "-CAcreateserial",
+                          "-days",   "1",         "-extfile", d("ext.cnf"), "-extensions",
+                          "leaf",    "-outform",  "DER",      "-out",       d(stem + ".der")})),
+            "");
+        const auto der = test::read_bytes(d(stem + ".der"));
+        const auto token = make_auth_token(der, kOrigin, kNonce, key_signer(d(stem + ".key")), "v");
+        EXPECT_EQ(token.at("algorithm").as_string(), alg);
+        const std::size_t half = curve == std::string("P-384") ? 48 : 66;
+        EXPECT_EQ(base64_decode(token.at("signature").as_string())->size(), 2 * half);
+        VerifierOptions options;
+        options.trust = d("ca.pem");
+        options.no_ocsp = true;
+        const Verifier verifier(options);
+        auto r = verifier.verify_token(boost::json::serialize(token), kOrigin, kNonce);
+        ASSERT_TRUE(r) << reason_of(r) << " " << r.error().detail;
+        EXPECT_EQ(r->hsa_id, "SE5560000001-EC1");
+        EXPECT_EQ(
+            reason_of(verifier.verify_token(boost::json::serialize(token), kOrigin + "x", kNonce)),
+            "SIGNATURE_INVALID");
+    }
+}
+
+TEST(Verifier, RefusesUnreadableTrustFiles) {
+    VerifierOptions options;
+    options.trust = "/nonexistent/roots.pem";
+    EXPECT_THROW(Verifier{options}, std::runtime_error);
+    options.trust = (world() / "pki" / "root.pem").string();
+    options.intermediates = "/nonexistent/chain.pem";
+    EXPECT_THROW(Verifier{options}, std::runtime_error);
+    options.intermediates =
+        (world() / "cards" / "tolvan" / "card.json").string();  // no certificate in it
+    EXPECT_THROW(Verifier{options}, std::runtime_error);
+}
+
 class BadOcsp : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(BadOcsp, RejectedAsInvalid) {
