@@ -61,7 +61,9 @@ ParsedMessage parse_message(std::string_view text) {
         if (params->is_object()) {
             request.params = std::move(params->get_object());
         } else if (params->is_array()) {
-            // Allowed by JSON-RPC, but every method here takes named parameters.
+            // Allowed by JSON-RPC, but every method here takes named parameters. A valid
+            // notification gets no answer, not even an error (JSON-RPC 2.0 section 4.1).
+            if (!request.id) return InvalidMessage{};
             return InvalidMessage{
                 serialize_error(answer_id, invalid_params("params", "params must be an object."))};
         } else {
