@@ -7,6 +7,7 @@
 
 #include "protocol/auth_token.hpp"
 #include "protocol/base64.hpp"
+#include "protocol/openssl_util.hpp"
 #include "protocol/verifier.hpp"
 #include "support.hpp"
 
@@ -179,6 +180,15 @@ TEST(TokenVerifier, TamperedSignature) {
                                                   kOrigin, kNonce)),
                   "FORMAT_INVALID");
     }
+    // ECDSA must be JWS r||s: the same signature as DER is refused.
+    const auto ec = token_for("ulla", "id-hsa");
+    const auto raw = *base64_decode(boost::json::parse(ec).at("signature").as_string());
+    const auto der = ossl::ecdsa_raw_to_der(raw);
+    ASSERT_FALSE(der.empty());
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(
+            with_field(ec, "signature", boost::json::value(base64_encode(der))), kOrigin, kNonce)),
+        "SIGNATURE_INVALID");
     // PS256 labelled RS256: the padding does not match.
     const auto ps = token_for("tolvan", "id-hsa", RsaPadding::Pss);
     EXPECT_EQ(
