@@ -1,10 +1,13 @@
 # The two commands of the README: `make demo` and `make test`. Everything else is a helper.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS = request token identity
 WORLD      ?= $(BUILD)/world
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build test demo world asan test-asan clean format
+.PHONY: all deps configure build test demo world asan test-asan fuzz clean format
 
 all: build
 
@@ -40,8 +43,23 @@ asan: deps $(ASAN_BUILD)/build.ninja
 test-asan: asan
 	scripts/run-tests $(ASAN_BUILD)
 
+# libFuzzer (clang): each target FUZZ_SECONDS (default 600) on the committed corpus; new inputs
+# land in $(FUZZ_BUILD)/found/TARGET (copy the interesting ones to tests/fuzz/corpus/TARGET).
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSITHSD_FUZZ=ON \
+	  -DSITHSD_BUILD_BENCH=OFF $(CMAKE_ARGS)
+
+fuzz: deps $(FUZZ_BUILD)/build.ninja
+	cmake --build $(FUZZ_BUILD) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(FUZZ_BUILD)/found/$$t; \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
+	  $(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	    $(FUZZ_BUILD)/found/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

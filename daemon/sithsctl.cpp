@@ -64,7 +64,9 @@ int main(int argc, char** argv) {
     token_cmd->add_option("--origin", origin, "the origin of this server")->required();
     token_cmd->add_option("--nonce", nonce, "the challenge nonce this server issued")->required();
     add_verifier_options(token_cmd, options);
-    token_cmd->add_option("TOKEN", token_path, "the token (JSON)")->required()->check(CLI::ExistingFile);
+    token_cmd->add_option("TOKEN", token_path, "the token (JSON)")
+        ->required()
+        ->check(CLI::ExistingFile);
 
     std::string content_path, cms_path;
     auto* cms_cmd = app.add_subcommand("verify-cms", "verify a detached CMS signature");
@@ -72,7 +74,9 @@ int main(int argc, char** argv) {
         ->required()
         ->check(CLI::ExistingFile);
     add_verifier_options(cms_cmd, options);
-    cms_cmd->add_option("SIGNATURE", cms_path, "the CMS (DER)")->required()->check(CLI::ExistingFile);
+    cms_cmd->add_option("SIGNATURE", cms_path, "the CMS (DER)")
+        ->required()
+        ->check(CLI::ExistingFile);
 
     sithsd::daemon::CtlCommands daemon_commands(app);
 

@@ -9,11 +9,16 @@ namespace sithsd::protocol {
 
 std::string_view jws_algorithm_name(JwsAlgorithm alg) noexcept {
     switch (alg) {
-        case JwsAlgorithm::RS256: return "RS256";
-        case JwsAlgorithm::PS256: return "PS256";
-        case JwsAlgorithm::ES256: return "ES256";
-        case JwsAlgorithm::ES384: return "ES384";
-        case JwsAlgorithm::ES512: return "ES512";
+        case JwsAlgorithm::RS256:
+            return "RS256";
+        case JwsAlgorithm::PS256:
+            return "PS256";
+        case JwsAlgorithm::ES256:
+            return "ES256";
+        case JwsAlgorithm::ES384:
+            return "ES384";
+        case JwsAlgorithm::ES512:
+            return "ES512";
     }
     return "RS256";
 }
@@ -28,9 +33,12 @@ std::optional<JwsAlgorithm> jws_algorithm_from_name(std::string_view name) noexc
 
 HashAlgorithm jws_hash(JwsAlgorithm alg) noexcept {
     switch (alg) {
-        case JwsAlgorithm::ES384: return HashAlgorithm::Sha384;
-        case JwsAlgorithm::ES512: return HashAlgorithm::Sha512;
-        default: return HashAlgorithm::Sha256;
+        case JwsAlgorithm::ES384:
+            return HashAlgorithm::Sha384;
+        case JwsAlgorithm::ES512:
+            return HashAlgorithm::Sha512;
+        default:
+            return HashAlgorithm::Sha256;
     }
 }
 
@@ -70,8 +78,7 @@ boost::json::object make_auth_token(std::span<const std::uint8_t> certificate_de
     const HashAlgorithm h = jws_hash(*alg);
     const auto digest = hash(h, auth_token_message(h, origin, challenge_nonce));
     std::vector<std::uint8_t> signature = signer(h, digest);
-    if (*alg == JwsAlgorithm::ES256 || *alg == JwsAlgorithm::ES384 ||
-        *alg == JwsAlgorithm::ES512) {
+    if (*alg == JwsAlgorithm::ES256 || *alg == JwsAlgorithm::ES384 || *alg == JwsAlgorithm::ES512) {
         auto cert = ossl::parse_certificate_der(certificate_der);
         if (signature.size() != 2 * ossl::ec_half_size(X509_get0_pubkey(cert.get()))) {
             throw std::invalid_argument("ECDSA signature is not r||s of the curve's size");

@@ -71,7 +71,9 @@ std::optional<std::vector<std::uint8_t>> decode(std::string_view text,
 
 }  // namespace
 
-std::string base64_encode(std::span<const std::uint8_t> bytes) { return encode(bytes, kStd, true); }
+std::string base64_encode(std::span<const std::uint8_t> bytes) {
+    return encode(bytes, kStd, true);
+}
 
 std::optional<std::vector<std::uint8_t>> base64_decode(std::string_view text) {
     static const auto t = table(kStd);

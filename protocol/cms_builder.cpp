@@ -81,8 +81,9 @@ std::vector<std::uint8_t> build_cms(const CmsSignInput& input, const DigestSigne
     if (!cms) fail("CMS_sign");
     // With CMS_PARTIAL nothing is signed here: the public key is enough. CMS_CADES adds
     // signingCertificateV2 (ESS, SHA-256 of the certificate).
-    CMS_SignerInfo* si = CMS_add1_signer(cms.get(), cert.get(), key, ossl::md_for(input.hash_algorithm),
-                                         flags | CMS_NOSMIMECAP | CMS_CADES);
+    CMS_SignerInfo* si =
+        CMS_add1_signer(cms.get(), cert.get(), key, ossl::md_for(input.hash_algorithm),
+                        flags | CMS_NOSMIMECAP | CMS_CADES);
     if (!si) fail("CMS_add1_signer");
     for (const auto& der : input.extra_certificates) {
         auto extra = ossl::parse_certificate_der(der);
@@ -102,7 +103,8 @@ std::vector<std::uint8_t> build_cms(const CmsSignInput& input, const DigestSigne
     const auto when = input.signing_time.value_or(std::chrono::system_clock::now());
     time_t when_t = std::chrono::system_clock::to_time_t(when);
     ossl::Asn1TimePtr time(X509_time_adj_ex(nullptr, 0, 0, &when_t));
-    if (!time || CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, time->type, time.get(), -1) != 1) {
+    if (!time ||
+        CMS_signed_add1_attr_by_NID(si, NID_pkcs9_signingTime, time->type, time.get(), -1) != 1) {
         fail("signingTime");
     }
     const auto hints = content_hints(input.display_text);
@@ -137,15 +139,13 @@ std::vector<std::uint8_t> build_cms(const CmsSignInput& input, const DigestSigne
                                      reinterpret_cast<std::uint8_t*>(data) + len);
 }
 
-std::vector<std::uint8_t> build_cms_from_data(std::span<const std::uint8_t> certificate_der,
-                                              std::string_view display_text,
-                                              std::span<const std::uint8_t> data,
-                                              HashAlgorithm hash_algorithm,
-                                              const DigestSigner& signer,
-                                              std::vector<std::vector<std::uint8_t>> extra_certificates) {
+std::vector<std::uint8_t> build_cms_from_data(
+    std::span<const std::uint8_t> certificate_der, std::string_view display_text,
+    std::span<const std::uint8_t> data, HashAlgorithm hash_algorithm, const DigestSigner& signer,
+    std::vector<std::vector<std::uint8_t>> extra_certificates) {
     const auto digest = hash(hash_algorithm, data);
-    return build_cms(CmsSignInput{certificate_der, display_text, hash_algorithm, digest, std::nullopt,
-                                  std::move(extra_certificates)},
+    return build_cms(CmsSignInput{certificate_der, display_text, hash_algorithm, digest,
+                                  std::nullopt, std::move(extra_certificates)},
                      signer);
 }
 

@@ -35,11 +35,9 @@ struct CmsSignInput {
 std::vector<std::uint8_t> build_cms(const CmsSignInput& input, const DigestSigner& signer);
 
 // Convenience: digests `data` with hash_algorithm, then build_cms.
-std::vector<std::uint8_t> build_cms_from_data(std::span<const std::uint8_t> certificate_der,
-                                              std::string_view display_text,
-                                              std::span<const std::uint8_t> data,
-                                              HashAlgorithm hash_algorithm,
-                                              const DigestSigner& signer,
-                                              std::vector<std::vector<std::uint8_t>> extra_certificates = {});
+std::vector<std::uint8_t> build_cms_from_data(
+    std::span<const std::uint8_t> certificate_der, std::string_view display_text,
+    std::span<const std::uint8_t> data, HashAlgorithm hash_algorithm, const DigestSigner& signer,
+    std::vector<std::vector<std::uint8_t>> extra_certificates = {});
 
 }  // namespace sithsd::protocol

@@ -14,7 +14,8 @@ struct Row {
 // The one table of PROTOCOL.md "Errors" plus the standard JSON-RPC codes.
 constexpr std::array kTable{
     Row{ErrorCode::ParseError, "PARSE_ERROR", "The message is not valid JSON."},
-    Row{ErrorCode::InvalidRequest, "INVALID_REQUEST", "The message is not a valid JSON-RPC request."},
+    Row{ErrorCode::InvalidRequest, "INVALID_REQUEST",
+        "The message is not a valid JSON-RPC request."},
     Row{ErrorCode::MethodNotFound, "METHOD_NOT_FOUND", "The method does not exist."},
     Row{ErrorCode::InvalidParams, "INVALID_PARAMS", "Invalid method parameters."},
     Row{ErrorCode::InternalError, "INTERNAL_ERROR", "Internal error."},
@@ -47,7 +48,7 @@ const Row* find(ErrorCode code) noexcept {
 }
 
 class Category final : public std::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "sithsd.protocol"; }
     std::string message(int code) const override {
         const Row* row = find(static_cast<ErrorCode>(code));
@@ -90,6 +91,28 @@ ProtocolError invalid_params(std::string_view field, std::string message) {
     boost::json::object data;
     data["field"] = field;
     return ProtocolError(ErrorCode::InvalidParams, std::move(message), std::move(data));
+}
+
+ProtocolError pin_incorrect(std::string_view pin_status) {
+    boost::json::object data;
+    data["pinStatus"] = pin_status;
+    return ProtocolError(ErrorCode::PinIncorrect,
+                         std::string(default_message(ErrorCode::PinIncorrect)), std::move(data));
+}
+
+ProtocolError token_error(std::string_view ckr_name) {
+    boost::json::object data;
+    data["ckr"] = ckr_name;
+    return ProtocolError(ErrorCode::TokenError, std::string(default_message(ErrorCode::TokenError)),
+                         std::move(data));
+}
+
+ProtocolError selection_required(boost::json::array candidates) {
+    boost::json::object data;
+    data["candidates"] = std::move(candidates);
+    return ProtocolError(ErrorCode::CertificateSelectionRequired,
+                         std::string(default_message(ErrorCode::CertificateSelectionRequired)),
+                         std::move(data));
 }
 
 }  // namespace sithsd::protocol

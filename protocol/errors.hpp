@@ -2,6 +2,7 @@
 // The error codes of PROTOCOL.md, one enum with a std::error_code category. The table (code,
 // reason name, default English message) lives in one place: errors.cpp.
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <optional>
 #include <string>
@@ -58,6 +59,12 @@ struct ProtocolError {
 
 // -32602 with data.field naming the offending field.
 ProtocolError invalid_params(std::string_view field, std::string message);
+// PIN_INCORRECT with data.pinStatus ("ok|countLow|finalTry|locked|unknown") after the attempt.
+ProtocolError pin_incorrect(std::string_view pin_status);
+// TOKEN_ERROR with data.ckr, the CKR_ name (e.g. "CKR_DEVICE_ERROR").
+ProtocolError token_error(std::string_view ckr_name);
+// CERTIFICATE_SELECTION_REQUIRED with data.candidates (the certificates as listCertificates).
+ProtocolError selection_required(boost::json::array candidates);
 
 }  // namespace sithsd::protocol
 

@@ -8,9 +8,12 @@ namespace sithsd::protocol {
 
 std::string_view hash_algorithm_name(HashAlgorithm alg) noexcept {
     switch (alg) {
-        case HashAlgorithm::Sha256: return "SHA-256";
-        case HashAlgorithm::Sha384: return "SHA-384";
-        case HashAlgorithm::Sha512: return "SHA-512";
+        case HashAlgorithm::Sha256:
+            return "SHA-256";
+        case HashAlgorithm::Sha384:
+            return "SHA-384";
+        case HashAlgorithm::Sha512:
+            return "SHA-512";
     }
     return "SHA-256";
 }
@@ -24,9 +27,12 @@ std::optional<HashAlgorithm> hash_algorithm_from_name(std::string_view name) noe
 
 std::size_t hash_size(HashAlgorithm alg) noexcept {
     switch (alg) {
-        case HashAlgorithm::Sha256: return 32;
-        case HashAlgorithm::Sha384: return 48;
-        case HashAlgorithm::Sha512: return 64;
+        case HashAlgorithm::Sha256:
+            return 32;
+        case HashAlgorithm::Sha384:
+            return 48;
+        case HashAlgorithm::Sha512:
+            return 64;
     }
     return 32;
 }

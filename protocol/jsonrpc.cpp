@@ -61,9 +61,11 @@ ParsedMessage parse_message(std::string_view text) {
         if (params->is_object()) {
             request.params = std::move(params->get_object());
         } else if (params->is_array()) {
-            // Allowed by JSON-RPC, but every method here takes named parameters.
-            return InvalidMessage{serialize_error(
-                answer_id, invalid_params("params", "params must be an object."))};
+            // Allowed by JSON-RPC, but every method here takes named parameters. A valid
+            // notification gets no answer, not even an error (JSON-RPC 2.0 section 4.1).
+            if (!request.id) return InvalidMessage{};
+            return InvalidMessage{
+                serialize_error(answer_id, invalid_params("params", "params must be an object."))};
         } else {
             return invalid(answer_id, ErrorCode::InvalidRequest,
                            "params must be an object or an array.");
@@ -77,7 +79,8 @@ boost::json::object error_object(const ProtocolError& error) {
     data["reason"] = reason_name(error.code);
     boost::json::object obj;
     obj["code"] = static_cast<int>(error.code);
-    obj["message"] = error.message.empty() ? std::string(default_message(error.code)) : error.message;
+    obj["message"] =
+        error.message.empty() ? std::string(default_message(error.code)) : error.message;
     obj["data"] = std::move(data);
     return obj;
 }

@@ -31,7 +31,7 @@ struct Request {
 // What parse_message gives: a request to dispatch, or the error response text to send back
 // (with the message's id when it could be read, else id null, as JSON-RPC 2.0 section 5 says).
 struct InvalidMessage {
-    std::string response;
+    std::string response;  // empty: send nothing (a well-formed notification with bad params)
 };
 using ParsedMessage = std::variant<Request, InvalidMessage>;
 

@@ -82,12 +82,12 @@ std::optional<VerifyFailure> check_ocsp(X509* cert, X509* issuer, X509_STORE* st
     ossl::BioPtr answer(OSSL_HTTP_transfer(
         nullptr, where->host.c_str(), where->port.c_str(), where->path.c_str(), 0, "", nullptr,
         nullptr, nullptr, nullptr, nullptr, 0, nullptr, "application/ocsp-request", body.get(),
-        nullptr, 1, kMaxResponseBytes,
-        static_cast<int>(options.ocsp_timeout.count()), 0));
+        nullptr, 1, kMaxResponseBytes, static_cast<int>(options.ocsp_timeout.count()), 0));
     if (!answer) {
         // An answer came, but its body is no DER: the responder is there and answers wrongly.
         if (answered_garbage()) {
-            return VerifyFailure{VerifyError::OcspInvalid, "not an OCSP response: " + ossl::last_error()};
+            return VerifyFailure{VerifyError::OcspInvalid,
+                                 "not an OCSP response: " + ossl::last_error()};
         }
         return VerifyFailure{VerifyError::OcspUnavailable,
                              "OCSP responder " + url + " not reachable: " + ossl::last_error()};
@@ -96,8 +96,8 @@ std::optional<VerifyFailure> check_ocsp(X509* cert, X509* issuer, X509_STORE* st
     if (!response) return VerifyFailure{VerifyError::OcspInvalid, "not an OCSP response"};
     const int status = OCSP_response_status(response.get());
     if (status != OCSP_RESPONSE_STATUS_SUCCESSFUL) {
-        return VerifyFailure{VerifyError::OcspInvalid,
-                             std::string("OCSP responder answered ") + OCSP_response_status_str(status)};
+        return VerifyFailure{VerifyError::OcspInvalid, std::string("OCSP responder answered ") +
+                                                           OCSP_response_status_str(status)};
     }
     ossl::OcspBasicPtr basic(OCSP_response_get1_basic(response.get()));
     if (!basic) return VerifyFailure{VerifyError::OcspInvalid, "no basic OCSP response"};
@@ -107,9 +107,9 @@ std::optional<VerifyFailure> check_ocsp(X509* cert, X509* issuer, X509_STORE* st
     // Signature, responder chain to the trust anchors, and the responder's authority: the issuing
     // CA itself, or a certificate it issued with EKU OCSPSigning (RFC 6960 4.2.2.2).
     if (OCSP_basic_verify(basic.get(), untrusted, store, 0) != 1) {
-        return VerifyFailure{VerifyError::OcspInvalid,
-                             "OCSP response signature or responder not authorized: " +
-                                 ossl::last_error()};
+        return VerifyFailure{
+            VerifyError::OcspInvalid,
+            "OCSP response signature or responder not authorized: " + ossl::last_error()};
     }
     int cert_status = -1;
     int reason = 0;
@@ -118,12 +118,14 @@ std::optional<VerifyFailure> check_ocsp(X509* cert, X509* issuer, X509_STORE* st
     ASN1_GENERALIZEDTIME* next_update = nullptr;
     if (OCSP_resp_find_status(basic.get(), wanted.get(), &cert_status, &reason, &revoked_at,
                               &this_update, &next_update) != 1) {
-        return VerifyFailure{VerifyError::OcspInvalid, "the OCSP response does not name the certificate"};
+        return VerifyFailure{VerifyError::OcspInvalid,
+                             "the OCSP response does not name the certificate"};
     }
     if (OCSP_check_validity(this_update, next_update, options.ocsp_max_skew.count(),
                             options.ocsp_max_age.count()) != 1) {
         ossl::last_error();
-        return VerifyFailure{VerifyError::OcspInvalid, "the OCSP response is too old or not yet valid"};
+        return VerifyFailure{VerifyError::OcspInvalid,
+                             "the OCSP response is too old or not yet valid"};
     }
     if (cert_status == V_OCSP_CERTSTATUS_REVOKED) {
         return VerifyFailure{VerifyError::CertificateRevoked,

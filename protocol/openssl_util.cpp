@@ -28,9 +28,12 @@ std::vector<std::uint8_t> certificate_der(X509* cert) {
 
 const EVP_MD* md_for(HashAlgorithm alg) noexcept {
     switch (alg) {
-        case HashAlgorithm::Sha256: return EVP_sha256();
-        case HashAlgorithm::Sha384: return EVP_sha384();
-        case HashAlgorithm::Sha512: return EVP_sha512();
+        case HashAlgorithm::Sha256:
+            return EVP_sha256();
+        case HashAlgorithm::Sha384:
+            return EVP_sha384();
+        case HashAlgorithm::Sha512:
+            return EVP_sha512();
     }
     return EVP_sha256();
 }
@@ -66,10 +69,10 @@ std::vector<std::uint8_t> ecdsa_der_to_raw(std::span<const std::uint8_t> der, st
     const BIGNUM* r = nullptr;
     const BIGNUM* s = nullptr;
     ECDSA_SIG_get0(sig, &r, &s);
-    const bool ok = p == der.data() + der.size() &&
-                    BN_bn2binpad(r, out.data(), static_cast<int>(half)) == static_cast<int>(half) &&
-                    BN_bn2binpad(s, out.data() + half, static_cast<int>(half)) ==
-                        static_cast<int>(half);
+    const bool ok =
+        p == der.data() + der.size() &&
+        BN_bn2binpad(r, out.data(), static_cast<int>(half)) == static_cast<int>(half) &&
+        BN_bn2binpad(s, out.data() + half, static_cast<int>(half)) == static_cast<int>(half);
     ECDSA_SIG_free(sig);
     if (!ok) return {};
     return out;

@@ -7,9 +7,11 @@
 namespace sithsd::protocol {
 namespace {
 
-constexpr std::array<std::string_view, 9> kMethods{
-    "hello", "listCards", "listCertificates", "authenticate", "sign",
-    "cancel", "changePin", "unblockPin", "status"};
+// The local-only methods come last.
+constexpr std::size_t kWebSocketMethods = 6;
+constexpr std::array<std::string_view, 9> kMethods{"hello",        "listCards",  "listCertificates",
+                                                   "authenticate", "sign",       "cancel",
+                                                   "changePin",    "unblockPin", "status"};
 
 // Reads an optional string field: absent is fine, any other type is -32602.
 ParamsResult<std::optional<std::string>> optional_string(const boost::json::object& params,
@@ -89,8 +91,7 @@ ParamsResult<ListCertificatesParams> parse_list_certificates(const boost::json::
         } else if (**purpose == "signing") {
             out.purpose = Purpose::Signing;
         } else {
-            return invalid_params("purpose",
-                                  "purpose must be \"identification\" or \"signing\".");
+            return invalid_params("purpose", "purpose must be \"identification\" or \"signing\".");
         }
     }
     auto card = optional_string(params, "cardId");
@@ -121,6 +122,19 @@ ParamsResult<AuthenticateParams> parse_authenticate(const boost::json::object& p
     auto origin = optional_string(params, "origin");
     if (!origin) return origin.error();
     out.origin = std::move(*origin);
+    return out;
+}
+
+ParamsResult<AuthenticateParams> parse_authenticate(const boost::json::object& params,
+                                                    Transport transport) {
+    auto out = parse_authenticate(params);
+    if (!out) return out;
+    if (transport == Transport::WebSocket && out->origin) {
+        return invalid_params("origin", "origin cannot be given over WebSocket.");
+    }
+    if (transport == Transport::Unix && (!out->origin || out->origin->empty())) {
+        return invalid_params("origin", "origin is required over the local socket.");
+    }
     return out;
 }
 
@@ -207,7 +221,10 @@ ParamsResult<PinParams> parse_unblock_pin(const boost::json::object& params) {
     return parse_pin_params(params);
 }
 
-std::span<const std::string_view> method_names() noexcept { return kMethods; }
+std::span<const std::string_view> method_names(Transport transport) noexcept {
+    const std::span<const std::string_view> all(kMethods);
+    return transport == Transport::Unix ? all : all.first(kWebSocketMethods);
+}
 
 bool is_known_method(std::string_view method) noexcept {
     for (const auto m : kMethods) {

@@ -30,6 +30,7 @@ enum class Purpose { Identification, Signing };
 enum class Requirement { HsaId, PersonalIdentityNumber };
 enum class SignFormat { Raw, Cms };
 enum class PinKind { Identification, Signing };
+enum class Transport { WebSocket, Unix };
 
 std::string_view purpose_name(Purpose p) noexcept;  // "identification" | "signing"
 std::string_view requirement_name(Requirement r) noexcept;
@@ -72,13 +73,18 @@ struct PinParams {  // changePin, unblockPin
 
 ParamsResult<ListCertificatesParams> parse_list_certificates(const boost::json::object& params);
 ParamsResult<AuthenticateParams> parse_authenticate(const boost::json::object& params);
+// With the transport's rule for `origin`: required over the Unix socket, refused (-32602) over
+// WebSocket, where the handshake's origin is the only one.
+ParamsResult<AuthenticateParams> parse_authenticate(const boost::json::object& params,
+                                                    Transport transport);
 ParamsResult<SignParams> parse_sign(const boost::json::object& params);
 ParamsResult<CancelParams> parse_cancel(const boost::json::object& params);
 ParamsResult<PinParams> parse_change_pin(const boost::json::object& params);
 ParamsResult<PinParams> parse_unblock_pin(const boost::json::object& params);
 
-// The methods of PROTOCOL.md, in its order (hello's "methods" list).
-std::span<const std::string_view> method_names() noexcept;
+// The methods of PROTOCOL.md, in its order: hello's "methods" list for that transport (over
+// WebSocket without the local-only changePin, unblockPin and status).
+std::span<const std::string_view> method_names(Transport transport) noexcept;
 bool is_known_method(std::string_view method) noexcept;
 // changePin, unblockPin, status: Unix socket only.
 bool is_local_only_method(std::string_view method) noexcept;

@@ -8,7 +8,7 @@ namespace sithsd::protocol {
 
 template <class T, class E>
 class Result {
-public:
+  public:
     Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
     Result(E error) : v_(std::in_place_index<1>, std::move(error)) {}
 
@@ -25,7 +25,7 @@ public:
 
     const E& error() const { return std::get<1>(v_); }
 
-private:
+  private:
     std::variant<T, E> v_;
 };
 

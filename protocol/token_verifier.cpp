@@ -13,7 +13,9 @@ namespace {
 
 constexpr std::size_t kMaxTokenBytes = 64 * 1024;
 
-VerifyFailure failure(VerifyError e, std::string detail) { return {e, std::move(detail)}; }
+VerifyFailure failure(VerifyError e, std::string detail) {
+    return {e, std::move(detail)};
+}
 
 bool is_ecdsa(JwsAlgorithm alg) {
     return alg == JwsAlgorithm::ES256 || alg == JwsAlgorithm::ES384 || alg == JwsAlgorithm::ES512;
@@ -32,9 +34,12 @@ std::optional<VerifyFailure> check_key(EVP_PKEY* key, JwsAlgorithm alg) {
         return std::nullopt;
     }
     const std::string curve = ossl::ec_curve(key);
-    const char* wanted = alg == JwsAlgorithm::ES256 ? "P-256" : alg == JwsAlgorithm::ES384 ? "P-384" : "P-521";
+    const char* wanted = alg == JwsAlgorithm::ES256   ? "P-256"
+                         : alg == JwsAlgorithm::ES384 ? "P-384"
+                                                      : "P-521";
     if (curve != wanted) {
-        return failure(VerifyError::AlgorithmNotAllowed, "the key's curve does not match the algorithm");
+        return failure(VerifyError::AlgorithmNotAllowed,
+                       "the key's curve does not match the algorithm");
     }
     return std::nullopt;
 }
@@ -64,7 +69,8 @@ bool verify_signature(EVP_PKEY* key, JwsAlgorithm alg, std::span<const std::uint
     }
     ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
     EVP_PKEY_CTX* pctx = nullptr;
-    if (!ctx || EVP_DigestVerifyInit(ctx.get(), &pctx, ossl::md_for(jws_hash(alg)), nullptr, key) != 1) {
+    if (!ctx ||
+        EVP_DigestVerifyInit(ctx.get(), &pctx, ossl::md_for(jws_hash(alg)), nullptr, key) != 1) {
         return false;
     }
     if (alg == JwsAlgorithm::PS256 &&
@@ -89,12 +95,14 @@ std::optional<std::string> string_field(const boost::json::object& o, std::strin
 VerifyResult<CertificateIdentity> Verifier::verify_token(std::string_view token_json,
                                                          std::string_view origin,
                                                          std::string_view challenge_nonce) const {
-    if (token_json.size() > kMaxTokenBytes) return failure(VerifyError::FormatInvalid, "token too large");
+    if (token_json.size() > kMaxTokenBytes)
+        return failure(VerifyError::FormatInvalid, "token too large");
     boost::json::parse_options popts;
     popts.max_depth = 8;
     boost::system::error_code ec;
     const boost::json::value doc = boost::json::parse(token_json, ec, {}, popts);
-    if (ec || !doc.is_object()) return failure(VerifyError::FormatInvalid, "the token is not a JSON object");
+    if (ec || !doc.is_object())
+        return failure(VerifyError::FormatInvalid, "the token is not a JSON object");
     const auto& token = doc.get_object();
     const auto format = string_field(token, "format");
     const auto algorithm = string_field(token, "algorithm");
@@ -111,9 +119,12 @@ VerifyResult<CertificateIdentity> Verifier::verify_token(std::string_view token_
     if (!alg) return failure(VerifyError::AlgorithmNotAllowed, "algorithm not in the allow list");
 
     const auto der = base64_decode(*certificate);
-    if (!der) return failure(VerifyError::CertificateInvalid, "unverifiedCertificate is not base64");
+    if (!der)
+        return failure(VerifyError::CertificateInvalid, "unverifiedCertificate is not base64");
     auto cert = ossl::parse_certificate_der(*der);
-    if (!cert) return failure(VerifyError::CertificateInvalid, "unverifiedCertificate is not a certificate");
+    if (!cert)
+        return failure(VerifyError::CertificateInvalid,
+                       "unverifiedCertificate is not a certificate");
     EVP_PKEY* key = X509_get0_pubkey(cert.get());
     if (auto f = check_key(key, *alg)) return *f;
     if (auto f = impl_->check_validity(cert.get())) return *f;
@@ -123,7 +134,8 @@ VerifyResult<CertificateIdentity> Verifier::verify_token(std::string_view token_
     if (!sig || sig->empty()) return failure(VerifyError::FormatInvalid, "signature is not base64");
     const auto message = auth_token_message(jws_hash(*alg), origin, challenge_nonce);
     if (!verify_signature(key, *alg, message, std::move(*sig))) {
-        return failure(VerifyError::SignatureInvalid, "the signature does not match origin and nonce");
+        return failure(VerifyError::SignatureInvalid,
+                       "the signature does not match origin and nonce");
     }
 
     auto issuer = impl_->check_chain(cert.get(), nullptr);

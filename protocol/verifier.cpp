@@ -11,16 +11,26 @@ namespace sithsd::protocol {
 
 std::string_view verify_error_name(VerifyError e) noexcept {
     switch (e) {
-        case VerifyError::FormatInvalid: return "FORMAT_INVALID";
-        case VerifyError::AlgorithmNotAllowed: return "ALGORITHM_NOT_ALLOWED";
-        case VerifyError::CertificateInvalid: return "CERTIFICATE_INVALID";
-        case VerifyError::SignatureInvalid: return "SIGNATURE_INVALID";
-        case VerifyError::CertificateNotTrusted: return "CERTIFICATE_NOT_TRUSTED";
-        case VerifyError::CertificateExpired: return "CERTIFICATE_EXPIRED";
-        case VerifyError::CertificateRevoked: return "CERTIFICATE_REVOKED";
-        case VerifyError::WrongPurpose: return "WRONG_PURPOSE";
-        case VerifyError::OcspUnavailable: return "OCSP_UNAVAILABLE";
-        case VerifyError::OcspInvalid: return "OCSP_INVALID";
+        case VerifyError::FormatInvalid:
+            return "FORMAT_INVALID";
+        case VerifyError::AlgorithmNotAllowed:
+            return "ALGORITHM_NOT_ALLOWED";
+        case VerifyError::CertificateInvalid:
+            return "CERTIFICATE_INVALID";
+        case VerifyError::SignatureInvalid:
+            return "SIGNATURE_INVALID";
+        case VerifyError::CertificateNotTrusted:
+            return "CERTIFICATE_NOT_TRUSTED";
+        case VerifyError::CertificateExpired:
+            return "CERTIFICATE_EXPIRED";
+        case VerifyError::CertificateRevoked:
+            return "CERTIFICATE_REVOKED";
+        case VerifyError::WrongPurpose:
+            return "WRONG_PURPOSE";
+        case VerifyError::OcspUnavailable:
+            return "OCSP_UNAVAILABLE";
+        case VerifyError::OcspInvalid:
+            return "OCSP_INVALID";
     }
     return "FORMAT_INVALID";
 }
@@ -50,8 +60,8 @@ Verifier::Verifier(VerifierOptions options) : impl_(std::make_unique<Impl>()) {
 Verifier::~Verifier() = default;
 
 std::optional<VerifyFailure> Verifier::Impl::check_validity(X509* cert) const {
-    time_t now = std::chrono::system_clock::to_time_t(
-        options.at.value_or(std::chrono::system_clock::now()));
+    time_t now =
+        std::chrono::system_clock::to_time_t(options.at.value_or(std::chrono::system_clock::now()));
     if (X509_cmp_time(X509_get0_notBefore(cert), &now) >= 0) {
         return VerifyFailure{VerifyError::CertificateExpired, "the certificate is not yet valid"};
     }
@@ -64,7 +74,8 @@ std::optional<VerifyFailure> Verifier::Impl::check_validity(X509* cert) const {
 VerifyResult<ossl::X509Ptr> Verifier::Impl::check_chain(X509* cert, STACK_OF(X509) * extra) const {
     // The intermediates of the options plus any the signature carried (a CMS may hold them).
     ossl::ShallowCertStackPtr untrusted(sk_X509_dup(intermediates.get()));
-    for (int i = 0; extra && i < sk_X509_num(extra); ++i) sk_X509_push(untrusted.get(), sk_X509_value(extra, i));
+    for (int i = 0; extra && i < sk_X509_num(extra); ++i)
+        sk_X509_push(untrusted.get(), sk_X509_value(extra, i));
     ossl::StoreCtxPtr ctx(X509_STORE_CTX_new());
     if (!ctx || X509_STORE_CTX_init(ctx.get(), store.get(), cert, untrusted.get()) != 1) {
         return VerifyFailure{VerifyError::CertificateNotTrusted, "X509_STORE_CTX_init failed"};
@@ -86,7 +97,8 @@ VerifyResult<ossl::X509Ptr> Verifier::Impl::check_chain(X509* cert, STACK_OF(X50
     STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx.get());
     if (sk_X509_num(chain) < 2) {
         // A self-signed trust anchor used as an end-entity certificate.
-        return VerifyFailure{VerifyError::CertificateNotTrusted, "the certificate is a trust anchor"};
+        return VerifyFailure{VerifyError::CertificateNotTrusted,
+                             "the certificate is a trust anchor"};
     }
     X509* issuer = sk_X509_value(chain, 1);
     X509_up_ref(issuer);
@@ -97,7 +109,8 @@ std::optional<VerifyFailure> Verifier::Impl::check_revocation(X509* cert, X509* 
                                                               STACK_OF(X509) * extra) const {
     if (options.no_ocsp) return std::nullopt;
     ossl::ShallowCertStackPtr untrusted(sk_X509_dup(intermediates.get()));
-    for (int i = 0; extra && i < sk_X509_num(extra); ++i) sk_X509_push(untrusted.get(), sk_X509_value(extra, i));
+    for (int i = 0; extra && i < sk_X509_num(extra); ++i)
+        sk_X509_push(untrusted.get(), sk_X509_value(extra, i));
     sk_X509_push(untrusted.get(), issuer);
     return check_ocsp(cert, issuer, store.get(), untrusted.get(), options);
 }

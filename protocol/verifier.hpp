@@ -59,7 +59,7 @@ template <class T>
 using VerifyResult = Result<T, VerifyFailure>;
 
 class Verifier {
-public:
+  public:
     // Reads the trust anchors and intermediates; throws std::runtime_error when they cannot be.
     explicit Verifier(VerifierOptions options);
     ~Verifier();
@@ -78,7 +78,7 @@ public:
 
     struct Impl;
 
-private:
+  private:
     std::unique_ptr<Impl> impl_;
 };
 

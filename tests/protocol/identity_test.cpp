@@ -1,6 +1,6 @@
-#include "protocol/certificate_identity.hpp"
-
 #include <gtest/gtest.h>
+
+#include "protocol/certificate_identity.hpp"
 
 namespace sithsd::protocol {
 namespace {

@@ -1,7 +1,8 @@
 #include "protocol/jsonrpc.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+
+#include <boost/json/parse.hpp>
 
 #include "protocol/requests.hpp"
 
@@ -89,6 +90,16 @@ TEST(JsonRpc, PositionalParamsAreInvalidParams) {
     EXPECT_EQ(e.at("error").at("data").at("field").as_string(), "params");
 }
 
+TEST(JsonRpc, NotificationWithBadParamsGetsNoAnswer) {
+    auto parsed = parse_message(R"({"jsonrpc":"2.0","method":"sign","params":[1]})");
+    ASSERT_TRUE(std::holds_alternative<InvalidMessage>(parsed));
+    EXPECT_TRUE(std::get<InvalidMessage>(parsed).response.empty());
+    // An invalid request is answered even without an id (id null).
+    auto bad = error_of(R"({"jsonrpc":"2.0","method":"sign","params":"x"})");
+    EXPECT_EQ(code_of(bad), -32600);
+    EXPECT_TRUE(bad.at("id").is_null());
+}
+
 TEST(JsonRpc, DepthLimit) {
     std::string deep = R"({"jsonrpc":"2.0","id":1,"method":"hello","params":{"a":)";
     std::string nest;
@@ -148,7 +159,8 @@ TEST(JsonRpc, SerializesErrorsWithReasonAndExtraData) {
 }
 
 TEST(JsonRpc, SerializesNotifications) {
-    auto v = boost::json::parse(serialize_notification("cardsChanged", {{"cards", boost::json::array{}}}))
+    auto v = boost::json::parse(
+                 serialize_notification("cardsChanged", {{"cards", boost::json::array{}}}))
                  .as_object();
     EXPECT_EQ(v.at("method").as_string(), "cardsChanged");
     EXPECT_FALSE(v.contains("id"));

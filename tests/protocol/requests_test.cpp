@@ -1,14 +1,18 @@
 #include "protocol/requests.hpp"
 
-#include <boost/json/parse.hpp>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <boost/json/parse.hpp>
 
 #include "protocol/base64.hpp"
 
 namespace sithsd::protocol {
 namespace {
 
-boost::json::object obj(std::string_view json) { return boost::json::parse(json).as_object(); }
+boost::json::object obj(std::string_view json) {
+    return boost::json::parse(json).as_object();
+}
 
 template <class T>
 std::string field_of(const ParamsResult<T>& r) {
@@ -27,9 +31,19 @@ std::string b64(std::size_t n, std::uint8_t fill = 7) {
 // ---- methods list
 
 TEST(Methods, ListAndKinds) {
-    const auto names = method_names();
+    const auto names = method_names(Transport::Unix);
     ASSERT_EQ(names.size(), 9u);
     EXPECT_EQ(names[0], "hello");
+    const auto web = method_names(Transport::WebSocket);
+    const std::vector<std::string_view> expected{"hello",        "listCards", "listCertificates",
+                                                 "authenticate", "sign",      "cancel"};
+    EXPECT_EQ(std::vector<std::string_view>(web.begin(), web.end()), expected);
+    for (const auto m : names) {
+        EXPECT_TRUE(is_known_method(m));
+        EXPECT_EQ(is_local_only_method(m),
+                  std::find(expected.begin(), expected.end(), m) == expected.end())
+            << m;
+    }
     EXPECT_TRUE(is_known_method("authenticate"));
     EXPECT_TRUE(is_known_method("status"));
     EXPECT_FALSE(is_known_method("Authenticate"));
@@ -43,14 +57,15 @@ TEST(Methods, ListAndKinds) {
 TEST(Utf8, CountsCodePoints) {
     EXPECT_EQ(utf8_length(""), 0u);
     EXPECT_EQ(utf8_length("abc"), 3u);
-    EXPECT_EQ(utf8_length("åäö"), 3u);            // 6 bytes
+    EXPECT_EQ(utf8_length("åäö"), 3u);               // 6 bytes
     EXPECT_EQ(utf8_length("\xF0\x9F\x98\x80"), 1u);  // one emoji, 4 bytes
 }
 
 // ---- listCertificates
 
 TEST(ListCertificates, Good) {
-    auto r = parse_list_certificates(obj(R"({"purpose":"signing","cardId":"c-1","require":"hsaId","x":1})"));
+    auto r = parse_list_certificates(
+        obj(R"({"purpose":"signing","cardId":"c-1","require":"hsaId","x":1})"));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->purpose, Purpose::Signing);
     EXPECT_EQ(r->card_id, "c-1");
@@ -60,7 +75,8 @@ TEST(ListCertificates, Good) {
     EXPECT_FALSE(empty->purpose);
     EXPECT_FALSE(empty->card_id);
     EXPECT_FALSE(empty->require);
-    auto pnr = parse_list_certificates(obj(R"({"purpose":"identification","require":"personalIdentityNumber"})"));
+    auto pnr = parse_list_certificates(
+        obj(R"({"purpose":"identification","require":"personalIdentityNumber"})"));
     ASSERT_TRUE(pnr);
     EXPECT_EQ(pnr->purpose, Purpose::Identification);
     EXPECT_EQ(pnr->require, Requirement::PersonalIdentityNumber);
@@ -77,8 +93,9 @@ TEST(ListCertificates, Bad) {
 // ---- authenticate
 
 TEST(Authenticate, Good) {
-    auto r = parse_authenticate(obj(R"({"challengeNonce":")" + kNonce44 +
-                                    R"(","certificateId":"k1","require":"hsaId","origin":"https://a.se","extra":[1]})"));
+    auto r = parse_authenticate(
+        obj(R"({"challengeNonce":")" + kNonce44 +
+            R"(","certificateId":"k1","require":"hsaId","origin":"https://a.se","extra":[1]})"));
     ASSERT_TRUE(r);
     EXPECT_EQ(r->challenge_nonce, kNonce44);
     EXPECT_EQ(r->certificate_id, "k1");
@@ -92,13 +109,16 @@ TEST(Authenticate, Good) {
 
 TEST(Authenticate, NonceLength) {
     EXPECT_EQ(field_of(parse_authenticate({})), "challengeNonce");
-    EXPECT_EQ(field_of(parse_authenticate(obj(R"({"challengeNonce":")" + std::string(43, 'A') + "\"}"))),
-              "challengeNonce");
-    EXPECT_EQ(field_of(parse_authenticate(obj(R"({"challengeNonce":")" + std::string(129, 'A') + "\"}"))),
-              "challengeNonce");
+    EXPECT_EQ(
+        field_of(parse_authenticate(obj(R"({"challengeNonce":")" + std::string(43, 'A') + "\"}"))),
+        "challengeNonce");
+    EXPECT_EQ(
+        field_of(parse_authenticate(obj(R"({"challengeNonce":")" + std::string(129, 'A') + "\"}"))),
+        "challengeNonce");
     EXPECT_EQ(field_of(parse_authenticate(obj(R"({"challengeNonce":12345})"))), "challengeNonce");
     // 44 bytes but fewer characters: not base64.
-    EXPECT_EQ(field_of(parse_authenticate(obj(R"({"challengeNonce":")" + std::string(40, 'A') + "åä\"}"))),
+    EXPECT_EQ(field_of(parse_authenticate(
+                  obj(R"({"challengeNonce":")" + std::string(40, 'A') + "åä\"}"))),
               "challengeNonce");
 }
 
@@ -109,6 +129,21 @@ TEST(Authenticate, WrongTypes) {
     EXPECT_EQ(field_of(parse_authenticate(obj(n + R"("origin":{}})"))), "origin");
 }
 
+TEST(Authenticate, OriginByTransport) {
+    const auto with = obj(R"({"challengeNonce":")" + kNonce44 + R"(","origin":"https://a.se"})");
+    const auto without = obj(R"({"challengeNonce":")" + kNonce44 + "\"}");
+    EXPECT_TRUE(parse_authenticate(with, Transport::Unix));
+    EXPECT_EQ(field_of(parse_authenticate(without, Transport::Unix)), "origin");
+    EXPECT_EQ(field_of(parse_authenticate(
+                  obj(R"({"challengeNonce":")" + kNonce44 + R"(","origin":""})"), Transport::Unix)),
+              "origin");
+    EXPECT_TRUE(parse_authenticate(without, Transport::WebSocket));
+    EXPECT_EQ(field_of(parse_authenticate(with, Transport::WebSocket)), "origin");
+    // The other rules still come first.
+    EXPECT_EQ(field_of(parse_authenticate(obj(R"({"origin":"https://a.se"})"), Transport::Unix)),
+              "challengeNonce");
+}
+
 // ---- sign
 
 std::string sign_json(const std::string& fields) {
@@ -117,8 +152,8 @@ std::string sign_json(const std::string& fields) {
 
 TEST(Sign, GoodHash) {
     for (const auto& [name, size] : {std::pair{"SHA-256", 32}, {"SHA-384", 48}, {"SHA-512", 64}}) {
-        auto r = parse_sign(obj(sign_json(R"("hashAlgorithm":")" + std::string(name) + R"(","hash":")" +
-                                          b64(size) + "\"")));
+        auto r = parse_sign(obj(sign_json(R"("hashAlgorithm":")" + std::string(name) +
+                                          R"(","hash":")" + b64(size) + "\"")));
         ASSERT_TRUE(r) << name;
         EXPECT_EQ(hash_algorithm_name(r->hash_algorithm), name);
         ASSERT_TRUE(r->hash);
@@ -148,36 +183,46 @@ TEST(Sign, GoodData) {
 
 TEST(Sign, ExactlyOneOfHashOrData) {
     EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("x":1)")))), "hash");
-    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("data":"AAEC","hashAlgorithm":"SHA-256","hash":")" +
-                                                b64(32) + "\"")))),
+    EXPECT_EQ(field_of(parse_sign(obj(sign_json(
+                  R"("data":"AAEC","hashAlgorithm":"SHA-256","hash":")" + b64(32) + "\"")))),
               "data");
 }
 
 TEST(Sign, HashRules) {
-    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("hash":")" + b64(32) + "\"")))), "hashAlgorithm");
-    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("hashAlgorithm":"SHA-1","hash":")" + b64(20) + "\"")))),
+    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("hash":")" + b64(32) + "\"")))),
               "hashAlgorithm");
-    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("hashAlgorithm":"sha-256","hash":")" + b64(32) + "\"")))),
+    EXPECT_EQ(field_of(parse_sign(
+                  obj(sign_json(R"("hashAlgorithm":"SHA-1","hash":")" + b64(20) + "\"")))),
               "hashAlgorithm");
-    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("hashAlgorithm":256,"hash":")" + b64(32) + "\"")))),
+    EXPECT_EQ(field_of(parse_sign(
+                  obj(sign_json(R"("hashAlgorithm":"sha-256","hash":")" + b64(32) + "\"")))),
               "hashAlgorithm");
-    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("hashAlgorithm":"SHA-256","hash":")" + b64(48) + "\"")))),
+    EXPECT_EQ(
+        field_of(parse_sign(obj(sign_json(R"("hashAlgorithm":256,"hash":")" + b64(32) + "\"")))),
+        "hashAlgorithm");
+    EXPECT_EQ(field_of(parse_sign(
+                  obj(sign_json(R"("hashAlgorithm":"SHA-256","hash":")" + b64(48) + "\"")))),
               "hash");
-    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("hashAlgorithm":"SHA-384","hash":")" + b64(32) + "\"")))),
+    EXPECT_EQ(field_of(parse_sign(
+                  obj(sign_json(R"("hashAlgorithm":"SHA-384","hash":")" + b64(32) + "\"")))),
               "hash");
-    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("hashAlgorithm":"SHA-256","hash":"not base64!")")))),
-              "hash");
+    EXPECT_EQ(
+        field_of(parse_sign(obj(sign_json(R"("hashAlgorithm":"SHA-256","hash":"not base64!")")))),
+        "hash");
     // base64url is not base64.
     std::string url = b64(32, 0xfb);
     for (auto& c : url) c = c == '+' ? '-' : c == '/' ? '_' : c;
-    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("hashAlgorithm":"SHA-256","hash":")" + url + "\"")))),
+    EXPECT_EQ(
+        field_of(parse_sign(obj(sign_json(R"("hashAlgorithm":"SHA-256","hash":")" + url + "\"")))),
+        "hash");
+    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("hashAlgorithm":"SHA-256","hash":123)")))),
               "hash");
-    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("hashAlgorithm":"SHA-256","hash":123)")))), "hash");
 }
 
 TEST(Sign, DataRules) {
-    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("data":")" + b64(kMaxSignDataBytes + 1) + "\"")))),
-              "data");
+    EXPECT_EQ(
+        field_of(parse_sign(obj(sign_json(R"("data":")" + b64(kMaxSignDataBytes + 1) + "\"")))),
+        "data");
     EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("data":"AAE")")))), "data");
     EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("data":true)")))), "data");
 }
@@ -201,10 +246,14 @@ TEST(Sign, DisplayTextCountsCharacters) {
 
 TEST(Sign, Format) {
     EXPECT_EQ(field_of(parse_sign(obj(R"({"displayText":"a","data":"AAEC"})"))), "format");
-    EXPECT_EQ(field_of(parse_sign(obj(R"({"displayText":"a","data":"AAEC","format":"pades"})"))), "format");
-    EXPECT_EQ(field_of(parse_sign(obj(R"({"displayText":"a","data":"AAEC","format":"CMS"})"))), "format");
-    EXPECT_EQ(field_of(parse_sign(obj(R"({"displayText":"a","data":"AAEC","format":1})"))), "format");
-    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("data":"AAEC","certificateId":1)")))), "certificateId");
+    EXPECT_EQ(field_of(parse_sign(obj(R"({"displayText":"a","data":"AAEC","format":"pades"})"))),
+              "format");
+    EXPECT_EQ(field_of(parse_sign(obj(R"({"displayText":"a","data":"AAEC","format":"CMS"})"))),
+              "format");
+    EXPECT_EQ(field_of(parse_sign(obj(R"({"displayText":"a","data":"AAEC","format":1})"))),
+              "format");
+    EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("data":"AAEC","certificateId":1)")))),
+              "certificateId");
 }
 
 // ---- cancel, changePin, unblockPin

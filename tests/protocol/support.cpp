@@ -45,7 +45,8 @@ std::string read_text(const fs::path& path) {
 
 void write_bytes(const fs::path& path, const std::vector<std::uint8_t>& bytes) {
     std::ofstream out(path, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
 }
 
 void write_text(const fs::path& path, const std::string& text) {
@@ -71,8 +72,10 @@ protocol::DigestSigner key_signer(const fs::path& key_file, protocol::RsaPadding
             throw std::runtime_error("sign init failed");
         }
         if (!ec) {
-            const int pad = padding == protocol::RsaPadding::Pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING;
-            if (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), pad) != 1) throw std::runtime_error("padding");
+            const int pad =
+                padding == protocol::RsaPadding::Pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING;
+            if (EVP_PKEY_CTX_set_rsa_padding(ctx.get(), pad) != 1)
+                throw std::runtime_error("padding");
             if (padding == protocol::RsaPadding::Pss &&
                 EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx.get(), RSA_PSS_SALTLEN_DIGEST) != 1) {
                 throw std::runtime_error("salt length");
@@ -87,7 +90,8 @@ protocol::DigestSigner key_signer(const fs::path& key_file, protocol::RsaPadding
             throw std::runtime_error("sign failed");
         }
         sig.resize(len);
-        if (ec) return protocol::ossl::ecdsa_der_to_raw(sig, protocol::ossl::ec_half_size(key.get()));
+        if (ec)
+            return protocol::ossl::ecdsa_der_to_raw(sig, protocol::ossl::ec_half_size(key.get()));
         return sig;
     };
 }
@@ -188,10 +192,12 @@ OcspResponder::OcspResponder(const std::string& fake_mode) : port_(free_port()) 
     if (pipe(out) != 0) throw std::runtime_error("pipe");
     const int devnull = open("/dev/null", O_WRONLY);
     if (fake_mode.empty()) {
-        pid_ = spawn({SITHSD_OCSP_RESPONDER, world().string(), std::to_string(port_)}, out[1], devnull);
+        pid_ = spawn({SITHSD_OCSP_RESPONDER, world().string(), std::to_string(port_)}, out[1],
+                     devnull);
     } else {
-        pid_ = spawn({SITHSD_PYTHON, SITHSD_FAKE_OCSP, world().string(), std::to_string(port_), fake_mode},
-                     out[1], devnull);
+        pid_ = spawn(
+            {SITHSD_PYTHON, SITHSD_FAKE_OCSP, world().string(), std::to_string(port_), fake_mode},
+            out[1], devnull);
     }
     close(out[1]);
     close(devnull);
@@ -224,6 +230,8 @@ OcspResponder::~OcspResponder() {
     }
 }
 
-std::string OcspResponder::url() const { return "http://127.0.0.1:" + std::to_string(port_) + "/"; }
+std::string OcspResponder::url() const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/";
+}
 
 }  // namespace sithsd::test

@@ -2,11 +2,12 @@
 // Helpers for the protocol tests: the test world's files and keys, a software stand-in for the
 // card's signer, child processes (openssl, sithsctl, the OCSP responder).
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 #include "protocol/signer.hpp"
@@ -40,26 +41,26 @@ RunResult run(const std::vector<std::string>& argv,
 
 // A temporary directory removed at the end of the test.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
 // ca-test/ocsp-responder WORLD PORT on a free loopback port, started and waited for. With a
 // mode, tests/protocol/fake_ocsp.py WORLD PORT MODE instead (an answer that is wrong on purpose).
 class OcspResponder {
-public:
+  public:
     explicit OcspResponder(const std::string& fake_mode = {});
     ~OcspResponder();
     OcspResponder(const OcspResponder&) = delete;
     OcspResponder& operator=(const OcspResponder&) = delete;
     std::string url() const;
 
-private:
+  private:
     pid_t pid_ = -1;
     int port_ = 0;
 };

@@ -1,11 +1,13 @@
 // Authentication tokens made with the test world's keys (no card), verified, and every tampering
 // rejected with its own reason.
+#include <gtest/gtest.h>
+
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
-#include <gtest/gtest.h>
 
 #include "protocol/auth_token.hpp"
 #include "protocol/base64.hpp"
+#include "protocol/openssl_util.hpp"
 #include "protocol/verifier.hpp"
 #include "support.hpp"
 
@@ -59,9 +61,11 @@ TEST(AuthToken, MessageIsHashOfOriginThenHashOfNonce) {
     const auto m = auth_token_message(HashAlgorithm::Sha256, "https://a.se", kNonce);
     ASSERT_EQ(m.size(), 64u);
     const std::string o = "https://a.se";
-    const auto ho = hash(HashAlgorithm::Sha256, std::span(reinterpret_cast<const std::uint8_t*>(o.data()), o.size()));
-    const auto hn = hash(HashAlgorithm::Sha256,
-                         std::span(reinterpret_cast<const std::uint8_t*>(kNonce.data()), kNonce.size()));
+    const auto ho = hash(HashAlgorithm::Sha256,
+                         std::span(reinterpret_cast<const std::uint8_t*>(o.data()), o.size()));
+    const auto hn =
+        hash(HashAlgorithm::Sha256,
+             std::span(reinterpret_cast<const std::uint8_t*>(kNonce.data()), kNonce.size()));
     EXPECT_TRUE(std::equal(ho.begin(), ho.end(), m.begin()));
     EXPECT_TRUE(std::equal(hn.begin(), hn.end(), m.begin() + 32));
     EXPECT_EQ(auth_token_message(HashAlgorithm::Sha384, "a", "b").size(), 96u);
@@ -70,7 +74,8 @@ TEST(AuthToken, MessageIsHashOfOriginThenHashOfNonce) {
 
 TEST(AuthToken, AlgorithmFromKey) {
     EXPECT_EQ(jws_algorithm_for(cert_der("tolvan", "id-hsa")), JwsAlgorithm::RS256);
-    EXPECT_EQ(jws_algorithm_for(cert_der("tolvan", "id-hsa"), RsaPadding::Pss), JwsAlgorithm::PS256);
+    EXPECT_EQ(jws_algorithm_for(cert_der("tolvan", "id-hsa"), RsaPadding::Pss),
+              JwsAlgorithm::PS256);
     EXPECT_EQ(jws_algorithm_for(cert_der("ulla", "id-hsa")), JwsAlgorithm::ES256);
     EXPECT_EQ(jws_algorithm_for(cert_der("ulla", "id-hsa"), RsaPadding::Pss), JwsAlgorithm::ES256);
     EXPECT_FALSE(jws_algorithm_for(std::vector<std::uint8_t>{1, 2, 3}));
@@ -86,7 +91,8 @@ TEST(AuthToken, ShapeOfTheToken) {
     const auto token = boost::json::parse(token_for("ulla", "id-hsa")).as_object();
     EXPECT_EQ(token.at("format").as_string(), "web-eid:1.0");
     EXPECT_EQ(token.at("algorithm").as_string(), "ES256");
-    EXPECT_EQ(*base64_decode(token.at("unverifiedCertificate").as_string()), cert_der("ulla", "id-hsa"));
+    EXPECT_EQ(*base64_decode(token.at("unverifiedCertificate").as_string()),
+              cert_der("ulla", "id-hsa"));
     EXPECT_EQ(base64_decode(token.at("signature").as_string())->size(), 64u);  // r||s, not DER
     EXPECT_EQ(token.at("appVersion").as_string(), "https://example.se/sithsd/releases/v0.1.0");
 }
@@ -95,23 +101,26 @@ TEST(AuthToken, SignerSeesTheDigestOfTheMessage) {
     std::vector<std::uint8_t> seen;
     HashAlgorithm seen_alg = HashAlgorithm::Sha512;
     auto real = key_signer(card_file("tolvan", "id-hsa.key"));
-    make_auth_token(cert_der("tolvan", "id-hsa"), kOrigin, kNonce,
-                    [&](HashAlgorithm alg, std::span<const std::uint8_t> digest) {
-                        seen.assign(digest.begin(), digest.end());
-                        seen_alg = alg;
-                        return real(alg, digest);
-                    },
-                    "v");
+    make_auth_token(
+        cert_der("tolvan", "id-hsa"), kOrigin, kNonce,
+        [&](HashAlgorithm alg, std::span<const std::uint8_t> digest) {
+            seen.assign(digest.begin(), digest.end());
+            seen_alg = alg;
+            return real(alg, digest);
+        },
+        "v");
     EXPECT_EQ(seen_alg, HashAlgorithm::Sha256);
-    EXPECT_EQ(seen, hash(HashAlgorithm::Sha256, auth_token_message(HashAlgorithm::Sha256, kOrigin, kNonce)));
+    EXPECT_EQ(seen, hash(HashAlgorithm::Sha256,
+                         auth_token_message(HashAlgorithm::Sha256, kOrigin, kNonce)));
 }
 
 TEST(AuthToken, RefusesAMalformedEcdsaAnswer) {
-    EXPECT_THROW(make_auth_token(cert_der("ulla", "id-hsa"), kOrigin, kNonce,
-                                 [](HashAlgorithm, std::span<const std::uint8_t>) {
-                                     return std::vector<std::uint8_t>(70, 1);  // DER-sized
-                                 },
-                                 "v"),
+    EXPECT_THROW(make_auth_token(
+                     cert_der("ulla", "id-hsa"), kOrigin, kNonce,
+                     [](HashAlgorithm, std::span<const std::uint8_t>) {
+                         return std::vector<std::uint8_t>(70, 1);  // DER-sized
+                     },
+                     "v"),
                  std::invalid_argument);
 }
 
@@ -127,7 +136,8 @@ TEST(TokenVerifier, AcceptsRs256Ps256Es256) {
     EXPECT_EQ(rs->organization, "Testregionen Västra");
     EXPECT_EQ(rs->issuer, "TEST SITHS e-id Person HSA-id 3 CA v1");
 
-    auto ps = verifier.verify_token(token_for("tolvan", "id-hsa", RsaPadding::Pss), kOrigin, kNonce);
+    auto ps =
+        verifier.verify_token(token_for("tolvan", "id-hsa", RsaPadding::Pss), kOrigin, kNonce);
     ASSERT_TRUE(ps) << reason_of(ps);
 
     auto es = verifier.verify_token(token_for("ulla", "id-hsa"), kOrigin, kNonce);
@@ -146,11 +156,13 @@ TEST(TokenVerifier, AcceptsRs256Ps256Es256) {
 TEST(TokenVerifier, WrongOriginOrNonce) {
     const Verifier verifier(offline());
     const auto token = token_for("tolvan", "id-hsa");
-    EXPECT_EQ(reason_of(verifier.verify_token(token, "https://evil.example.se", kNonce)), "SIGNATURE_INVALID");
+    EXPECT_EQ(reason_of(verifier.verify_token(token, "https://evil.example.se", kNonce)),
+              "SIGNATURE_INVALID");
     EXPECT_EQ(reason_of(verifier.verify_token(token, kOrigin + "/", kNonce)), "SIGNATURE_INVALID");
     EXPECT_EQ(reason_of(verifier.verify_token(token, kOrigin, kNonce + "x")), "SIGNATURE_INVALID");
     const auto ec = token_for("ulla", "id-hsa");
-    EXPECT_EQ(reason_of(verifier.verify_token(ec, "https://evil.example.se", kNonce)), "SIGNATURE_INVALID");
+    EXPECT_EQ(reason_of(verifier.verify_token(ec, "https://evil.example.se", kNonce)),
+              "SIGNATURE_INVALID");
     EXPECT_EQ(reason_of(verifier.verify_token(ec, kOrigin, "x" + kNonce)), "SIGNATURE_INVALID");
 }
 
@@ -160,36 +172,52 @@ TEST(TokenVerifier, TamperedSignature) {
         const auto token = token_for(card, "id-hsa");
         auto sig = *base64_decode(boost::json::parse(token).at("signature").as_string());
         sig[sig.size() / 2] ^= 0x01;
-        EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "signature", boost::json::value(base64_encode(sig))),
-                                                  kOrigin, kNonce)),
+        EXPECT_EQ(reason_of(verifier.verify_token(
+                      with_field(token, "signature", boost::json::value(base64_encode(sig))),
+                      kOrigin, kNonce)),
                   "SIGNATURE_INVALID");
-        EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "signature", "not base64"), kOrigin, kNonce)),
+        EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "signature", "not base64"),
+                                                  kOrigin, kNonce)),
                   "FORMAT_INVALID");
     }
+    // ECDSA must be JWS r||s: the same signature as DER is refused.
+    const auto ec = token_for("ulla", "id-hsa");
+    const auto raw = *base64_decode(boost::json::parse(ec).at("signature").as_string());
+    const auto der = ossl::ecdsa_raw_to_der(raw);
+    ASSERT_FALSE(der.empty());
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(
+            with_field(ec, "signature", boost::json::value(base64_encode(der))), kOrigin, kNonce)),
+        "SIGNATURE_INVALID");
     // PS256 labelled RS256: the padding does not match.
     const auto ps = token_for("tolvan", "id-hsa", RsaPadding::Pss);
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(ps, "algorithm", "RS256"), kOrigin, kNonce)),
-              "SIGNATURE_INVALID");
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(with_field(ps, "algorithm", "RS256"), kOrigin, kNonce)),
+        "SIGNATURE_INVALID");
 }
 
 TEST(TokenVerifier, CertificateSwapped) {
     const Verifier verifier(offline());
     const auto token = token_for("tolvan", "id-hsa");
     const auto other = base64_encode(cert_der("nysign", "id-hsa"));
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "unverifiedCertificate", boost::json::value(other)),
-                                              kOrigin, kNonce)),
+    EXPECT_EQ(reason_of(verifier.verify_token(
+                  with_field(token, "unverifiedCertificate", boost::json::value(other)), kOrigin,
+                  kNonce)),
               "SIGNATURE_INVALID");
     // Tolvan's other identification certificate has another key too.
     const auto pnr = base64_encode(cert_der("tolvan", "id-pnr"));
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "unverifiedCertificate", boost::json::value(pnr)),
-                                              kOrigin, kNonce)),
-              "SIGNATURE_INVALID");
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(
+            with_field(token, "unverifiedCertificate", boost::json::value(pnr)), kOrigin, kNonce)),
+        "SIGNATURE_INVALID");
 }
 
 TEST(TokenVerifier, SignatureCertificateIsTheWrongPurpose) {
     const Verifier verifier(offline());
-    EXPECT_EQ(reason_of(verifier.verify_token(token_for("tolvan", "sign-hsa"), kOrigin, kNonce)), "WRONG_PURPOSE");
-    EXPECT_EQ(reason_of(verifier.verify_token(token_for("ulla", "sign-hsa"), kOrigin, kNonce)), "WRONG_PURPOSE");
+    EXPECT_EQ(reason_of(verifier.verify_token(token_for("tolvan", "sign-hsa"), kOrigin, kNonce)),
+              "WRONG_PURPOSE");
+    EXPECT_EQ(reason_of(verifier.verify_token(token_for("ulla", "sign-hsa"), kOrigin, kNonce)),
+              "WRONG_PURPOSE");
 }
 
 TEST(TokenVerifier, Expired) {
@@ -200,19 +228,22 @@ TEST(TokenVerifier, Expired) {
     auto options = offline();
     options.at = std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 6);
     const Verifier later(options);
-    EXPECT_EQ(reason_of(later.verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)), "CERTIFICATE_EXPIRED");
+    EXPECT_EQ(reason_of(later.verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)),
+              "CERTIFICATE_EXPIRED");
     // And before the CAs existed: not trusted (the chain fails at that time), or not yet valid.
     options.at = std::chrono::system_clock::now() - std::chrono::hours(24 * 365 * 3);
-    EXPECT_EQ(reason_of(Verifier(options).verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)),
-              "CERTIFICATE_EXPIRED");
+    EXPECT_EQ(
+        reason_of(Verifier(options).verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)),
+        "CERTIFICATE_EXPIRED");
 }
 
 TEST(TokenVerifier, UntrustedRoot) {
     test::TempDir dir;
     const auto root = dir.path() / "other-root.pem";
-    auto made = test::run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                           "-nodes", "-keyout", (dir.path() / "k.pem").string(), "-out", root.string(),
-                           "-subj", "/CN=Another Root", "-days", "10"});
+    auto made =
+        test::run({"openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                   "ec_paramgen_curve:P-256", "-nodes", "-keyout", (dir.path() / "k.pem").string(),
+                   "-out", root.string(), "-subj", "/CN=Another Root", "-days", "10"});
     ASSERT_EQ(made.exit_code, 0) << made.err;
     auto options = offline();
     options.trust = root.string();
@@ -222,17 +253,19 @@ TEST(TokenVerifier, UntrustedRoot) {
     // Without the intermediates the chain cannot be built either.
     auto no_inter = offline();
     no_inter.intermediates.clear();
-    EXPECT_EQ(reason_of(Verifier(no_inter).verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)),
-              "CERTIFICATE_NOT_TRUSTED");
+    EXPECT_EQ(
+        reason_of(Verifier(no_inter).verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)),
+        "CERTIFICATE_NOT_TRUSTED");
     // An issuing CA's certificate is no identification certificate.
     const auto ca_der = dir.path() / "ca.der";
-    ASSERT_EQ(test::run({"openssl", "x509", "-in", (world() / "pki" / "ca-hsaid.pem").string(), "-outform",
-                         "DER", "-out", ca_der.string()})
+    ASSERT_EQ(test::run({"openssl", "x509", "-in", (world() / "pki" / "ca-hsaid.pem").string(),
+                         "-outform", "DER", "-out", ca_der.string()})
                   .exit_code,
               0);
     const auto ca = base64_encode(test::read_bytes(ca_der));
     EXPECT_EQ(reason_of(Verifier(offline()).verify_token(
-                  with_field(token_for("tolvan", "id-hsa"), "unverifiedCertificate", boost::json::value(ca)),
+                  with_field(token_for("tolvan", "id-hsa"), "unverifiedCertificate",
+                             boost::json::value(ca)),
                   kOrigin, kNonce)),
               "WRONG_PURPOSE");
 }
@@ -242,28 +275,39 @@ TEST(TokenVerifier, FormatAndAlgorithm) {
     const auto token = token_for("tolvan", "id-hsa");
     EXPECT_EQ(reason_of(verifier.verify_token("not json", kOrigin, kNonce)), "FORMAT_INVALID");
     EXPECT_EQ(reason_of(verifier.verify_token("[]", kOrigin, kNonce)), "FORMAT_INVALID");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "format", "web-eid:2.0"), kOrigin, kNonce)),
+    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "format", "web-eid:2.0"), kOrigin,
+                                              kNonce)),
               "FORMAT_INVALID");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "format", "web-eid:10"), kOrigin, kNonce)),
+    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "format", "web-eid:10"), kOrigin,
+                                              kNonce)),
               "FORMAT_INVALID");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "format", 1), kOrigin, kNonce)), "FORMAT_INVALID");
+    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "format", 1), kOrigin, kNonce)),
+              "FORMAT_INVALID");
     EXPECT_TRUE(verifier.verify_token(with_field(token, "format", "web-eid:1.1"), kOrigin, kNonce));
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "signature", nullptr), kOrigin, kNonce)),
-              "FORMAT_INVALID");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "algorithm", "HS256"), kOrigin, kNonce)),
-              "ALGORITHM_NOT_ALLOWED");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "algorithm", "none"), kOrigin, kNonce)),
-              "ALGORITHM_NOT_ALLOWED");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "algorithm", "ES256"), kOrigin, kNonce)),
-              "ALGORITHM_NOT_ALLOWED");
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(with_field(token, "signature", nullptr), kOrigin, kNonce)),
+        "FORMAT_INVALID");
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(with_field(token, "algorithm", "HS256"), kOrigin, kNonce)),
+        "ALGORITHM_NOT_ALLOWED");
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(with_field(token, "algorithm", "none"), kOrigin, kNonce)),
+        "ALGORITHM_NOT_ALLOWED");
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(with_field(token, "algorithm", "ES256"), kOrigin, kNonce)),
+        "ALGORITHM_NOT_ALLOWED");
     const auto ec = token_for("ulla", "id-hsa");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(ec, "algorithm", "ES384"), kOrigin, kNonce)),
-              "ALGORITHM_NOT_ALLOWED");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(ec, "algorithm", "RS256"), kOrigin, kNonce)),
-              "ALGORITHM_NOT_ALLOWED");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "unverifiedCertificate", "AAAA"), kOrigin, kNonce)),
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(with_field(ec, "algorithm", "ES384"), kOrigin, kNonce)),
+        "ALGORITHM_NOT_ALLOWED");
+    EXPECT_EQ(
+        reason_of(verifier.verify_token(with_field(ec, "algorithm", "RS256"), kOrigin, kNonce)),
+        "ALGORITHM_NOT_ALLOWED");
+    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "unverifiedCertificate", "AAAA"),
+                                              kOrigin, kNonce)),
               "CERTIFICATE_INVALID");
-    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "unverifiedCertificate", "%%%"), kOrigin, kNonce)),
+    EXPECT_EQ(reason_of(verifier.verify_token(with_field(token, "unverifiedCertificate", "%%%"),
+                                              kOrigin, kNonce)),
               "CERTIFICATE_INVALID");
 }
 
@@ -283,15 +327,92 @@ TEST(TokenVerifierOcsp, GoodRevokedAndUnavailable) {
     EXPECT_TRUE(Verifier(offline()).verify_token(token_for("revoked", "id-hsa"), kOrigin, kNonce));
 
     // Nobody listening.
-    const Verifier nobody(online("http://127.0.0.1:" + std::to_string(test::free_port()) + "/"));
-    EXPECT_EQ(reason_of(nobody.verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)), "OCSP_UNAVAILABLE");
+    auto nobody_options = online("http://127.0.0.1:" + std::to_string(test::free_port()) + "/");
+    nobody_options.ocsp_timeout =
+        std::chrono::seconds(2);  // OpenSSL retries a refused connect until then
+    const Verifier nobody(nobody_options);
+    EXPECT_EQ(reason_of(nobody.verify_token(token_for("tolvan", "id-hsa"), kOrigin, kNonce)),
+              "OCSP_UNAVAILABLE");
     // The AIA of the world's certificates points at port 8889; with OCSP on and no URL given, the
     // AIA is used. (Nothing of this test listens there; whatever answers must pass every check.)
     auto aia = offline();
     aia.no_ocsp = false;
-    aia.ocsp_timeout = std::chrono::seconds(3);
-    const auto via_aia = Verifier(aia).verify_token(token_for("revoked", "id-hsa"), kOrigin, kNonce);
+    aia.ocsp_timeout = std::chrono::seconds(2);
+    const auto via_aia =
+        Verifier(aia).verify_token(token_for("revoked", "id-hsa"), kOrigin, kNonce);
     EXPECT_FALSE(via_aia);
+}
+
+// The world's cards are RSA and P-256: a small PKI of our own for ES384 and ES512.
+TEST(TokenVerifier, Es384AndEs512) {
+    test::TempDir dir;
+    const auto d = [&](const std::string& f) { return (dir.path() / f).string(); };
+    test::write_text(dir.path() / "ext.cnf",
+                     "[ca]\nbasicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign\n"
+                     "[leaf]\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n");
+    auto ok = [](const test::RunResult& r) { return r.exit_code == 0 ? std::string() : r.err; };
+    ASSERT_EQ(ok(test::run({"openssl",
+                            "req",
+                            "-x509",
+                            "-newkey",
+                            "ec",
+                            "-pkeyopt",
+                            "ec_paramgen_curve:P-384",
+                            "-nodes",
+                            "-keyout",
+                            d("ca.key"),
+                            "-out",
+                            d("ca.pem"),
+                            "-subj",
+                            "/CN=EC Root",
+                            "-days",
+                            "2",
+                            "-extensions",
+                            "ca",
+                            "-config",
+                            d("ext.cnf")})),
+              "");
+    for (const auto& [curve, alg] : {std::pair{"P-384", "ES384"}, {"P-521", "ES512"}}) {
+        const std::string stem = std::string("leaf-") + curve;
+        ASSERT_EQ(ok(test::run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                                std::string("ec_paramgen_curve:") + curve, "-nodes", "-keyout",
+                                d(stem + ".key"), "-out", d(stem + ".csr"), "-subj",
+                                "/serialNumber=SE5560000001-EC1/GN=Eva/SN=Kurva/CN=Eva Kurva"})),
+                  "");
+        ASSERT_EQ(
+            ok(test::run({"openssl", "x509",      "-req",     "-in",        d(stem + ".csr"),
+                          "-CA",     d("ca.pem"), "-CAkey",   d("ca.key"),  "-CAcreateserial",
+                          "-days",   "1",         "-extfile", d("ext.cnf"), "-extensions",
+                          "leaf",    "-outform",  "DER",      "-out",       d(stem + ".der")})),
+            "");
+        const auto der = test::read_bytes(d(stem + ".der"));
+        const auto token = make_auth_token(der, kOrigin, kNonce, key_signer(d(stem + ".key")), "v");
+        EXPECT_EQ(token.at("algorithm").as_string(), alg);
+        const std::size_t half = curve == std::string("P-384") ? 48 : 66;
+        EXPECT_EQ(base64_decode(token.at("signature").as_string())->size(), 2 * half);
+        VerifierOptions options;
+        options.trust = d("ca.pem");
+        options.no_ocsp = true;
+        const Verifier verifier(options);
+        auto r = verifier.verify_token(boost::json::serialize(token), kOrigin, kNonce);
+        ASSERT_TRUE(r) << reason_of(r) << " " << r.error().detail;
+        EXPECT_EQ(r->hsa_id, "SE5560000001-EC1");
+        EXPECT_EQ(
+            reason_of(verifier.verify_token(boost::json::serialize(token), kOrigin + "x", kNonce)),
+            "SIGNATURE_INVALID");
+    }
+}
+
+TEST(Verifier, RefusesUnreadableTrustFiles) {
+    VerifierOptions options;
+    options.trust = "/nonexistent/roots.pem";
+    EXPECT_THROW(Verifier{options}, std::runtime_error);
+    options.trust = (world() / "pki" / "root.pem").string();
+    options.intermediates = "/nonexistent/chain.pem";
+    EXPECT_THROW(Verifier{options}, std::runtime_error);
+    options.intermediates =
+        (world() / "cards" / "tolvan" / "card.json").string();  // no certificate in it
+    EXPECT_THROW(Verifier{options}, std::runtime_error);
 }
 
 class BadOcsp : public ::testing::TestWithParam<const char*> {};
@@ -303,7 +424,8 @@ TEST_P(BadOcsp, RejectedAsInvalid) {
     EXPECT_EQ(reason_of(r), "OCSP_INVALID") << (r ? "" : r.error().detail);
 }
 
-INSTANTIATE_TEST_SUITE_P(Modes, BadOcsp, ::testing::Values("unauthorized", "no-nonce", "stale", "garbage"),
+INSTANTIATE_TEST_SUITE_P(Modes, BadOcsp,
+                         ::testing::Values("unauthorized", "no-nonce", "stale", "garbage"),
                          [](const auto& info) {
                              std::string name = info.param;
                              std::erase(name, '-');

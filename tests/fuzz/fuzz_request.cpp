@@ -1,0 +1,29 @@
+// Untrusted bytes from a socket: the message, then every method's params parser on its params.
+#include <string_view>
+
+#include "fuzz_targets.hpp"
+#include "protocol/jsonrpc.hpp"
+#include "protocol/requests.hpp"
+
+namespace sithsd::fuzz {
+
+int request(const std::uint8_t* data, std::size_t size) {
+    using namespace sithsd::protocol;
+    const auto parsed = parse_message(std::string_view(reinterpret_cast<const char*>(data), size));
+    if (const auto* r = std::get_if<Request>(&parsed)) {
+        // Every parser on every params object: more paths than the method alone would reach.
+        (void)parse_list_certificates(r->params);
+        (void)parse_authenticate(r->params);
+        (void)parse_sign(r->params);
+        (void)parse_cancel(r->params);
+        (void)parse_change_pin(r->params);
+        (void)parse_unblock_pin(r->params);
+        (void)is_known_method(r->method);
+        if (r->id) (void)serialize_result(*r->id, r->params);
+    }
+    return 0;
+}
+
+}  // namespace sithsd::fuzz
+
+SITHSD_FUZZ_ENTRY(request)
