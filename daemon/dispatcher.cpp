@@ -68,6 +68,10 @@ pkcs11::HashAlgorithm card_hash(protocol::HashAlgorithm h) {
     }
 }
 
+protocol::Transport wire_transport(const Peer& peer) {
+    return peer.transport == Transport::websocket ? protocol::Transport::WebSocket : protocol::Transport::Unix;
+}
+
 bool matches(const pkcs11::CardCertificate& c, std::optional<protocol::Requirement> require) {
     if (!require) return true;
     return *require == protocol::Requirement::HsaId ? c.info.hsa_id.has_value()
@@ -301,8 +305,7 @@ void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection, protoco
 
 boost::json::value Dispatcher::hello(const Peer& peer) const {
     boost::json::array methods;
-    for (auto m : protocol::method_names())
-        if (peer.transport == Transport::unix_socket || !protocol::is_local_only_method(m)) methods.emplace_back(m);
+    for (auto m : protocol::method_names(wire_transport(peer))) methods.emplace_back(m);
     std::string origin_status = "allowed";
     if (peer.transport == Transport::websocket) {
         auto origin = protocol::parse_origin(peer.origin);
@@ -554,15 +557,14 @@ void Dispatcher::authenticate(const std::shared_ptr<PendingRequest>& pending, co
     entry.method = "authenticate";
     entry.origin = requester(peer, "");
     auto fail = [&](const ProtocolError& error) { finish(pending, entry, nullptr, &error); };
-    auto params = protocol::parse_authenticate(raw);
+    // The origin in the token: the handshake's over WebSocket, the param over the Unix socket
+    // (required there, refused over WebSocket: parse_authenticate checks both).
+    auto params = protocol::parse_authenticate(raw, wire_transport(peer));
     if (!params) return fail(params.error());
-    // The origin in the token: the handshake's over WebSocket, the param over the Unix socket.
     std::string origin = peer.origin;
-    if (peer.transport == Transport::websocket && params->origin)
-        return fail(protocol::invalid_params("origin", "origin is taken from the handshake over WebSocket"));
     if (peer.transport == Transport::unix_socket) {
-        auto parsed = params->origin ? protocol::parse_origin(*params->origin) : std::nullopt;
-        if (!parsed) return fail(protocol::invalid_params("origin", "an https origin is required over the Unix socket"));
+        auto parsed = protocol::parse_origin(*params->origin);
+        if (!parsed) return fail(protocol::invalid_params("origin", "origin must be an origin such as https://service.example.se"));
         origin = parsed->serialize();
         entry.origin = requester(peer, origin);
     }
