@@ -132,7 +132,7 @@ void Dispatcher::ask_consent(const std::shared_ptr<Connection>& connection, prot
             if (outcome == PromptOutcome::ok || outcome == PromptOutcome::cancelled) {
                 // CONFIRM's cancel button is "Neka" (deny): remembered like an explicit no. A
                 // cancel from the client (or the client going away) decides nothing.
-                if (!pending->answered()) {
+                if (!pending->cancel_token().cancelled() && !pending->answered()) {
                     decision = outcome == PromptOutcome::ok;
                     consent_.remember(origin, *decision);
                     AuditEntry entry;
@@ -664,6 +664,11 @@ void Dispatcher::pin_management(const std::shared_ptr<PendingRequest>& pending, 
     }
     auto kind = params->pin == protocol::PinKind::Signing ? pkcs11::PinKind::signing : pkcs11::PinKind::identification;
     std::string card_id = params->card_id;
+    auto cards = cards_.cards();
+    if (std::none_of(cards.begin(), cards.end(), [&](const auto& c) { return c.card_id == card_id; })) {
+        pending->answer_error(ProtocolError(ErrorCode::NoCard, "No inserted card has that cardId."));
+        return untrack(pending);
+    }
     std::string who = requester(peer, "");
     auto job = [this, pending, kind, card_id, unblock, who] {
         if (pending->answered()) return untrack(pending);

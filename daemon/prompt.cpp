@@ -234,32 +234,29 @@ PromptMessage::~PromptMessage() = default;  // ~Pinentry ends the process
 Prompter::Prompter(std::string program, std::chrono::seconds timeout)
     : program_(std::move(program)), timeout_(timeout) {}
 
-PromptOutcome Prompter::get_pin(const PromptText& text, pkcs11::Secret& pin, CancelToken& cancel) {
-    pin.clear();
+// One question: start a pinentry, give it the texts, send the command (GETPIN or CONFIRM), read
+// the answer (into pin for GETPIN), say goodbye. Killed by the CancelToken or at the deadline.
+PromptOutcome Prompter::ask(const PromptText& text, const char* command, pkcs11::Secret* pin, CancelToken& cancel) {
+    if (pin) pin->clear();
     if (cancel.cancelled()) return PromptOutcome::cancelled;
     auto p = Pinentry::start(program_);
     if (!p) return PromptOutcome::unavailable;
     cancel.attach(p->pid());
     auto deadline = Clock::now() + timeout_;
     Reply r = set_up(*p, text, deadline);
-    if (r == Reply::ok) r = p->send("GETPIN") ? read_reply(*p, deadline, &pin) : Reply::failed;
+    if (r == Reply::ok) r = p->send(command) ? read_reply(*p, deadline, pin) : Reply::failed;
     if (r == Reply::ok) p->send("BYE");
     cancel.detach();
-    if (r != Reply::ok) pin.clear();
+    if (r != Reply::ok && pin) pin->clear();
     return outcome(r, cancel);
 }
 
+PromptOutcome Prompter::get_pin(const PromptText& text, pkcs11::Secret& pin, CancelToken& cancel) {
+    return ask(text, "GETPIN", &pin, cancel);
+}
+
 PromptOutcome Prompter::confirm(const PromptText& text, CancelToken& cancel) {
-    if (cancel.cancelled()) return PromptOutcome::cancelled;
-    auto p = Pinentry::start(program_);
-    if (!p) return PromptOutcome::unavailable;
-    cancel.attach(p->pid());
-    auto deadline = Clock::now() + timeout_;
-    Reply r = set_up(*p, text, deadline);
-    if (r == Reply::ok) r = p->send("CONFIRM") ? read_reply(*p, deadline, nullptr) : Reply::failed;
-    if (r == Reply::ok) p->send("BYE");
-    cancel.detach();
-    return outcome(r, cancel);
+    return ask(text, "CONFIRM", nullptr, cancel);
 }
 
 std::unique_ptr<PromptMessage> Prompter::show_message(const PromptText& text) {

@@ -62,6 +62,8 @@ public:
     std::unique_ptr<PromptMessage> show_message(const PromptText& text);
 
 private:
+    PromptOutcome ask(const PromptText& text, const char* command, pkcs11::Secret* pin, CancelToken& cancel);
+
     std::string program_;
     std::chrono::seconds timeout_;
 };

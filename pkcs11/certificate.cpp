@@ -1,5 +1,7 @@
 #include "pkcs11/certificate.hpp"
 
+#include "protocol/identity_rules.hpp"
+
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -20,12 +22,6 @@ struct X509Free {
 struct GeneralNamesFree {
     void operator()(GENERAL_NAMES* names) const { GENERAL_NAMES_free(names); }
 };
-
-bool all_digits(std::string_view s) {
-    for (char c : s)
-        if (c < '0' || c > '9') return false;
-    return true;
-}
 
 // The UTF-8 value of the first attribute NID in name, or "".
 std::string name_entry(const X509_NAME* name, int nid) {
@@ -78,34 +74,8 @@ std::optional<std::string> personal_number_in_alt_names(X509* cert) {
 
 }  // namespace
 
-bool is_hsa_id(std::string_view s) {
-    if (s.size() < 14 || s.size() > 44 || s.substr(0, 2) != "SE" || s[12] != '-') return false;
-    if (!all_digits(s.substr(2, 10))) return false;
-    for (char c : s.substr(13)) {
-        bool alnum = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-        if (!alnum) return false;
-    }
-    return true;
-}
-
-bool is_personal_identity_number(std::string_view s) {
-    if (s.size() != 12 || !all_digits(s)) return false;
-    auto number = [&](std::size_t pos, std::size_t len) { return std::stoi(std::string(s.substr(pos, len))); };
-    int year = number(0, 4), month = number(4, 2), day = number(6, 2);
-    if (day > 60) day -= 60;  // samordningsnummer
-    if (year < 1800 || month < 1 || month > 12 || day < 1) return false;
-    static const int days_in_month[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    if (day > days_in_month[month - 1] || (month == 2 && day == 29 && !leap)) return false;
-    // Luhn over the ten digits YYMMDDNNNC.
-    int sum = 0;
-    for (std::size_t i = 2; i < 12; ++i) {
-        int digit = s[i] - '0';
-        if (i % 2 == 0) digit *= 2;
-        sum += digit > 9 ? digit - 9 : digit;
-    }
-    return sum % 10 == 0;
-}
+bool is_hsa_id(std::string_view text) { return identity::is_hsa_id(text); }
+bool is_personal_identity_number(std::string_view text) { return identity::is_personal_identity_number(text); }
 
 std::string certificate_id(std::span<const std::uint8_t> der) {
     unsigned char digest[EVP_MAX_MD_SIZE];
