@@ -10,9 +10,11 @@
 
 namespace sithsd::daemon {
 
-void write_file_atomically(const std::filesystem::path& path, std::string_view content, unsigned mode) {
+void write_file_atomically(const std::filesystem::path& path, std::string_view content,
+                           unsigned mode) {
     auto fail = [&](const char* what) {
-        throw std::runtime_error(std::string(what) + " " + path.string() + ": " + std::strerror(errno));
+        throw std::runtime_error(std::string(what) + " " + path.string() + ": " +
+                                 std::strerror(errno));
     };
     std::filesystem::create_directories(path.parent_path());
     std::string tmp = path.string() + ".tmp." + std::to_string(getpid());

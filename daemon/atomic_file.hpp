@@ -7,6 +7,7 @@
 namespace sithsd::daemon {
 
 // Throws std::runtime_error naming the path when it cannot.
-void write_file_atomically(const std::filesystem::path& path, std::string_view content, unsigned mode = 0600);
+void write_file_atomically(const std::filesystem::path& path, std::string_view content,
+                           unsigned mode = 0600);
 
 }  // namespace sithsd::daemon

@@ -1,10 +1,10 @@
 #include "daemon/audit_log.hpp"
 
-#include <boost/json.hpp>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <chrono>
 #include <fstream>
 #include <stdexcept>
@@ -19,7 +19,9 @@ const std::string kGenesis(64, '0');  // prev of the first line
 
 // The hash of the last line, kept beside the log: without it an altered or removed last line
 // would go unnoticed, since no line after it links to it.
-std::filesystem::path head_file(const std::filesystem::path& log) { return log.string() + ".head"; }
+std::filesystem::path head_file(const std::filesystem::path& log) {
+    return log.string() + ".head";
+}
 
 }  // namespace
 
@@ -72,7 +74,8 @@ void AuditLog::append(const AuditEntry& e) {
                           {"result", e.result},
                           {"prev", prev_}};
     std::string line = boost::json::serialize(o);
-    if (std::fputs((line + "\n").c_str(), out_) < 0 || std::fflush(out_) != 0 || fsync(fileno(out_)) != 0)
+    if (std::fputs((line + "\n").c_str(), out_) < 0 || std::fflush(out_) != 0 ||
+        fsync(fileno(out_)) != 0)
         throw std::runtime_error("cannot write audit log " + file_.string());
     prev_ = sha256_hex(line);
     write_file_atomically(head_file(file_), prev_ + "\n");
@@ -88,7 +91,8 @@ std::vector<AuditProblem> verify_audit_file(const std::filesystem::path& file) {
         ++number;
         boost::system::error_code ec;
         auto value = boost::json::parse(line, ec);
-        const boost::json::value* link = (!ec && value.is_object()) ? value.as_object().if_contains("prev") : nullptr;
+        const boost::json::value* link =
+            (!ec && value.is_object()) ? value.as_object().if_contains("prev") : nullptr;
         if (!link || !link->is_string()) {
             problems.push_back({number, "not an audit line (no JSON object with prev)"});
         } else if (link->as_string() != prev) {

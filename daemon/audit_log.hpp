@@ -25,7 +25,7 @@ struct AuditEntry {
 };
 
 class AuditLog {
-public:
+  public:
     // Opens (creating folder and file, mode 0600) and reads the last line to continue the chain.
     explicit AuditLog(std::filesystem::path file);
     ~AuditLog();
@@ -35,7 +35,7 @@ public:
     // Appends, flushes and fsyncs; throws std::runtime_error when the line could not be written.
     void append(const AuditEntry& entry);
 
-private:
+  private:
     std::filesystem::path file_;
     std::mutex mutex_;
     std::FILE* out_ = nullptr;

@@ -29,10 +29,12 @@ std::string rfc3339(std::chrono::system_clock::time_point t) {
 }
 
 boost::json::object card_json(const pkcs11::CardInfo& card) {
-    return {{"cardId", card.card_id},
-            {"reader", card.reader},
-            {"label", card.label},
-            {"pins", {{"identification", pin_json(card.identification)}, {"signing", pin_json(card.signing)}}}};
+    return {
+        {"cardId", card.card_id},
+        {"reader", card.reader},
+        {"label", card.label},
+        {"pins",
+         {{"identification", pin_json(card.identification)}, {"signing", pin_json(card.signing)}}}};
 }
 
 boost::json::array cards_json(const std::vector<pkcs11::CardInfo>& cards) {
@@ -41,7 +43,8 @@ boost::json::array cards_json(const std::vector<pkcs11::CardInfo>& cards) {
     return out;
 }
 
-boost::json::object certificate_json(const pkcs11::CardCertificate& cert, std::chrono::system_clock::time_point now) {
+boost::json::object certificate_json(const pkcs11::CardCertificate& cert,
+                                     std::chrono::system_clock::time_point now) {
     const auto& info = cert.info;
     boost::json::object subject{{"commonName", info.common_name},
                                 {"givenName", info.given_name},

@@ -15,6 +15,7 @@ std::string rfc3339(std::chrono::system_clock::time_point t);
 
 boost::json::object card_json(const pkcs11::CardInfo& card);
 boost::json::array cards_json(const std::vector<pkcs11::CardInfo>& cards);
-boost::json::object certificate_json(const pkcs11::CardCertificate& cert, std::chrono::system_clock::time_point now);
+boost::json::object certificate_json(const pkcs11::CardCertificate& cert,
+                                     std::chrono::system_clock::time_point now);
 
 }  // namespace sithsd::daemon

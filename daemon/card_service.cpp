@@ -6,9 +6,14 @@ namespace sithsd::daemon {
 
 CardService::CardService(std::vector<std::shared_ptr<pkcs11::Module>> modules, bool watch_pcsc,
                          std::size_t queue_depth)
-    : cards_(modules), modules_(std::move(modules)), watch_pcsc_(watch_pcsc), queue_depth_(queue_depth) {}
+    : cards_(modules),
+      modules_(std::move(modules)),
+      watch_pcsc_(watch_pcsc),
+      queue_depth_(queue_depth) {}
 
-CardService::~CardService() { stop(); }
+CardService::~CardService() {
+    stop();
+}
 
 void CardService::start(ChangeCallback on_change) {
     on_change_ = std::move(on_change);

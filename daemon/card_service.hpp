@@ -18,7 +18,7 @@
 namespace sithsd::daemon {
 
 class CardService {
-public:
+  public:
     using ChangeCallback = std::function<void(const std::vector<pkcs11::CardInfo>&)>;
 
     CardService(std::vector<std::shared_ptr<pkcs11::Module>> modules, bool watch_pcsc,
@@ -39,7 +39,7 @@ public:
     // Asks for a refresh (after an operation found the card gone, say).
     void request_refresh();
 
-private:
+  private:
     void refresh_loop();
 
     pkcs11::CardSet cards_;

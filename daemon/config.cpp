@@ -1,7 +1,5 @@
 #include "daemon/config.hpp"
 
-#include "pkcs11/module.hpp"
-
 #include <toml++/toml.h>
 #include <unistd.h>
 
@@ -10,6 +8,8 @@
 #include <functional>
 #include <map>
 #include <sstream>
+
+#include "pkcs11/module.hpp"
 
 namespace sithsd::daemon {
 namespace {
@@ -118,7 +118,8 @@ Config default_config(const Environment& env) {
         config.unix_socket =
             std::filesystem::path("/tmp") / ("sithsd-" + std::to_string(env.uid)) / "sithsd.sock";
     // Net iD first (the SITHS vendor middleware), then OpenSC; main() uses the first found.
-    for (const auto& candidate : pkcs11::Module::default_candidates(env.home)) config.modules.emplace_back(candidate);
+    for (const auto& candidate : pkcs11::Module::default_candidates(env.home))
+        config.modules.emplace_back(candidate);
     config.state_dir = state_home(env) / "sithsd";
     config.audit_log = config.state_dir / "audit.jsonl";
     // Swedish first: English only when the locale asks for it.

@@ -28,7 +28,7 @@ struct Environment {
 
 struct Config {
     std::uint16_t port = 24891;
-    std::filesystem::path unix_socket;           // default from Environment
+    std::filesystem::path unix_socket;  // default from Environment
     // Configured: every module is loaded. Default: the first candidate found (Net iD, then OpenSC).
     std::vector<std::filesystem::path> modules;
     bool modules_configured = false;

@@ -60,7 +60,8 @@ std::map<std::string, bool> ConsentStore::all() const {
 void ConsentStore::save(const std::map<std::string, bool>& decisions) const {
     boost::json::object origins;
     for (const auto& [origin, allowed] : decisions) origins[origin] = allowed ? "allow" : "deny";
-    write_file_atomically(file_, boost::json::serialize(boost::json::object{{"origins", std::move(origins)}}) + "\n");
+    write_file_atomically(
+        file_, boost::json::serialize(boost::json::object{{"origins", std::move(origins)}}) + "\n");
 }
 
 }  // namespace sithsd::daemon

@@ -11,7 +11,7 @@
 namespace sithsd::daemon {
 
 class ConsentStore {
-public:
+  public:
     explicit ConsentStore(std::filesystem::path file) : file_(std::move(file)) {}
 
     // true: allowed, false: denied, nullopt: never asked.
@@ -22,7 +22,7 @@ public:
     std::map<std::string, bool> all() const;
     const std::filesystem::path& file() const { return file_; }
 
-private:
+  private:
     void save(const std::map<std::string, bool>& decisions) const;
 
     std::filesystem::path file_;

@@ -1,11 +1,11 @@
 #include "daemon/ctl_commands.hpp"
 
-#include <boost/json.hpp>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -37,31 +37,35 @@ constexpr int kNotRunning = 3;
 Config load(const std::string& config_file) {
     Environment env = Environment::from_process();
     if (!config_file.empty()) return load_config(config_file, env);
-    if (std::filesystem::exists(default_config_path(env))) return load_config(default_config_path(env), env);
+    if (std::filesystem::exists(default_config_path(env)))
+        return load_config(default_config_path(env), env);
     return default_config(env);
 }
 
 class DaemonNotRunning : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 
 // One request over the Unix socket (NDJSON): the answer's result, or throws with its error.
-boost::json::value call(const std::string& socket_path, const std::string& method, boost::json::object params,
-                        int timeout_seconds = 300) {
+boost::json::value call(const std::string& socket_path, const std::string& method,
+                        boost::json::object params, int timeout_seconds = 300) {
     int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un address{};
     address.sun_family = AF_UNIX;
-    if (socket_path.size() >= sizeof address.sun_path) throw std::runtime_error("socket path too long");
+    if (socket_path.size() >= sizeof address.sun_path)
+        throw std::runtime_error("socket path too long");
     std::snprintf(address.sun_path, sizeof address.sun_path, "%s", socket_path.c_str());
     if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
         if (fd >= 0) ::close(fd);
-        throw DaemonNotRunning("sithsd is not running (nothing listens on " + socket_path +
-                               "). Start it with `sithsd --config FILE`, or `systemctl --user start sithsd`.");
+        throw DaemonNotRunning(
+            "sithsd is not running (nothing listens on " + socket_path +
+            "). Start it with `sithsd --config FILE`, or `systemctl --user start sithsd`.");
     }
-    std::string line = boost::json::serialize(boost::json::object{
-                           {"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", std::move(params)}}) +
-                       "\n";
+    std::string line =
+        boost::json::serialize(boost::json::object{
+            {"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", std::move(params)}}) +
+        "\n";
     if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
         ::close(fd);
         throw std::runtime_error("cannot send to sithsd");
@@ -94,7 +98,8 @@ boost::json::value call(const std::string& socket_path, const std::string& metho
         const auto& e = error->as_object();
         std::string reason;
         if (auto* data = e.if_contains("data"); data && data->is_object())
-            if (auto* r = data->as_object().if_contains("reason"); r && r->is_string()) reason = r->as_string().c_str();
+            if (auto* r = data->as_object().if_contains("reason"); r && r->is_string())
+                reason = r->as_string().c_str();
         throw std::runtime_error(reason + ": " + std::string(e.at("message").as_string().c_str()));
     }
     return reply.at("result");
@@ -122,7 +127,8 @@ void table(const std::vector<std::vector<std::string>>& rows) {
     for (const auto& row : rows) {
         for (std::size_t i = 0; i < row.size(); ++i) {
             std::cout << row[i];
-            if (i + 1 < row.size()) std::cout << std::string(width[i] - display_width(row[i]) + 2, ' ');
+            if (i + 1 < row.size())
+                std::cout << std::string(width[i] - display_width(row[i]) + 2, ' ');
         }
         std::cout << '\n';
     }
@@ -138,25 +144,29 @@ std::vector<std::uint8_t> read_all(const std::string& path) {
 
 CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) {
     auto& o = *options_;
-    app.add_option("--config", o.config_file, "sithsd's configuration (for the socket and state paths)");
+    app.add_option("--config", o.config_file,
+                   "sithsd's configuration (for the socket and state paths)");
     app.add_option("--socket", o.socket, "sithsd's Unix socket (default: from the configuration)");
 
     auto socket_of = [this] {
-        return options_->socket.empty() ? load(options_->config_file).unix_socket.string() : options_->socket;
+        return options_->socket.empty() ? load(options_->config_file).unix_socket.string()
+                                        : options_->socket;
     };
 
-    auto* status = app.add_subcommand("status", "the daemon's version, uptime, connections and cards");
+    auto* status =
+        app.add_subcommand("status", "the daemon's version, uptime, connections and cards");
     status->add_flag("--json", o.json, "JSON for scripts");
     commands_.emplace_back(status, [this, socket_of] {
         auto result = call(socket_of(), "status", {});
         if (options_->json) return std::cout << boost::json::serialize(result) << '\n', 0;
         const auto& s = result.as_object();
-        std::cout << "sithsd " << str(s.at("version")) << ", up " << str(s.at("uptimeSeconds")) << " s, "
-                  << str(s.at("connections")) << " connection(s), " << s.at("cards").as_array().size()
-                  << " card(s)\n";
+        std::cout << "sithsd " << str(s.at("version")) << ", up " << str(s.at("uptimeSeconds"))
+                  << " s, " << str(s.at("connections")) << " connection(s), "
+                  << s.at("cards").as_array().size() << " card(s)\n";
         for (const auto& c : s.at("expiringCertificates").as_array())
-            std::cout << "expires in " << str(c.at("daysLeft")) << " days: " << str(c.at("displayName")) << " ("
-                      << str(c.at("notAfter")) << ")\n";
+            std::cout << "expires in " << str(c.at("daysLeft"))
+                      << " days: " << str(c.at("displayName")) << " (" << str(c.at("notAfter"))
+                      << ")\n";
         return 0;
     });
 
@@ -165,11 +175,13 @@ CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) 
     commands_.emplace_back(cards, [this, socket_of] {
         auto result = call(socket_of(), "listCards", {});
         if (options_->json) return std::cout << boost::json::serialize(result) << '\n', 0;
-        std::vector<std::vector<std::string>> rows{{"CARD", "LABEL", "READER", "ID PIN", "SIGNING PIN"}};
+        std::vector<std::vector<std::string>> rows{
+            {"CARD", "LABEL", "READER", "ID PIN", "SIGNING PIN"}};
         for (const auto& c : result.as_array()) {
             const auto& pins = c.at("pins").as_object();
             rows.push_back({str(c.at("cardId")), str(c.at("label")), str(c.at("reader")),
-                            str(pins.at("identification").at("status")), str(pins.at("signing").at("status"))});
+                            str(pins.at("identification").at("status")),
+                            str(pins.at("signing").at("status"))});
         }
         if (rows.size() == 1) return std::cout << "no card inserted\n", 0;
         table(rows);
@@ -185,11 +197,14 @@ CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) 
         if (!options_->purpose.empty()) params["purpose"] = options_->purpose;
         auto result = call(socket_of(), "listCertificates", params);
         if (options_->json) return std::cout << boost::json::serialize(result) << '\n', 0;
-        std::vector<std::vector<std::string>> rows{{"CERTIFICATE", "PURPOSE", "NAME", "HSA-ID / PERSONNUMMER", "EXPIRES"}};
+        std::vector<std::vector<std::string>> rows{
+            {"CERTIFICATE", "PURPOSE", "NAME", "HSA-ID / PERSONNUMMER", "EXPIRES"}};
         for (const auto& c : result.as_array()) {
-            std::string id = c.at("hsaId").is_null() ? str(c.at("personalIdentityNumber")) : str(c.at("hsaId"));
-            rows.push_back({str(c.at("certificateId")), str(c.at("purpose")), str(c.at("displayName")), id,
-                            str(c.at("notAfter")).substr(0, 10) + " (" + str(c.at("expiresInDays")) + " d)"});
+            std::string id =
+                c.at("hsaId").is_null() ? str(c.at("personalIdentityNumber")) : str(c.at("hsaId"));
+            rows.push_back(
+                {str(c.at("certificateId")), str(c.at("purpose")), str(c.at("displayName")), id,
+                 str(c.at("notAfter")).substr(0, 10) + " (" + str(c.at("expiresInDays")) + " d)"});
         }
         if (rows.size() == 1) return std::cout << "no certificates\n", 0;
         table(rows);
@@ -201,21 +216,25 @@ CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) 
     auth->add_option("--nonce", o.nonce, "the service's challenge nonce")->required();
     auth->add_option("--cert", o.certificate_id, "certificateId, when several match");
     commands_.emplace_back(auth, [this, socket_of] {
-        boost::json::object params{{"challengeNonce", options_->nonce}, {"origin", options_->origin}};
+        boost::json::object params{{"challengeNonce", options_->nonce},
+                                   {"origin", options_->origin}};
         if (!options_->certificate_id.empty()) params["certificateId"] = options_->certificate_id;
         std::cout << boost::json::serialize(call(socket_of(), "authenticate", params)) << '\n';
         return 0;
     });
 
     auto* sign = app.add_subcommand("sign", "sign a file with the signing PIN");
-    sign->add_option("--text", o.text, "what the person is asked to sign (shown in the PIN prompt)")->required();
+    sign->add_option("--text", o.text, "what the person is asked to sign (shown in the PIN prompt)")
+        ->required();
     sign->add_option("--in", o.in, "the file to sign")->required()->check(CLI::ExistingFile);
     sign->add_option("--out", o.out, "where to write the signature (CMS: DER .p7s)")->required();
-    sign->add_option("--format", o.format, "cms (default) or raw")->check(CLI::IsMember({"cms", "raw"}));
+    sign->add_option("--format", o.format, "cms (default) or raw")
+        ->check(CLI::IsMember({"cms", "raw"}));
     sign->add_option("--cert", o.certificate_id, "certificateId, when several match");
     commands_.emplace_back(sign, [this, socket_of] {
         auto data = read_all(options_->in);
-        boost::json::object params{{"displayText", options_->text}, {"format", options_->format},
+        boost::json::object params{{"displayText", options_->text},
+                                   {"format", options_->format},
                                    {"data", protocol::base64_encode(data)}};
         if (!options_->certificate_id.empty()) params["certificateId"] = options_->certificate_id;
         auto result = call(socket_of(), "sign", params).as_object();
@@ -223,7 +242,8 @@ CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) 
         auto bytes = protocol::base64_decode(result.at(field).as_string().c_str());
         if (!bytes) throw std::runtime_error("sithsd sent bad base64");
         std::ofstream(options_->out, std::ios::binary)
-            .write(reinterpret_cast<const char*>(bytes->data()), static_cast<std::streamsize>(bytes->size()));
+            .write(reinterpret_cast<const char*>(bytes->data()),
+                   static_cast<std::streamsize>(bytes->size()));
         std::cout << "signed " << options_->in << " -> " << options_->out << '\n';
         return 0;
     });
@@ -233,7 +253,8 @@ CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) 
         auto* cmd = app.add_subcommand(name, unblock ? "set a new PIN with the PUK (asked locally)"
                                                      : "change a PIN (old and new asked locally)");
         cmd->add_option("--card", o.card_id, "cardId (see `sithsctl cards`)")->required();
-        cmd->add_option("--pin", o.pin, "identification or signing")->check(CLI::IsMember({"identification", "signing"}));
+        cmd->add_option("--pin", o.pin, "identification or signing")
+            ->check(CLI::IsMember({"identification", "signing"}));
         commands_.emplace_back(cmd, [this, socket_of, unblock] {
             call(socket_of(), unblock ? "unblockPin" : "changePin",
                  {{"cardId", options_->card_id}, {"pin", options_->pin}});
@@ -248,11 +269,13 @@ CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) 
     commands_.emplace_back(origins, [this, revoke] {
         ConsentStore store(load(options_->config_file).state_dir / "origins.json");
         if (*revoke) {
-            if (!store.forget(options_->revoke_origin)) return std::cerr << "not remembered: " << options_->revoke_origin << '\n', 1;
+            if (!store.forget(options_->revoke_origin))
+                return std::cerr << "not remembered: " << options_->revoke_origin << '\n', 1;
             std::cout << "forgotten: " << options_->revoke_origin << '\n';
             return 0;
         }
-        for (const auto& [origin, allowed] : store.all()) std::cout << (allowed ? "allow  " : "deny   ") << origin << '\n';
+        for (const auto& [origin, allowed] : store.all())
+            std::cout << (allowed ? "allow  " : "deny   ") << origin << '\n';
         return 0;
     });
 
@@ -261,11 +284,13 @@ CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) 
     verify->add_option("FILE", o.audit_file, "the audit log (default: from the configuration)");
     audit->require_subcommand(1);
     commands_.emplace_back(audit, [this] {
-        std::filesystem::path file = options_->audit_file.empty() ? load(options_->config_file).audit_log
-                                                                  : std::filesystem::path(options_->audit_file);
+        std::filesystem::path file = options_->audit_file.empty()
+                                         ? load(options_->config_file).audit_log
+                                         : std::filesystem::path(options_->audit_file);
         auto problems = verify_audit_file(file);
         if (problems.empty()) return std::cout << "audit log intact: " << file.string() << '\n', 0;
-        for (const auto& p : problems) std::cout << file.string() << ":" << p.line << ": " << p.problem << '\n';
+        for (const auto& p : problems)
+            std::cout << file.string() << ":" << p.line << ": " << p.problem << '\n';
         return 1;
     });
 }

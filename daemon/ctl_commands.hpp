@@ -2,7 +2,6 @@
 // sithsctl's commands that talk to a running sithsd over its Unix socket (status, cards, certs,
 // authenticate, sign, change-pin, unblock-pin) or read its state (origins, audit verify).
 #include <CLI/CLI.hpp>
-
 #include <functional>
 
 namespace sithsd::daemon {
@@ -10,11 +9,11 @@ namespace sithsd::daemon {
 // Adds the commands to app; after parsing, run_selected() runs the one chosen and returns its exit
 // code, or -1 when none of them was chosen.
 class CtlCommands {
-public:
+  public:
     explicit CtlCommands(CLI::App& app);
     int run_selected();
 
-private:
+  private:
     struct Options;
     std::shared_ptr<Options> options_;
     std::vector<std::pair<CLI::App*, std::function<int()>>> commands_;

@@ -1,16 +1,16 @@
 #include "daemon/dispatcher.hpp"
 
-#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 
 #include "daemon/card_json.hpp"
 #include "daemon/prompt_texts.hpp"
 #include "pkcs11/card_error.hpp"
 #include "protocol/auth_token.hpp"
-#include "protocol/cms_builder.hpp"
 #include "protocol/base64.hpp"
+#include "protocol/cms_builder.hpp"
 #include "protocol/origin.hpp"
 #include "protocol/requests.hpp"
 
@@ -23,22 +23,29 @@ namespace {
 
 const char* kAppVersion = "https://github.com/sithsd/sithsd/releases/v" SITHSD_VERSION;
 
-std::string id_key(const protocol::Id& id) { return boost::json::serialize(id); }
+std::string id_key(const protocol::Id& id) {
+    return boost::json::serialize(id);
+}
 
 // The card layer's errors, shaped for the wire: one place (STYLE.md example 4).
 ProtocolError to_protocol_error(const pkcs11::CardError& e) {
     using pkcs11::CardErrorReason;
     switch (e.reason()) {
         case CardErrorReason::pin_incorrect:
-            return ProtocolError(ErrorCode::PinIncorrect, "The PIN was wrong.",
-                                 {{"pinStatus", pkcs11::to_string(e.pin_status.value_or(pkcs11::PinStatus::unknown))}});
+            return ProtocolError(
+                ErrorCode::PinIncorrect, "The PIN was wrong.",
+                {{"pinStatus",
+                  pkcs11::to_string(e.pin_status.value_or(pkcs11::PinStatus::unknown))}});
         case CardErrorReason::pin_locked:
-            return ProtocolError(ErrorCode::PinBlocked, "The PIN is blocked; no login was attempted.",
+            return ProtocolError(ErrorCode::PinBlocked,
+                                 "The PIN is blocked; no login was attempted.",
                                  {{"pinStatus", "locked"}});
         case CardErrorReason::card_removed:
-            return ProtocolError(ErrorCode::CardRemoved, "The card was removed during the operation.");
+            return ProtocolError(ErrorCode::CardRemoved,
+                                 "The card was removed during the operation.");
         case CardErrorReason::cancelled:
-            return ProtocolError(ErrorCode::UserCancelled, "The person cancelled on the card reader.");
+            return ProtocolError(ErrorCode::UserCancelled,
+                                 "The person cancelled on the card reader.");
         case CardErrorReason::no_card:
             return ProtocolError(ErrorCode::NoCard, "No card is present.");
         case CardErrorReason::certificate_not_found:
@@ -54,22 +61,30 @@ ProtocolError to_protocol_error(const pkcs11::CardError& e) {
 
 ProtocolError prompt_error(PromptOutcome outcome) {
     switch (outcome) {
-        case PromptOutcome::cancelled: return ProtocolError(ErrorCode::UserCancelled);
-        case PromptOutcome::timeout: return ProtocolError(ErrorCode::Timeout);
-        default: return ProtocolError(ErrorCode::PromptUnavailable, "No pinentry program could be started.");
+        case PromptOutcome::cancelled:
+            return ProtocolError(ErrorCode::UserCancelled);
+        case PromptOutcome::timeout:
+            return ProtocolError(ErrorCode::Timeout);
+        default:
+            return ProtocolError(ErrorCode::PromptUnavailable,
+                                 "No pinentry program could be started.");
     }
 }
 
 pkcs11::HashAlgorithm card_hash(protocol::HashAlgorithm h) {
     switch (h) {
-        case protocol::HashAlgorithm::Sha384: return pkcs11::HashAlgorithm::sha384;
-        case protocol::HashAlgorithm::Sha512: return pkcs11::HashAlgorithm::sha512;
-        default: return pkcs11::HashAlgorithm::sha256;
+        case protocol::HashAlgorithm::Sha384:
+            return pkcs11::HashAlgorithm::sha384;
+        case protocol::HashAlgorithm::Sha512:
+            return pkcs11::HashAlgorithm::sha512;
+        default:
+            return pkcs11::HashAlgorithm::sha256;
     }
 }
 
 protocol::Transport wire_transport(const Peer& peer) {
-    return peer.transport == Transport::websocket ? protocol::Transport::WebSocket : protocol::Transport::Unix;
+    return peer.transport == Transport::websocket ? protocol::Transport::WebSocket
+                                                  : protocol::Transport::Unix;
 }
 
 bool matches(const pkcs11::CardCertificate& c, std::optional<protocol::Requirement> require) {
@@ -92,11 +107,18 @@ bool PendingRequest::answer_error(const ProtocolError& error) {
     return true;
 }
 
-void PendingRequest::cancel_prompt() { cancel_.cancel(); }
+void PendingRequest::cancel_prompt() {
+    cancel_.cancel();
+}
 
-Dispatcher::Dispatcher(const Config& config, OriginPolicy policy, CardService& cards, Prompter& prompter,
-                       AuditLog& audit, ConsentStore& consent)
-    : config_(config), policy_(std::move(policy)), cards_(cards), prompter_(prompter), audit_(audit), consent_(consent) {
+Dispatcher::Dispatcher(const Config& config, OriginPolicy policy, CardService& cards,
+                       Prompter& prompter, AuditLog& audit, ConsentStore& consent)
+    : config_(config),
+      policy_(std::move(policy)),
+      cards_(cards),
+      prompter_(prompter),
+      audit_(audit),
+      consent_(consent) {
     expiry_thread_ = std::thread([this] { expiry_loop(); });
 }
 
@@ -110,25 +132,31 @@ Dispatcher::~Dispatcher() {
 }
 
 bool Dispatcher::origin_allowed(const Peer& peer) const {
-    if (peer.transport == Transport::unix_socket) return true;  // same uid, checked by the transport
+    if (peer.transport == Transport::unix_socket)
+        return true;  // same uid, checked by the transport
     auto origin = protocol::parse_origin(peer.origin);
     if (!origin) return false;
     switch (policy_.status(*origin)) {
-        case OriginStatus::allowed: return true;
-        case OriginStatus::denied: return false;
-        case OriginStatus::unknown: break;
+        case OriginStatus::allowed:
+            return true;
+        case OriginStatus::denied:
+            return false;
+        case OriginStatus::unknown:
+            break;
     }
     return policy_.prompt_unknown_origins() && consent_.decision(peer.origin).value_or(false);
 }
 
-void Dispatcher::ask_consent(const std::shared_ptr<Connection>& connection, protocol::Request request) {
+void Dispatcher::ask_consent(const std::shared_ptr<Connection>& connection,
+                             protocol::Request request) {
     auto pending = track(connection, request);
     auto job = [this, connection, pending, request = std::move(request)]() mutable {
         const std::string origin = connection->peer().origin;
         // Another request may have asked while this one waited.
         std::optional<bool> decision = consent_.decision(origin);
         if (!decision && !pending->answered()) {
-            auto outcome = prompter_.confirm(consent_prompt(config_.language, origin), pending->cancel_token());
+            auto outcome = prompter_.confirm(consent_prompt(config_.language, origin),
+                                             pending->cancel_token());
             if (outcome == PromptOutcome::ok || outcome == PromptOutcome::cancelled) {
                 // CONFIRM's cancel button is "Neka" (deny): remembered like an explicit no. A
                 // cancel from the client (or the client going away) decides nothing.
@@ -150,7 +178,8 @@ void Dispatcher::ask_consent(const std::shared_ptr<Connection>& connection, prot
         if (pending->answered()) return;  // cancelled or the client went away meanwhile
         if (!decision) return;
         if (!*decision) {
-            pending->answer_error(ProtocolError(ErrorCode::OriginDenied, "The person denied this origin."));
+            pending->answer_error(
+                ProtocolError(ErrorCode::OriginDenied, "The person denied this origin."));
             return;
         }
         dispatch(connection, std::move(request));
@@ -161,15 +190,16 @@ void Dispatcher::ask_consent(const std::shared_ptr<Connection>& connection, prot
     }
 }
 
-void Dispatcher::finish(const std::shared_ptr<PendingRequest>& pending, AuditEntry entry, const boost::json::value* result,
-                        const ProtocolError* error) {
+void Dispatcher::finish(const std::shared_ptr<PendingRequest>& pending, AuditEntry entry,
+                        const boost::json::value* result, const ProtocolError* error) {
     entry.result = error ? std::string(protocol::reason_name(error->code)) : "ok";
     try {
         audit_.append(entry);
     } catch (const std::exception& e) {
         // Without its audit line a signature is not handed out.
         spdlog::error("{}", e.what());
-        pending->answer_error(ProtocolError(ErrorCode::InternalError, "The audit log could not be written."));
+        pending->answer_error(
+            ProtocolError(ErrorCode::InternalError, "The audit log could not be written."));
         return untrack(pending);
     }
     if (error)
@@ -225,7 +255,8 @@ void Dispatcher::on_shutdown() {
 }
 
 void Dispatcher::on_cards_changed(const std::vector<pkcs11::CardInfo>& cards) {
-    std::string note = protocol::serialize_notification("cardsChanged", {{"cards", cards_json(cards)}});
+    std::string note =
+        protocol::serialize_notification("cardsChanged", {{"cards", cards_json(cards)}});
     std::vector<std::shared_ptr<Connection>> targets;
     {
         std::lock_guard lock(mutex_);
@@ -263,14 +294,20 @@ void Dispatcher::on_message(std::shared_ptr<Connection> connection, std::string 
     dispatch(connection, std::move(request));
 }
 
-void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection, protocol::Request request) {
+void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection,
+                          protocol::Request request) {
     const Peer& peer = connection->peer();
     const protocol::Id& id = *request.id;
-    auto reply_error = [&](const ProtocolError& e) { connection->send(protocol::serialize_error(id, e)); };
-    auto reply = [&](const boost::json::value& v) { connection->send(protocol::serialize_result(id, v)); };
+    auto reply_error = [&](const ProtocolError& e) {
+        connection->send(protocol::serialize_error(id, e));
+    };
+    auto reply = [&](const boost::json::value& v) {
+        connection->send(protocol::serialize_result(id, v));
+    };
 
     if (!protocol::is_known_method(request.method))
-        return reply_error(ProtocolError(ErrorCode::MethodNotFound, "Unknown method: " + request.method));
+        return reply_error(
+            ProtocolError(ErrorCode::MethodNotFound, "Unknown method: " + request.method));
     {
         std::lock_guard lock(mutex_);
         if (shutting_down_) return reply_error(ProtocolError(ErrorCode::ShuttingDown));
@@ -282,10 +319,11 @@ void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection, protoco
     // person (asked once, the answer remembered).
     if (!origin_allowed(peer)) {
         auto origin = protocol::parse_origin(peer.origin);
-        bool ask = origin && policy_.status(*origin) == OriginStatus::unknown && policy_.prompt_unknown_origins() &&
-                   !consent_.decision(peer.origin).has_value();
+        bool ask = origin && policy_.status(*origin) == OriginStatus::unknown &&
+                   policy_.prompt_unknown_origins() && !consent_.decision(peer.origin).has_value();
         if (ask) return ask_consent(connection, std::move(request));
-        return reply_error(ProtocolError(ErrorCode::OriginDenied, "This origin is not allowed to use the card."));
+        return reply_error(
+            ProtocolError(ErrorCode::OriginDenied, "This origin is not allowed to use the card."));
     }
 
     if (request.method == "listCards") return reply(cards_json(cards_.cards()));
@@ -311,12 +349,14 @@ boost::json::value Dispatcher::hello(const Peer& peer) const {
         auto origin = protocol::parse_origin(peer.origin);
         origin_status = origin ? std::string(to_string(policy_.status(*origin))) : "denied";
     }
-    return boost::json::object{{"protocol", "sithsd/1"},
-                               {"version", SITHSD_VERSION},
-                               {"origin", peer.transport == Transport::websocket ? boost::json::value(peer.origin) : nullptr},
-                               {"originStatus", origin_status},
-                               {"transport", peer.transport == Transport::websocket ? "websocket" : "unix"},
-                               {"methods", std::move(methods)}};
+    return boost::json::object{
+        {"protocol", "sithsd/1"},
+        {"version", SITHSD_VERSION},
+        {"origin",
+         peer.transport == Transport::websocket ? boost::json::value(peer.origin) : nullptr},
+        {"originStatus", origin_status},
+        {"transport", peer.transport == Transport::websocket ? "websocket" : "unix"},
+        {"methods", std::move(methods)}};
 }
 
 boost::json::value Dispatcher::list_certificates(const boost::json::object& raw) const {
@@ -327,8 +367,9 @@ boost::json::value Dispatcher::list_certificates(const boost::json::object& raw)
         if (params->card_id && *params->card_id != card.card_id) continue;
         for (const auto& cert : card.certificates) {
             if (params->purpose) {
-                auto want = *params->purpose == protocol::Purpose::Signing ? pkcs11::Purpose::signing
-                                                                           : pkcs11::Purpose::identification;
+                auto want = *params->purpose == protocol::Purpose::Signing
+                                ? pkcs11::Purpose::signing
+                                : pkcs11::Purpose::identification;
                 if (cert.info.purpose != want) continue;
             }
             if (!matches(cert, params->require)) continue;
@@ -354,7 +395,8 @@ boost::json::value Dispatcher::status() const {
         std::lock_guard lock(mutex_);
         connections = clients_.size();
     }
-    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() - started_);
+    auto uptime = std::chrono::duration_cast<std::chrono::seconds>(
+        std::chrono::steady_clock::now() - started_);
     return boost::json::object{{"version", SITHSD_VERSION},
                                {"uptimeSeconds", uptime.count()},
                                {"connections", connections},
@@ -362,7 +404,8 @@ boost::json::value Dispatcher::status() const {
                                {"expiringCertificates", std::move(expiring)}};
 }
 
-void Dispatcher::cancel(const std::shared_ptr<Connection>& connection, const protocol::Request& request) {
+void Dispatcher::cancel(const std::shared_ptr<Connection>& connection,
+                        const protocol::Request& request) {
     auto params = protocol::parse_cancel(request.params);
     if (!params) return connection->send(protocol::serialize_error(*request.id, params.error()));
     std::shared_ptr<PendingRequest> target;
@@ -377,19 +420,23 @@ void Dispatcher::cancel(const std::shared_ptr<Connection>& connection, const pro
     bool cancelled = false;
     if (target) {
         target->cancel_prompt();
-        cancelled = target->answer_error(ProtocolError(ErrorCode::UserCancelled, "Cancelled by the client."));
+        cancelled = target->answer_error(
+            ProtocolError(ErrorCode::UserCancelled, "Cancelled by the client."));
         untrack(target);
     }
-    connection->send(protocol::serialize_result(*request.id, boost::json::object{{"cancelled", cancelled}}));
+    connection->send(
+        protocol::serialize_result(*request.id, boost::json::object{{"cancelled", cancelled}}));
 }
 
-void Dispatcher::send_expiring(const std::shared_ptr<Connection>& connection, bool only_thresholds) {
+void Dispatcher::send_expiring(const std::shared_ptr<Connection>& connection,
+                               bool only_thresholds) {
     auto now = std::chrono::system_clock::now();
     for (const auto& card : cards_.cards()) {
         for (const auto& cert : card.certificates) {
             long days = cert.info.days_left(now);
             if (days > 90 || days < 0) continue;
-            // Daily: on the days the thresholds are crossed (90, 30, 7) and every day in the last week.
+            // Daily: on the days the thresholds are crossed (90, 30, 7) and every day in the last
+            // week.
             if (only_thresholds && days != 90 && days != 30 && days > 7) continue;
             connection->send(protocol::serialize_notification(
                 "certificateExpiring", {{"certificateId", cert.info.certificate_id},
@@ -434,7 +481,8 @@ void Dispatcher::expiry_loop() {
         }
         lock.unlock();
         // On the card's queue, so that a logout never cuts into a running operation.
-        for (const auto& card : logouts) cards_.submit(card, [this, card] { cards_.card_set().forget_login(card); });
+        for (const auto& card : logouts)
+            cards_.submit(card, [this, card] { cards_.card_set().forget_login(card); });
         for (auto& connection : targets) send_expiring(connection, true);
         lock.lock();
     }
@@ -449,7 +497,8 @@ struct Choice {
 };
 
 Choice choose(const std::vector<pkcs11::CardInfo>& cards, pkcs11::Purpose purpose,
-              const std::optional<std::string>& certificate_id, std::optional<protocol::Requirement> require) {
+              const std::optional<std::string>& certificate_id,
+              std::optional<protocol::Requirement> require) {
     std::vector<pkcs11::CardCertificate> candidates;
     bool other_purpose = false;
     for (const auto& card : cards)
@@ -464,28 +513,37 @@ Choice choose(const std::vector<pkcs11::CardInfo>& cards, pkcs11::Purpose purpos
     const bool signing = purpose == pkcs11::Purpose::signing;
     if (candidates.empty()) {
         if (other_purpose)
-            return {std::nullopt, ProtocolError(ErrorCode::CertificateNotFound,
-                                                signing ? "That is an identification certificate; signing needs a signature certificate."
-                                                        : "That is a signature certificate; logging in needs an identification certificate.")};
+            return {std::nullopt,
+                    ProtocolError(ErrorCode::CertificateNotFound,
+                                  signing ? "That is an identification certificate; signing needs "
+                                            "a signature certificate."
+                                          : "That is a signature certificate; logging in needs an "
+                                            "identification certificate.")};
         if (certificate_id)
-            return {std::nullopt, ProtocolError(ErrorCode::CertificateNotFound, "No inserted card holds that certificate.")};
+            return {std::nullopt, ProtocolError(ErrorCode::CertificateNotFound,
+                                                "No inserted card holds that certificate.")};
         bool any_card = !cards.empty();
         if (signing && any_card && !require)
             return {std::nullopt, ProtocolError(ErrorCode::CertificateNotFound,
-                                                "The inserted card has no signature key (it holds only an identification certificate).")};
-        return {std::nullopt, ProtocolError(ErrorCode::NoCard, signing ? "No card with a matching signature certificate."
-                                                                       : "No card with a matching identification certificate.")};
+                                                "The inserted card has no signature key (it holds "
+                                                "only an identification certificate).")};
+        return {std::nullopt,
+                ProtocolError(ErrorCode::NoCard,
+                              signing ? "No card with a matching signature certificate."
+                                      : "No card with a matching identification certificate.")};
     }
     if (candidates.size() > 1) {
         boost::json::array list;
         auto now = std::chrono::system_clock::now();
         for (const auto& c : candidates) list.push_back(certificate_json(c, now));
-        return {std::nullopt, ProtocolError(ErrorCode::CertificateSelectionRequired,
-                                            "Several certificates match; choose one with certificateId.",
-                                            {{"candidates", std::move(list)}})};
+        return {std::nullopt,
+                ProtocolError(ErrorCode::CertificateSelectionRequired,
+                              "Several certificates match; choose one with certificateId.",
+                              {{"candidates", std::move(list)}})};
     }
     if (!candidates.front().info.valid_at(std::chrono::system_clock::now()))
-        return {std::nullopt, ProtocolError(ErrorCode::CertificateExpired, "The certificate is outside its validity period.")};
+        return {std::nullopt, ProtocolError(ErrorCode::CertificateExpired,
+                                            "The certificate is outside its validity period.")};
     return {candidates.front(), std::nullopt};
 }
 
@@ -493,8 +551,12 @@ Choice choose(const std::vector<pkcs11::CardInfo>& cards, pkcs11::Purpose purpos
 // ES256/384/512 by the curve for ECDSA, as JWS names them.
 std::string raw_algorithm_name(const pkcs11::CardCertificate& cert, protocol::HashAlgorithm hash) {
     if (cert.info.key_type == pkcs11::KeyAlgorithm::ec)
-        return cert.info.key_algorithm == "EC-P384" ? "ES384" : cert.info.key_algorithm == "EC-P521" ? "ES512" : "ES256";
-    return hash == protocol::HashAlgorithm::Sha384 ? "RS384" : hash == protocol::HashAlgorithm::Sha512 ? "RS512" : "RS256";
+        return cert.info.key_algorithm == "EC-P384"   ? "ES384"
+               : cert.info.key_algorithm == "EC-P521" ? "ES512"
+                                                      : "ES256";
+    return hash == protocol::HashAlgorithm::Sha384   ? "RS384"
+           : hash == protocol::HashAlgorithm::Sha512 ? "RS512"
+                                                     : "RS256";
 }
 
 void describe(AuditEntry& entry, const pkcs11::CardCertificate& cert) {
@@ -503,14 +565,16 @@ void describe(AuditEntry& entry, const pkcs11::CardCertificate& cert) {
     entry.hsa_id = cert.info.hsa_id.value_or("");
 }
 
-pkcs11::SignatureRequest card_request(const pkcs11::CardCertificate& cert, protocol::HashAlgorithm hash,
+pkcs11::SignatureRequest card_request(const pkcs11::CardCertificate& cert,
+                                      protocol::HashAlgorithm hash,
                                       std::span<const std::uint8_t> digest) {
     pkcs11::SignatureRequest req;
     req.certificate_id = cert.info.certificate_id;
     req.hash = card_hash(hash);
     req.digest.assign(digest.begin(), digest.end());
-    req.scheme = cert.info.key_type == pkcs11::KeyAlgorithm::ec ? pkcs11::SignatureScheme::ecdsa
-                                                                : pkcs11::SignatureScheme::rsa_pkcs1;
+    req.scheme = cert.info.key_type == pkcs11::KeyAlgorithm::ec
+                     ? pkcs11::SignatureScheme::ecdsa
+                     : pkcs11::SignatureScheme::rsa_pkcs1;
     return req;
 }
 
@@ -518,7 +582,8 @@ pkcs11::SignatureRequest card_request(const pkcs11::CardCertificate& cert, proto
 
 // Runs a card job's body and turns every way it can end into exactly one audited answer.
 template <class Body>
-void Dispatcher::run_card_job(const std::shared_ptr<PendingRequest>& pending, AuditEntry entry, Body body) {
+void Dispatcher::run_card_job(const std::shared_ptr<PendingRequest>& pending, AuditEntry entry,
+                              Body body) {
     if (pending->answered()) {  // cancelled, or the client went away, while it waited in the queue
         ProtocolError cancelled(ErrorCode::UserCancelled);
         return finish(pending, entry, nullptr, &cancelled);
@@ -540,8 +605,9 @@ void Dispatcher::run_card_job(const std::shared_ptr<PendingRequest>& pending, Au
 }
 
 // Asks for a PIN (or shows the PIN-pad message) unless the client cancelled meanwhile.
-void Dispatcher::ask_pin(const std::shared_ptr<PendingRequest>& pending, const PinPromptFacts& facts, bool pin_pad,
-                         pkcs11::Secret& pin, std::unique_ptr<PromptMessage>& pad_message) {
+void Dispatcher::ask_pin(const std::shared_ptr<PendingRequest>& pending,
+                         const PinPromptFacts& facts, bool pin_pad, pkcs11::Secret& pin,
+                         std::unique_ptr<PromptMessage>& pad_message) {
     if (pin_pad) {
         pad_message = prompter_.show_message(pin_pad_message(facts));
     } else {
@@ -564,25 +630,34 @@ void Dispatcher::authenticate(const std::shared_ptr<PendingRequest>& pending, co
     std::string origin = peer.origin;
     if (peer.transport == Transport::unix_socket) {
         auto parsed = protocol::parse_origin(*params->origin);
-        if (!parsed) return fail(protocol::invalid_params("origin", "origin must be an origin such as https://service.example.se"));
+        if (!parsed)
+            return fail(protocol::invalid_params(
+                "origin", "origin must be an origin such as https://service.example.se"));
         origin = parsed->serialize();
         entry.origin = requester(peer, origin);
     }
-    auto choice = choose(cards_.cards(), pkcs11::Purpose::identification, params->certificate_id, params->require);
+    auto choice = choose(cards_.cards(), pkcs11::Purpose::identification, params->certificate_id,
+                         params->require);
     if (choice.error) return fail(*choice.error);
     const auto cert = *choice.certificate;
     describe(entry, cert);
-    entry.hash_algorithm = std::string(protocol::hash_algorithm_name(
-        protocol::jws_hash(protocol::jws_algorithm_for(cert.info.der).value_or(protocol::JwsAlgorithm::RS256))));
-    auto job = [this, pending, entry, cert, origin, nonce = params->challenge_nonce, who = entry.origin] {
+    entry.hash_algorithm = std::string(protocol::hash_algorithm_name(protocol::jws_hash(
+        protocol::jws_algorithm_for(cert.info.der).value_or(protocol::JwsAlgorithm::RS256))));
+    auto job = [this, pending, entry, cert, origin, nonce = params->challenge_nonce,
+                who = entry.origin] {
         run_card_job(pending, entry, [&](AuditEntry&) -> boost::json::value {
             auto& cards = cards_.card_set();
-            pkcs11::PinInfo pin_state = cards.pin_info(cert.card_id, pkcs11::PinKind::identification);
+            pkcs11::PinInfo pin_state =
+                cards.pin_info(cert.card_id, pkcs11::PinKind::identification);
             if (pin_state.status == pkcs11::PinStatus::locked)
                 throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");
             const bool cache = config_.identification_pin_cache.count() > 0;
-            PinPromptFacts facts{config_.language, pkcs11::PinKind::identification, who, cert.info.display_name(),
-                                 pin_state.status, std::nullopt};
+            PinPromptFacts facts{config_.language,
+                                 pkcs11::PinKind::identification,
+                                 who,
+                                 cert.info.display_name(),
+                                 pin_state.status,
+                                 std::nullopt};
             pkcs11::Secret pin;
             std::unique_ptr<PromptMessage> pad_message;
             auto signer = [&](protocol::HashAlgorithm hash, std::span<const std::uint8_t> digest) {
@@ -600,7 +675,8 @@ void Dispatcher::authenticate(const std::shared_ptr<PendingRequest>& pending, co
     if (!cards_.submit(cert.card_id, job)) fail(ProtocolError(ErrorCode::Busy));
 }
 
-void Dispatcher::sign(const std::shared_ptr<PendingRequest>& pending, const Peer& peer, const boost::json::object& raw) {
+void Dispatcher::sign(const std::shared_ptr<PendingRequest>& pending, const Peer& peer,
+                      const boost::json::object& raw) {
     AuditEntry entry;
     entry.method = "sign";
     entry.origin = requester(peer, "");
@@ -609,7 +685,8 @@ void Dispatcher::sign(const std::shared_ptr<PendingRequest>& pending, const Peer
     if (!params) return fail(params.error());
     entry.hash_algorithm = std::string(protocol::hash_algorithm_name(params->hash_algorithm));
     entry.display_text_sha256 = sha256_hex(params->display_text);
-    auto choice = choose(cards_.cards(), pkcs11::Purpose::signing, params->certificate_id, std::nullopt);
+    auto choice =
+        choose(cards_.cards(), pkcs11::Purpose::signing, params->certificate_id, std::nullopt);
     if (choice.error) return fail(*choice.error);
     const auto cert = *choice.certificate;
     describe(entry, cert);
@@ -623,11 +700,14 @@ void Dispatcher::sign(const std::shared_ptr<PendingRequest>& pending, const Peer
             pkcs11::PinInfo pin_state = cards.pin_info(cert.card_id, pkcs11::PinKind::signing);
             if (pin_state.status == pkcs11::PinStatus::locked)
                 throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");
-            std::vector<std::uint8_t> digest = p->hash ? *p->hash : protocol::hash(p->hash_algorithm, *p->data);
-            audit.signed_hash_sha256 = sha256_hex({reinterpret_cast<const char*>(digest.data()), digest.size()});
+            std::vector<std::uint8_t> digest =
+                p->hash ? *p->hash : protocol::hash(p->hash_algorithm, *p->data);
+            audit.signed_hash_sha256 =
+                sha256_hex({reinterpret_cast<const char*>(digest.data()), digest.size()});
             // The signing PIN: asked for every signature, shown with the whole text, never kept.
-            PinPromptFacts facts{config_.language, pkcs11::PinKind::signing, who, cert.info.display_name(),
-                                 pin_state.status, p->display_text};
+            PinPromptFacts facts{
+                config_.language,         pkcs11::PinKind::signing, who,
+                cert.info.display_name(), pin_state.status,         p->display_text};
             pkcs11::Secret pin;
             std::unique_ptr<PromptMessage> pad_message;
             ask_pin(pending, facts, pin_state.pin_pad, pin, pad_message);
@@ -641,7 +721,8 @@ void Dispatcher::sign(const std::shared_ptr<PendingRequest>& pending, const Peer
                 input.display_text = p->display_text;
                 input.hash_algorithm = p->hash_algorithm;
                 input.content_digest = digest;
-                input.extra_certificates = authorities;  // the chain, for `openssl cms -verify -CAfile ROOT`
+                input.extra_certificates =
+                    authorities;  // the chain, for `openssl cms -verify -CAfile ROOT`
                 result["cms"] = protocol::base64_encode(protocol::build_cms(input, signer));
             } else {
                 result["signature"] = protocol::base64_encode(signer(p->hash_algorithm, digest));
@@ -657,16 +738,20 @@ void Dispatcher::sign(const std::shared_ptr<PendingRequest>& pending, const Peer
 void Dispatcher::pin_management(const std::shared_ptr<PendingRequest>& pending, const Peer& peer,
                                 const protocol::Request& request) {
     const bool unblock = request.method == "unblockPin";
-    auto params = unblock ? protocol::parse_unblock_pin(request.params) : protocol::parse_change_pin(request.params);
+    auto params = unblock ? protocol::parse_unblock_pin(request.params)
+                          : protocol::parse_change_pin(request.params);
     if (!params) {
         pending->answer_error(params.error());
         return untrack(pending);
     }
-    auto kind = params->pin == protocol::PinKind::Signing ? pkcs11::PinKind::signing : pkcs11::PinKind::identification;
+    auto kind = params->pin == protocol::PinKind::Signing ? pkcs11::PinKind::signing
+                                                          : pkcs11::PinKind::identification;
     std::string card_id = params->card_id;
     auto cards = cards_.cards();
-    if (std::none_of(cards.begin(), cards.end(), [&](const auto& c) { return c.card_id == card_id; })) {
-        pending->answer_error(ProtocolError(ErrorCode::NoCard, "No inserted card has that cardId."));
+    if (std::none_of(cards.begin(), cards.end(),
+                     [&](const auto& c) { return c.card_id == card_id; })) {
+        pending->answer_error(
+            ProtocolError(ErrorCode::NoCard, "No inserted card has that cardId."));
         return untrack(pending);
     }
     std::string who = requester(peer, "");
@@ -676,19 +761,23 @@ void Dispatcher::pin_management(const std::shared_ptr<PendingRequest>& pending, 
             auto& cards = cards_.card_set();
             auto state = cards.pin_info(card_id, kind);
             const bool sv = config_.language != "en";
-            const std::string which = kind == pkcs11::PinKind::signing ? (sv ? "PIN för underskrift" : "signing PIN")
-                                                                       : (sv ? "PIN för legitimering" : "identification PIN");
+            const std::string which = kind == pkcs11::PinKind::signing
+                                          ? (sv ? "PIN för underskrift" : "signing PIN")
+                                          : (sv ? "PIN för legitimering" : "identification PIN");
             PromptText first, second;
             first.title = second.title = sv ? "SITHS-kort: byt PIN" : "SITHS card: change PIN";
             first.description = (sv ? "Begärt av: " : "Requested by: ") + who + "\n" +
-                                (unblock ? (sv ? "Ange PUK-koden för att låsa upp " : "Enter the PUK to unblock the ") + which
+                                (unblock ? (sv ? "Ange PUK-koden för att låsa upp "
+                                               : "Enter the PUK to unblock the ") +
+                                               which
                                          : (sv ? "Ange nuvarande " : "Enter the current ") + which);
             first.prompt = unblock ? "PUK:" : (sv ? "Nuvarande PIN:" : "Current PIN:");
             second.description = (sv ? "Välj ny " : "Choose the new ") + which;
             second.prompt = sv ? "Ny PIN:" : "New PIN:";
             pkcs11::Secret old_secret, new_secret;
             auto outcome = prompter_.get_pin(first, old_secret, pending->cancel_token());
-            if (outcome == PromptOutcome::ok) outcome = prompter_.get_pin(second, new_secret, pending->cancel_token());
+            if (outcome == PromptOutcome::ok)
+                outcome = prompter_.get_pin(second, new_secret, pending->cancel_token());
             if (outcome != PromptOutcome::ok) throw prompt_error(outcome);
             if (!unblock && state.status == pkcs11::PinStatus::locked)
                 throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");

@@ -15,9 +15,9 @@
 
 #include "daemon/audit_log.hpp"
 #include "daemon/card_service.hpp"
-#include "daemon/consent_store.hpp"
 #include "daemon/config.hpp"
 #include "daemon/connection.hpp"
+#include "daemon/consent_store.hpp"
 #include "daemon/origin_policy.hpp"
 #include "daemon/prompt.hpp"
 #include "daemon/prompt_texts.hpp"
@@ -28,7 +28,7 @@ namespace sithsd::daemon {
 
 // One request that is waiting for the card or the person. answer() sends at most once.
 class PendingRequest {
-public:
+  public:
     PendingRequest(std::shared_ptr<Connection> connection, protocol::Id id, std::string method)
         : connection_(std::move(connection)), id_(std::move(id)), method_(std::move(method)) {}
 
@@ -44,7 +44,7 @@ public:
     const std::string& method() const { return method_; }
     const std::shared_ptr<Connection>& connection() const { return connection_; }
 
-private:
+  private:
     std::shared_ptr<Connection> connection_;
     protocol::Id id_;
     std::string method_;
@@ -53,9 +53,9 @@ private:
 };
 
 class Dispatcher : public MessageHandler {
-public:
-    Dispatcher(const Config& config, OriginPolicy policy, CardService& cards, Prompter& prompter, AuditLog& audit,
-               ConsentStore& consent);
+  public:
+    Dispatcher(const Config& config, OriginPolicy policy, CardService& cards, Prompter& prompter,
+               AuditLog& audit, ConsentStore& consent);
     ~Dispatcher() override;
 
     void on_open(std::shared_ptr<Connection> connection) override;
@@ -66,7 +66,7 @@ public:
     // From CardService: a card came or went.
     void on_cards_changed(const std::vector<pkcs11::CardInfo>& cards);
 
-private:
+  private:
     struct Client {
         std::shared_ptr<Connection> connection;
         std::map<std::string, std::shared_ptr<PendingRequest>> pending;  // serialized id -> request
@@ -77,9 +77,12 @@ private:
     boost::json::value list_certificates(const boost::json::object& params) const;
     boost::json::value status() const;
     void cancel(const std::shared_ptr<Connection>& connection, const protocol::Request& request);
-    void authenticate(const std::shared_ptr<PendingRequest>& pending, const Peer& peer, const boost::json::object& params);
-    void sign(const std::shared_ptr<PendingRequest>& pending, const Peer& peer, const boost::json::object& params);
-    void pin_management(const std::shared_ptr<PendingRequest>& pending, const Peer& peer, const protocol::Request& request);
+    void authenticate(const std::shared_ptr<PendingRequest>& pending, const Peer& peer,
+                      const boost::json::object& params);
+    void sign(const std::shared_ptr<PendingRequest>& pending, const Peer& peer,
+              const boost::json::object& params);
+    void pin_management(const std::shared_ptr<PendingRequest>& pending, const Peer& peer,
+                        const protocol::Request& request);
 
     // The origin (or local program) a prompt names.
     std::string requester(const Peer& peer, const std::string& origin) const;
@@ -88,9 +91,10 @@ private:
     // Asks the person about an unknown origin (one prompt at a time), then dispatches again.
     void ask_consent(const std::shared_ptr<Connection>& connection, protocol::Request request);
     // Writes the audit line, then answers (PROTOCOL.md: flushed before the answer is sent).
-    void finish(const std::shared_ptr<PendingRequest>& pending, AuditEntry entry, const boost::json::value* result,
-                const protocol::ProtocolError* error);
-    std::shared_ptr<PendingRequest> track(const std::shared_ptr<Connection>& connection, const protocol::Request& request);
+    void finish(const std::shared_ptr<PendingRequest>& pending, AuditEntry entry,
+                const boost::json::value* result, const protocol::ProtocolError* error);
+    std::shared_ptr<PendingRequest> track(const std::shared_ptr<Connection>& connection,
+                                          const protocol::Request& request);
     void untrack(const std::shared_ptr<PendingRequest>& pending);
     void send_expiring(const std::shared_ptr<Connection>& connection, bool only_thresholds);
     void expiry_loop();
@@ -98,8 +102,8 @@ private:
     void schedule_logout(const std::string& card_id);
     template <class Body>
     void run_card_job(const std::shared_ptr<PendingRequest>& pending, AuditEntry entry, Body body);
-    void ask_pin(const std::shared_ptr<PendingRequest>& pending, const PinPromptFacts& facts, bool pin_pad,
-                 pkcs11::Secret& pin, std::unique_ptr<PromptMessage>& pad_message);
+    void ask_pin(const std::shared_ptr<PendingRequest>& pending, const PinPromptFacts& facts,
+                 bool pin_pad, pkcs11::Secret& pin, std::unique_ptr<PromptMessage>& pad_message);
 
     const Config& config_;
     OriginPolicy policy_;
@@ -114,7 +118,8 @@ private:
     std::map<std::uint64_t, Client> clients_;
     bool shutting_down_ = false;
 
-    std::map<std::string, std::chrono::steady_clock::time_point> logout_at_;  // card -> end of kept login
+    std::map<std::string, std::chrono::steady_clock::time_point>
+        logout_at_;  // card -> end of kept login
     std::condition_variable expiry_wake_;
     bool expiry_stop_ = false;
     std::thread expiry_thread_;

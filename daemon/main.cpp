@@ -9,10 +9,10 @@
 
 #include "daemon/audit_log.hpp"
 #include "daemon/card_service.hpp"
+#include "daemon/config.hpp"
 #include "daemon/consent_store.hpp"
 #include "daemon/dispatcher.hpp"
 #include "daemon/prompt.hpp"
-#include "daemon/config.hpp"
 #include "daemon/server.hpp"
 #include "pkcs11/card_error.hpp"
 #include "pkcs11/module.hpp"

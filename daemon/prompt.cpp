@@ -19,7 +19,7 @@ using Clock = std::chrono::steady_clock;
 
 // A running pinentry: its pid and both pipe ends. Killed and reaped when it goes away.
 class Pinentry {
-public:
+  public:
     static std::unique_ptr<Pinentry> start(const std::string& program) {
         int in[2], out[2];
         if (pipe2(in, O_CLOEXEC) != 0) return nullptr;
@@ -82,7 +82,9 @@ public:
                 return Read::line;
             }
             if (filled_ == buffer_.size()) return Read::eof;  // a line too long: not a pinentry
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+            auto left =
+                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())
+                    .count();
             if (left <= 0) return Read::timeout;
             pollfd p{from_, POLLIN, 0};
             int ready = poll(&p, 1, static_cast<int>(left));
@@ -102,7 +104,7 @@ public:
         OPENSSL_cleanse(buffer_.data() + filled_, used);
     }
 
-private:
+  private:
     Pinentry(pid_t pid, int to, int from) : pid_(pid), to_(to), from_(from), buffer_(8192) {}
     pid_t pid_;
     int to_, from_;
@@ -137,7 +139,8 @@ Reply read_reply(Pinentry& p, Clock::time_point deadline, pkcs11::Secret* pin) {
             return Reply::ok;
         }
         if (line.rfind("ERR ", 0) == 0) {
-            unsigned code = static_cast<unsigned>(std::strtoul(std::string(line.substr(4, 12)).c_str(), nullptr, 10));
+            unsigned code = static_cast<unsigned>(
+                std::strtoul(std::string(line.substr(4, 12)).c_str(), nullptr, 10));
             p.consume_line();
             if ((code & 0xffff) == kGpgErrCanceled) return Reply::cancelled;
             if ((code & 0xffff) == kGpgErrTimeout) return Reply::timeout;
@@ -146,7 +149,8 @@ Reply read_reply(Pinentry& p, Clock::time_point deadline, pkcs11::Secret* pin) {
         if (line.rfind("D ", 0) == 0 && pin) {
             for (std::size_t i = 2; i < line.size(); ++i) {
                 char c = line[i];
-                if (c == '%' && i + 2 < line.size() && hex_value(line[i + 1]) >= 0 && hex_value(line[i + 2]) >= 0) {
+                if (c == '%' && i + 2 < line.size() && hex_value(line[i + 1]) >= 0 &&
+                    hex_value(line[i + 2]) >= 0) {
                     c = static_cast<char>(hex_value(line[i + 1]) * 16 + hex_value(line[i + 2]));
                     i += 2;
                 }
@@ -164,10 +168,14 @@ Reply read_reply(Pinentry& p, Clock::time_point deadline, pkcs11::Secret* pin) {
 PromptOutcome outcome(Reply reply, const CancelToken& cancel) {
     if (cancel.cancelled()) return PromptOutcome::cancelled;
     switch (reply) {
-        case Reply::ok: return PromptOutcome::ok;
-        case Reply::cancelled: return PromptOutcome::cancelled;
-        case Reply::timeout: return PromptOutcome::timeout;
-        case Reply::failed: return PromptOutcome::unavailable;
+        case Reply::ok:
+            return PromptOutcome::ok;
+        case Reply::cancelled:
+            return PromptOutcome::cancelled;
+        case Reply::timeout:
+            return PromptOutcome::timeout;
+        case Reply::failed:
+            return PromptOutcome::unavailable;
     }
     return PromptOutcome::unavailable;
 }
@@ -177,8 +185,10 @@ Reply set_up(Pinentry& p, const PromptText& text, Clock::time_point deadline) {
     Reply r = read_reply(p, deadline, nullptr);  // "OK Pleased to meet you"
     if (r != Reply::ok) return r;
     std::vector<std::string> commands;
-    if (const char* tty = ttyname(STDIN_FILENO)) commands.push_back(std::string("OPTION ttyname=") + tty);
-    if (const char* term = std::getenv("TERM")) commands.push_back(std::string("OPTION ttytype=") + term);
+    if (const char* tty = ttyname(STDIN_FILENO))
+        commands.push_back(std::string("OPTION ttyname=") + tty);
+    if (const char* term = std::getenv("TERM"))
+        commands.push_back(std::string("OPTION ttytype=") + term);
     auto add = [&](const char* command, const std::string& value) {
         if (!value.empty()) commands.push_back(std::string(command) + " " + assuan_escape(value));
     };
@@ -203,10 +213,14 @@ Reply set_up(Pinentry& p, const PromptText& text, Clock::time_point deadline) {
 std::string assuan_escape(const std::string& text) {
     std::string out;
     for (char c : text) {
-        if (c == '%') out += "%25";
-        else if (c == '\r') out += "%0D";
-        else if (c == '\n') out += "%0A";
-        else out += c;
+        if (c == '%')
+            out += "%25";
+        else if (c == '\r')
+            out += "%0D";
+        else if (c == '\n')
+            out += "%0A";
+        else
+            out += c;
     }
     return out;
 }
@@ -236,7 +250,8 @@ Prompter::Prompter(std::string program, std::chrono::seconds timeout)
 
 // One question: start a pinentry, give it the texts, send the command (GETPIN or CONFIRM), read
 // the answer (into pin for GETPIN), say goodbye. Killed by the CancelToken or at the deadline.
-PromptOutcome Prompter::ask(const PromptText& text, const char* command, pkcs11::Secret* pin, CancelToken& cancel) {
+PromptOutcome Prompter::ask(const PromptText& text, const char* command, pkcs11::Secret* pin,
+                            CancelToken& cancel) {
     if (pin) pin->clear();
     if (cancel.cancelled()) return PromptOutcome::cancelled;
     auto p = Pinentry::start(program_);

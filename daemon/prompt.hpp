@@ -15,13 +15,13 @@ namespace sithsd::daemon {
 
 // Lets another thread end a prompt (cancel, client gone, shutdown): the pinentry is killed.
 class CancelToken {
-public:
+  public:
     void cancel();
     bool cancelled() const { return cancelled_; }
     void attach(pid_t pid);  // the pinentry now running for this request
     void detach();
 
-private:
+  private:
     std::mutex mutex_;
     pid_t pid_ = -1;
     std::atomic<bool> cancelled_{false};
@@ -42,18 +42,18 @@ struct PromptText {
 class Pinentry;  // prompt.cpp: a running pinentry process
 
 class PromptMessage {
-public:
+  public:
     explicit PromptMessage(std::unique_ptr<Pinentry> pinentry);
     ~PromptMessage();
     PromptMessage(const PromptMessage&) = delete;
     PromptMessage& operator=(const PromptMessage&) = delete;
 
-private:
+  private:
     std::unique_ptr<Pinentry> pinentry_;
 };
 
 class Prompter {
-public:
+  public:
     Prompter(std::string program, std::chrono::seconds timeout);
 
     PromptOutcome get_pin(const PromptText& text, pkcs11::Secret& pin, CancelToken& cancel);
@@ -61,8 +61,9 @@ public:
     // Shows a message without waiting for it; nullptr when no pinentry can be started.
     std::unique_ptr<PromptMessage> show_message(const PromptText& text);
 
-private:
-    PromptOutcome ask(const PromptText& text, const char* command, pkcs11::Secret* pin, CancelToken& cancel);
+  private:
+    PromptOutcome ask(const PromptText& text, const char* command, pkcs11::Secret* pin,
+                      CancelToken& cancel);
 
     std::string program_;
     std::chrono::seconds timeout_;

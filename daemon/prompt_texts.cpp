@@ -3,7 +3,9 @@
 namespace sithsd::daemon {
 namespace {
 
-bool swedish(const std::string& language) { return language != "en"; }
+bool swedish(const std::string& language) {
+    return language != "en";
+}
 
 std::string describe(const PinPromptFacts& f) {
     const bool sv = swedish(f.language);
@@ -16,9 +18,11 @@ std::string describe(const PinPromptFacts& f) {
     d += (sv ? "Begärt av: " : "Requested by: ") + f.requester + "\n";
     d += (sv ? "Certifikat: " : "Certificate: ") + f.holder + "\n";
     d += sign ? (sv ? "Ange PIN för underskrift." : "Enter the signing PIN (PIN för underskrift).")
-              : (sv ? "Ange PIN för legitimering." : "Enter the identification PIN (PIN för legitimering).");
+              : (sv ? "Ange PIN för legitimering."
+                    : "Enter the identification PIN (PIN för legitimering).");
     if (f.status == pkcs11::PinStatus::count_low)
-        d += sv ? "\nOBS: ett tidigare försök var fel; färre försök återstår." : "\nNote: an earlier try was wrong; fewer tries remain.";
+        d += sv ? "\nOBS: ett tidigare försök var fel; färre försök återstår."
+                : "\nNote: an earlier try was wrong; fewer tries remain.";
     if (f.status == pkcs11::PinStatus::final_try)
         d += sv ? "\nVARNING: sista försöket. Fel PIN nu spärrar PIN-koden."
                 : "\nWARNING: final try. A wrong PIN now blocks the PIN.";
@@ -34,7 +38,8 @@ PromptText pin_prompt(const PinPromptFacts& f) {
     t.title = sign ? (sv ? "SITHS-kort: underskrift" : "SITHS card: signature")
                    : (sv ? "SITHS-kort: legitimering" : "SITHS card: identification");
     t.description = describe(f);
-    t.prompt = sign ? (sv ? "PIN för underskrift:" : "Signing PIN:") : (sv ? "PIN för legitimering:" : "Identification PIN:");
+    t.prompt = sign ? (sv ? "PIN för underskrift:" : "Signing PIN:")
+                    : (sv ? "PIN för legitimering:" : "Identification PIN:");
     t.ok = sign ? (sv ? "Skriv under" : "Sign") : (sv ? "Legitimera" : "Log in");
     t.cancel = sv ? "Avbryt" : "Cancel";
     return t;
@@ -52,9 +57,11 @@ PromptText consent_prompt(const std::string& language, const std::string& origin
     const bool sv = swedish(language);
     PromptText t;
     t.title = sv ? "SITHS-kort: ny webbplats" : "SITHS card: new website";
-    t.description = sv ? "Webbplatsen " + origin +
-                             " vill använda ditt SITHS-kort för inloggning och underskrift.\n\nTillåt den?"
-                       : "The website " + origin + " wants to use your SITHS card to log in and sign.\n\nAllow it?";
+    t.description =
+        sv ? "Webbplatsen " + origin +
+                 " vill använda ditt SITHS-kort för inloggning och underskrift.\n\nTillåt den?"
+           : "The website " + origin +
+                 " wants to use your SITHS card to log in and sign.\n\nAllow it?";
     t.ok = sv ? "Tillåt" : "Allow";
     t.cancel = sv ? "Neka" : "Deny";
     return t;

@@ -4,7 +4,8 @@
 
 namespace sithsd::daemon {
 
-SerialQueue::SerialQueue(std::size_t max_depth) : max_depth_(max_depth), thread_([this] { run(); }) {}
+SerialQueue::SerialQueue(std::size_t max_depth)
+    : max_depth_(max_depth), thread_([this] { run(); }) {}
 
 SerialQueue::~SerialQueue() {
     {

@@ -11,7 +11,7 @@
 namespace sithsd::daemon {
 
 class SerialQueue {
-public:
+  public:
     explicit SerialQueue(std::size_t max_depth);
     ~SerialQueue();  // runs what is queued, then joins
     SerialQueue(const SerialQueue&) = delete;
@@ -21,7 +21,7 @@ public:
     bool post(std::function<void()> job);
     std::size_t depth() const;
 
-private:
+  private:
     void run();
 
     const std::size_t max_depth_;

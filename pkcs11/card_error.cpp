@@ -111,11 +111,16 @@ void check(unsigned long rv, const char* function) {
 
 const char* to_string(PinStatus status) {
     switch (status) {
-        case PinStatus::ok: return "ok";
-        case PinStatus::count_low: return "countLow";
-        case PinStatus::final_try: return "finalTry";
-        case PinStatus::locked: return "locked";
-        case PinStatus::unknown: return "unknown";
+        case PinStatus::ok:
+            return "ok";
+        case PinStatus::count_low:
+            return "countLow";
+        case PinStatus::final_try:
+            return "finalTry";
+        case PinStatus::locked:
+            return "locked";
+        case PinStatus::unknown:
+            return "unknown";
     }
     return "unknown";
 }

@@ -10,28 +10,28 @@
 namespace sithsd::pkcs11 {
 
 enum class CardErrorReason {
-    pin_incorrect,      // wrong PIN; pin_status is the status after the attempt (retryable)
-    pin_locked,         // the PIN is blocked; no login was attempted, or the card said so
-    card_removed,       // the card (or its session) went away during the operation
-    cancelled,          // the person cancelled on a PIN-pad reader
-    no_card,            // no card, slot or certificate matching the request
+    pin_incorrect,  // wrong PIN; pin_status is the status after the attempt (retryable)
+    pin_locked,     // the PIN is blocked; no login was attempted, or the card said so
+    card_removed,   // the card (or its session) went away during the operation
+    cancelled,      // the person cancelled on a PIN-pad reader
+    no_card,        // no card, slot or certificate matching the request
     certificate_not_found,
-    module_error,       // the module could not be loaded or initialised
-    token_error,        // any other PKCS#11 failure; ckr names it
+    module_error,  // the module could not be loaded or initialised
+    token_error,   // any other PKCS#11 failure; ckr names it
 };
 
 class CardError : public std::runtime_error {
-public:
+  public:
     CardError(CardErrorReason reason, std::string message, std::string function = {},
               unsigned long ckr = 0);
 
     CardErrorReason reason() const { return reason_; }
     const std::string& function() const { return function_; }  // e.g. "C_Login"
     unsigned long ckr() const { return ckr_; }
-    std::string ckr_name() const;  // "CKR_PIN_INCORRECT"; empty when no CK_RV is behind it
+    std::string ckr_name() const;         // "CKR_PIN_INCORRECT"; empty when no CK_RV is behind it
     std::optional<PinStatus> pin_status;  // set for pin_incorrect / pin_locked
 
-private:
+  private:
     CardErrorReason reason_;
     std::string function_;
     unsigned long ckr_;

@@ -36,8 +36,8 @@ struct CertificateInfo {
     std::string issuer;                                   // the issuer's commonName
     std::string serial_hex;                               // the certificate's serial number
     KeyAlgorithm key_type = KeyAlgorithm::rsa;
-    int key_bits = 0;             // RSA modulus or EC field size
-    std::string key_algorithm;    // "RSA-2048", "EC-P256", "EC-P384", "EC-P521"
+    int key_bits = 0;           // RSA modulus or EC field size
+    std::string key_algorithm;  // "RSA-2048", "EC-P256", "EC-P384", "EC-P521"
     std::chrono::system_clock::time_point not_before, not_after;
     bool is_ca = false;  // basicConstraints CA: an issuing CA's certificate kept on the card
 

@@ -82,7 +82,7 @@ struct ReadSlot {
     SlotState state;
     std::string serial;
     std::vector<std::pair<CardCertificate, std::vector<std::uint8_t>>> certificates;  // + CKA_ID
-    std::vector<std::vector<std::uint8_t>> authorities;                                 // CA certificates
+    std::vector<std::vector<std::uint8_t>> authorities;  // CA certificates
 };
 
 ReadSlot read_slot(const std::shared_ptr<Module>& module, CK_SLOT_ID slot) {
@@ -92,7 +92,8 @@ ReadSlot read_slot(const std::shared_ptr<Module>& module, CK_SLOT_ID slot) {
     out.state.slot = slot;
     CK_SLOT_INFO slot_info{};
     check(f->C_GetSlotInfo(slot, &slot_info), "C_GetSlotInfo");
-    out.state.description = p11::trimmed(slot_info.slotDescription, sizeof slot_info.slotDescription);
+    out.state.description =
+        p11::trimmed(slot_info.slotDescription, sizeof slot_info.slotDescription);
     CK_TOKEN_INFO token = p11::token_info(f, slot);
     out.state.label = p11::trimmed(token.label, sizeof token.label);
     out.serial = p11::trimmed(token.serialNumber, sizeof token.serialNumber);
@@ -127,7 +128,8 @@ ReadSlot read_slot(const std::shared_ptr<Module>& module, CK_SLOT_ID slot) {
 PinInfo read_pin_info(const SlotState& slot) {
     try {
         CK_TOKEN_INFO token = p11::token_info(slot.module->functions(), slot.slot);
-        return PinInfo{p11::pin_status(token), (token.flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0};
+        return PinInfo{p11::pin_status(token),
+                       (token.flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0};
     } catch (const CardError&) {
         return PinInfo{PinStatus::unknown, slot.pin_pad};
     }
@@ -135,29 +137,36 @@ PinInfo read_pin_info(const SlotState& slot) {
 
 CK_MECHANISM_TYPE hash_mechanism(HashAlgorithm hash) {
     switch (hash) {
-        case HashAlgorithm::sha384: return CKM_SHA384;
-        case HashAlgorithm::sha512: return CKM_SHA512;
-        default: return CKM_SHA256;
+        case HashAlgorithm::sha384:
+            return CKM_SHA384;
+        case HashAlgorithm::sha512:
+            return CKM_SHA512;
+        default:
+            return CKM_SHA256;
     }
 }
 
 CK_RSA_PKCS_MGF_TYPE mgf(HashAlgorithm hash) {
     switch (hash) {
-        case HashAlgorithm::sha384: return CKG_MGF1_SHA384;
-        case HashAlgorithm::sha512: return CKG_MGF1_SHA512;
-        default: return CKG_MGF1_SHA256;
+        case HashAlgorithm::sha384:
+            return CKG_MGF1_SHA384;
+        case HashAlgorithm::sha512:
+            return CKG_MGF1_SHA512;
+        default:
+            return CKG_MGF1_SHA256;
     }
 }
 
 // C_SignInit, the context-specific login an always-authenticate key demands (PKCS#11 v2.40
 // §5.2: before every C_Sign), and C_Sign.
 std::vector<std::uint8_t> sign_on_session(p11::Session& session, const SignatureRequest& req,
-                                          const std::vector<std::uint8_t>& cka_id, const Secret* pin,
-                                          bool pin_pad) {
+                                          const std::vector<std::uint8_t>& cka_id,
+                                          const Secret* pin, bool pin_pad) {
     CK_FUNCTION_LIST* f = session.f();
     auto keys = session.find(CKO_PRIVATE_KEY, &cka_id);
     if (keys.empty())
-        throw CardError(CardErrorReason::certificate_not_found, "the card holds no key for this certificate");
+        throw CardError(CardErrorReason::certificate_not_found,
+                        "the card holds no key for this certificate");
     CK_OBJECT_HANDLE key = keys.front();
     bool always_authenticate = session.flag(key, CKA_ALWAYS_AUTHENTICATE).value_or(false);
 
@@ -178,7 +187,8 @@ std::vector<std::uint8_t> sign_on_session(p11::Session& session, const Signature
     check(f->C_SignInit(session.handle(), &mechanism, key), "C_SignInit");
     if (always_authenticate) {
         if (!pin) {
-            // A kept identification login cannot serve an always-authenticate key: end the operation.
+            // A kept identification login cannot serve an always-authenticate key: end the
+            // operation.
             std::uint8_t dummy[1024];
             CK_ULONG n = sizeof dummy;
             f->C_Sign(session.handle(), input.data(), input.size(), dummy, &n);
@@ -191,7 +201,8 @@ std::vector<std::uint8_t> sign_on_session(p11::Session& session, const Signature
     // second C_Sign, which some modules count against the context-specific login.
     std::vector<std::uint8_t> signature(1024);
     CK_ULONG length = signature.size();
-    check(f->C_Sign(session.handle(), input.data(), input.size(), signature.data(), &length), "C_Sign");
+    check(f->C_Sign(session.handle(), input.data(), input.size(), signature.data(), &length),
+          "C_Sign");
     signature.resize(length);
     if (req.scheme == SignatureScheme::ecdsa && req.ecdsa_der) return ecdsa_raw_to_der(signature);
     return signature;
@@ -201,21 +212,28 @@ std::vector<std::uint8_t> sign_on_session(p11::Session& session, const Signature
 
 std::size_t digest_size(HashAlgorithm hash) {
     switch (hash) {
-        case HashAlgorithm::sha384: return 48;
-        case HashAlgorithm::sha512: return 64;
-        default: return 32;
+        case HashAlgorithm::sha384:
+            return 48;
+        case HashAlgorithm::sha512:
+            return 64;
+        default:
+            return 32;
     }
 }
 
 std::vector<std::uint8_t> digest_info(HashAlgorithm hash, const std::vector<std::uint8_t>& digest) {
     // RFC 8017 §9.2 note 1: the DER prefixes of DigestInfo for SHA-256/384/512.
-    static const std::vector<std::uint8_t> sha256 = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                                     0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
-    static const std::vector<std::uint8_t> sha384 = {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                                     0x65, 0x03, 0x04, 0x02, 0x02, 0x05, 0x00, 0x04, 0x30};
-    static const std::vector<std::uint8_t> sha512 = {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
-                                                     0x65, 0x03, 0x04, 0x02, 0x03, 0x05, 0x00, 0x04, 0x40};
-    if (digest.size() != digest_size(hash)) throw std::invalid_argument("digest length does not match its hash");
+    static const std::vector<std::uint8_t> sha256 = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                                     0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                                     0x01, 0x05, 0x00, 0x04, 0x20};
+    static const std::vector<std::uint8_t> sha384 = {0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                                     0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                                     0x02, 0x05, 0x00, 0x04, 0x30};
+    static const std::vector<std::uint8_t> sha512 = {0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60,
+                                                     0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+                                                     0x03, 0x05, 0x00, 0x04, 0x40};
+    if (digest.size() != digest_size(hash))
+        throw std::invalid_argument("digest length does not match its hash");
     std::vector<std::uint8_t> out = hash == HashAlgorithm::sha384   ? sha384
                                     : hash == HashAlgorithm::sha512 ? sha512
                                                                     : sha256;
@@ -268,7 +286,8 @@ bool CardSet::refresh() {
                 continue;  // removed while we read it: the next event refreshes again
             }
             std::string key = module->path() + "\n" +
-                               (read.serial.empty() ? "reader:" + read.state.description : "serial:" + read.serial);
+                              (read.serial.empty() ? "reader:" + read.state.description
+                                                   : "serial:" + read.serial);
             if (!groups.count(key)) order.push_back(key);
             groups[key].push_back(std::move(read));
         }
@@ -284,19 +303,22 @@ bool CardSet::refresh() {
         info.reader = reads.front().state.description;
         for (std::size_t i = 0; i < reads.size(); ++i) {
             SlotState& slot = reads[i].state;
-            bool signing = slot.holds_signing || (!slot.holds_identification && label_says_signing(slot.label));
+            bool signing = slot.holds_signing ||
+                           (!slot.holds_identification && label_says_signing(slot.label));
             bool identification = slot.holds_identification || !signing;
             // A one-slot card carries both keys behind one PIN.
             if (signing && !layout->signing_slot) layout->signing_slot = i;
             if (identification && !layout->identification_slot) layout->identification_slot = i;
             for (auto& [cert, unused] : reads[i].certificates) {
                 cert.card_id = info.card_id;
-                layout->keys[cert.info.certificate_id] = KeyLocation{i, cert.cka_id, *cert.info.purpose};
+                layout->keys[cert.info.certificate_id] =
+                    KeyLocation{i, cert.cka_id, *cert.info.purpose};
                 info.certificates.push_back(std::move(cert));
             }
             for (auto& authority : reads[i].authorities)
-                if (std::find(info.authority_certificates.begin(), info.authority_certificates.end(), authority) ==
-                    info.authority_certificates.end())
+                if (std::find(info.authority_certificates.begin(),
+                              info.authority_certificates.end(),
+                              authority) == info.authority_certificates.end())
                     info.authority_certificates.push_back(std::move(authority));
             layout->slots.push_back(std::move(slot));
         }
@@ -308,8 +330,9 @@ bool CardSet::refresh() {
             info.label = layout->slots.front().label;
         }
         // No signing slot, or one without a signature certificate: the card cannot sign.
-        bool has_signature = std::any_of(info.certificates.begin(), info.certificates.end(),
-                                         [](const CardCertificate& c) { return c.info.purpose == Purpose::signing; });
+        bool has_signature = std::any_of(
+            info.certificates.begin(), info.certificates.end(),
+            [](const CardCertificate& c) { return c.info.purpose == Purpose::signing; });
         if (layout->signing_slot && has_signature)
             info.signing = read_pin_info(layout->slots[*layout->signing_slot]);
         else
@@ -317,7 +340,9 @@ bool CardSet::refresh() {
         found[info.card_id] = std::move(layout);
     }
 
-    auto status = [](const std::optional<PinInfo>& pin) { return pin ? pin->status : PinStatus::unknown; };
+    auto status = [](const std::optional<PinInfo>& pin) {
+        return pin ? pin->status : PinStatus::unknown;
+    };
     std::vector<std::shared_ptr<CardState>> gone;
     bool changed = false;
     {
@@ -333,7 +358,8 @@ bool CardSet::refresh() {
                 // The same card still inserted: it keeps its operation lock and kept login.
                 state = old->second;
                 const CardInfo& before = state->layout->info;
-                changed = changed || before.certificates.size() != layout->info.certificates.size() ||
+                changed = changed ||
+                          before.certificates.size() != layout->info.certificates.size() ||
                           status(before.identification) != status(layout->info.identification) ||
                           status(before.signing) != status(layout->info.signing);
             }
@@ -376,21 +402,24 @@ std::pair<std::shared_ptr<CardState>, std::shared_ptr<const CardLayout>> CardSet
     return {it->second, it->second->layout};
 }
 
-std::pair<std::shared_ptr<CardState>, std::shared_ptr<const CardLayout>> CardSet::card_of_certificate(
-    const std::string& certificate_id) const {
+std::pair<std::shared_ptr<CardState>, std::shared_ptr<const CardLayout>>
+CardSet::card_of_certificate(const std::string& certificate_id) const {
     std::lock_guard lock(mutex_);
     for (const auto& [id, state] : cards_)
         if (state->layout->keys.count(certificate_id)) return {state, state->layout};
-    throw CardError(CardErrorReason::certificate_not_found, "no inserted card holds certificate " + certificate_id);
+    throw CardError(CardErrorReason::certificate_not_found,
+                    "no inserted card holds certificate " + certificate_id);
 }
 
 namespace {
 
 const SlotState& slot_for(const CardLayout& card, PinKind kind) {
-    const auto& index = kind == PinKind::identification ? card.identification_slot : card.signing_slot;
+    const auto& index =
+        kind == PinKind::identification ? card.identification_slot : card.signing_slot;
     if (!index)
         throw CardError(CardErrorReason::certificate_not_found,
-                        kind == PinKind::signing ? "the card has no signature key" : "the card has no identification key");
+                        kind == PinKind::signing ? "the card has no signature key"
+                                                 : "the card has no identification key");
     return card.slots[*index];
 }
 
@@ -409,13 +438,14 @@ PinInfo refuse_if_locked(const SlotState& slot) {
 
 // C_Login(CKU_USER) after logging out whatever login the token still had, so that an old login can
 // never make a wrong PIN look right. A wrong PIN reports the status after the attempt.
-std::unique_ptr<p11::Login> login_user(p11::Session& session, const SlotState& slot, const Secret& pin,
-                                       bool pin_pad) {
+std::unique_ptr<p11::Login> login_user(p11::Session& session, const SlotState& slot,
+                                       const Secret& pin, bool pin_pad) {
     session.f()->C_Logout(session.handle());  // CKR_USER_NOT_LOGGED_IN is the usual answer
     try {
         return std::make_unique<p11::Login>(session, CKU_USER, &pin, pin_pad);
     } catch (CardError& error) {
-        if (error.reason() == CardErrorReason::pin_incorrect || error.reason() == CardErrorReason::pin_locked)
+        if (error.reason() == CardErrorReason::pin_incorrect ||
+            error.reason() == CardErrorReason::pin_locked)
             error.pin_status = read_pin_info(slot).status;
         throw;
     }
@@ -428,11 +458,13 @@ PinInfo CardSet::pin_info(const std::string& card_id, PinKind kind) {
     return read_pin_info(slot_for(*layout, kind));
 }
 
-std::vector<std::uint8_t> CardSet::sign(const SignatureRequest& req, const Secret& pin, bool keep_logged_in) {
+std::vector<std::uint8_t> CardSet::sign(const SignatureRequest& req, const Secret& pin,
+                                        bool keep_logged_in) {
     auto [state, layout] = card_of_certificate(req.certificate_id);
     std::lock_guard op(state->operation);
     const KeyLocation& key = layout->keys.at(req.certificate_id);
-    const PinKind kind = key.purpose == Purpose::signing ? PinKind::signing : PinKind::identification;
+    const PinKind kind =
+        key.purpose == Purpose::signing ? PinKind::signing : PinKind::identification;
     const SlotState& slot = slot_for(*layout, kind);
     const PinInfo pin_state = refuse_if_locked(slot);
     // A fresh login always: drop a kept one on this card first.
@@ -448,7 +480,8 @@ std::vector<std::uint8_t> CardSet::sign(const SignatureRequest& req, const Secre
     return signature;
 }
 
-std::optional<std::vector<std::uint8_t>> CardSet::sign_with_cached_login(const SignatureRequest& req) {
+std::optional<std::vector<std::uint8_t>> CardSet::sign_with_cached_login(
+    const SignatureRequest& req) {
     auto [state, layout] = card_of_certificate(req.certificate_id);
     std::lock_guard op(state->operation);
     const KeyLocation& key = layout->keys.at(req.certificate_id);
@@ -459,7 +492,8 @@ std::optional<std::vector<std::uint8_t>> CardSet::sign_with_cached_login(const S
         state->kept_login.reset();
         // The token forgot the login (logged out, or removed and re-inserted so quickly that no
         // refresh saw it): the caller asks for the PIN.
-        if (error.ckr() == CKR_USER_NOT_LOGGED_IN || error.reason() == CardErrorReason::card_removed)
+        if (error.ckr() == CKR_USER_NOT_LOGGED_IN ||
+            error.reason() == CardErrorReason::card_removed)
             return std::nullopt;
         throw;
     }
@@ -479,7 +513,8 @@ void CardSet::forget_login(const std::string& card_id) {
     }
 }
 
-void CardSet::change_pin(const std::string& card_id, PinKind kind, const Secret& old_pin, const Secret& new_pin) {
+void CardSet::change_pin(const std::string& card_id, PinKind kind, const Secret& old_pin,
+                         const Secret& new_pin) {
     auto [state, layout] = card(card_id);
     std::lock_guard op(state->operation);
     const SlotState& slot = slot_for(*layout, kind);
@@ -489,18 +524,21 @@ void CardSet::change_pin(const std::string& card_id, PinKind kind, const Secret&
     // C_SetPIN works on the user of the session: log in first, like a card's own PIN change.
     auto login = login_user(session, slot, old_pin, pin_state.pin_pad);
     bool pad = pin_state.pin_pad && old_pin.empty();
-    CK_RV rv = session.f()->C_SetPIN(session.handle(), pad ? nullptr : const_cast<CK_UTF8CHAR_PTR>(old_pin.data()),
-                                     pad ? 0 : old_pin.size(), pad ? nullptr : const_cast<CK_UTF8CHAR_PTR>(new_pin.data()),
-                                     pad ? 0 : new_pin.size());
+    CK_RV rv = session.f()->C_SetPIN(
+        session.handle(), pad ? nullptr : const_cast<CK_UTF8CHAR_PTR>(old_pin.data()),
+        pad ? 0 : old_pin.size(), pad ? nullptr : const_cast<CK_UTF8CHAR_PTR>(new_pin.data()),
+        pad ? 0 : new_pin.size());
     try {
         check(rv, "C_SetPIN");
     } catch (CardError& error) {
-        if (error.reason() == CardErrorReason::pin_incorrect) error.pin_status = read_pin_info(slot).status;
+        if (error.reason() == CardErrorReason::pin_incorrect)
+            error.pin_status = read_pin_info(slot).status;
         throw;
     }
 }
 
-void CardSet::unblock_pin(const std::string& card_id, PinKind kind, const Secret& puk, const Secret& new_pin) {
+void CardSet::unblock_pin(const std::string& card_id, PinKind kind, const Secret& puk,
+                          const Secret& new_pin) {
     auto [state, layout] = card(card_id);
     std::lock_guard op(state->operation);
     const SlotState& slot = slot_for(*layout, kind);
@@ -508,7 +546,8 @@ void CardSet::unblock_pin(const std::string& card_id, PinKind kind, const Secret
     p11::Session session(slot.module->functions(), slot.slot, /*read_write=*/true);
     session.f()->C_Logout(session.handle());
     p11::Login so(session, CKU_SO, &puk, slot.pin_pad);
-    check(session.f()->C_InitPIN(session.handle(), const_cast<CK_UTF8CHAR_PTR>(new_pin.data()), new_pin.size()),
+    check(session.f()->C_InitPIN(session.handle(), const_cast<CK_UTF8CHAR_PTR>(new_pin.data()),
+                                 new_pin.size()),
           "C_InitPIN");
 }
 

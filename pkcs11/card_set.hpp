@@ -36,7 +36,7 @@ struct CardState;   // card_set.cpp
 struct CardLayout;  // card_set.cpp
 
 class CardSet {
-public:
+  public:
     explicit CardSet(std::vector<std::shared_ptr<Module>> modules);
     ~CardSet();
     CardSet(const CardSet&) = delete;
@@ -71,7 +71,7 @@ public:
 
     const std::vector<std::shared_ptr<Module>>& modules() const { return modules_; }
 
-private:
+  private:
     using Found = std::pair<std::shared_ptr<CardState>, std::shared_ptr<const CardLayout>>;
     Found card(const std::string& card_id) const;
     Found card_of_certificate(const std::string& certificate_id) const;

@@ -48,13 +48,16 @@ std::string slot_snapshot(CK_FUNCTION_LIST* f) {
 
 }  // namespace
 
-CardWatcher::CardWatcher(std::vector<std::shared_ptr<Module>> modules, Callback callback, Options options)
+CardWatcher::CardWatcher(std::vector<std::shared_ptr<Module>> modules, Callback callback,
+                         Options options)
     : callback_(std::move(callback)), options_(options) {
     if (options_.pcsc) threads_.emplace_back([this] { watch_pcsc(); });
     for (auto& module : modules) threads_.emplace_back([this, module] { watch_module(module); });
 }
 
-CardWatcher::~CardWatcher() { stop(); }
+CardWatcher::~CardWatcher() {
+    stop();
+}
 
 void CardWatcher::stop() {
     {
@@ -82,8 +85,10 @@ void CardWatcher::watch_pcsc() {
         if (rv != SCARD_S_SUCCESS) {
             // pcscd not running: say so once, then retry quietly; PKCS#11 events still work.
             if (!said_unavailable) {
-                spdlog::info("card watcher: PC/SC is not available ({}); retrying quietly, PKCS#11 events only",
-                             pcsc_stringify_error(rv));
+                spdlog::info(
+                    "card watcher: PC/SC is not available ({}); retrying quietly, PKCS#11 events "
+                    "only",
+                    pcsc_stringify_error(rv));
                 said_unavailable = true;
             }
             if (wait_or_stop(options_.pcsc_retry)) return;
@@ -117,12 +122,14 @@ void CardWatcher::watch_pcsc() {
                 states.back().dwCurrentState = static_cast<DWORD>(readers.size()) << 16;
                 // Learn the current state without reporting it, then wait for changes.
                 SCardGetStatusChange(context, 0, states.data(), static_cast<DWORD>(states.size()));
-                for (auto& state : states) state.dwCurrentState = state.dwEventState & ~SCARD_STATE_CHANGED;
+                for (auto& state : states)
+                    state.dwCurrentState = state.dwEventState & ~SCARD_STATE_CHANGED;
                 if (!first) callback_(Source::pcsc);  // the reader list itself changed
                 first = false;
                 bool readers_changed = false;
                 while (!readers_changed) {
-                    rv = SCardGetStatusChange(context, INFINITE, states.data(), static_cast<DWORD>(states.size()));
+                    rv = SCardGetStatusChange(context, INFINITE, states.data(),
+                                              static_cast<DWORD>(states.size()));
                     if (rv == static_cast<LONG>(SCARD_E_CANCELLED)) throw rv;
                     if (rv == static_cast<LONG>(SCARD_E_TIMEOUT)) continue;
                     if (rv != SCARD_S_SUCCESS) throw rv;
@@ -131,8 +138,10 @@ void CardWatcher::watch_pcsc() {
                         auto& state = states[i];
                         if (!(state.dwEventState & SCARD_STATE_CHANGED)) continue;
                         constexpr DWORD kPresence = SCARD_STATE_PRESENT | SCARD_STATE_EMPTY;
-                        if ((state.dwEventState ^ state.dwCurrentState) & kPresence) cards_changed = true;
-                        if (state.dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_IGNORE)) readers_changed = true;
+                        if ((state.dwEventState ^ state.dwCurrentState) & kPresence)
+                            cards_changed = true;
+                        if (state.dwEventState & (SCARD_STATE_UNKNOWN | SCARD_STATE_IGNORE))
+                            readers_changed = true;
                         state.dwCurrentState = state.dwEventState & ~SCARD_STATE_CHANGED;
                     }
                     auto& pnp = states.back();
@@ -169,10 +178,12 @@ void CardWatcher::watch_module(std::shared_ptr<Module> module) {
         CK_RV rv;
         while ((rv = f->C_WaitForSlotEvent(CKF_DONT_BLOCK, &slot, nullptr)) == CKR_OK) any = true;
         if (any) callback_(Source::pkcs11);
-        if (rv == CKR_FUNCTION_NOT_SUPPORTED) module->set_supports_slot_events(false);
+        if (rv == CKR_FUNCTION_NOT_SUPPORTED)
+            module->set_supports_slot_events(false);
         else if (rv != CKR_NO_EVENT) {
-            spdlog::warn("card watcher: C_WaitForSlotEvent of {} failed: {}; polling the slot list instead",
-                         module->path(), ckr_name(rv));
+            spdlog::warn(
+                "card watcher: C_WaitForSlotEvent of {} failed: {}; polling the slot list instead",
+                module->path(), ckr_name(rv));
             module->set_supports_slot_events(false);
         }
     }

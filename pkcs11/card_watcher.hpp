@@ -17,14 +17,14 @@
 namespace sithsd::pkcs11 {
 
 class CardWatcher {
-public:
+  public:
     enum class Source { pcsc, pkcs11 };
     using Callback = std::function<void(Source)>;
     struct Options {
-        bool pcsc = true;                                    // watch pcscd
-        std::chrono::milliseconds event_poll{50};            // C_WaitForSlotEvent(CKF_DONT_BLOCK)
-        std::chrono::milliseconds slot_list_poll{500};       // modules without slot events
-        std::chrono::milliseconds pcsc_retry{2000};          // pcscd not running: try again
+        bool pcsc = true;                               // watch pcscd
+        std::chrono::milliseconds event_poll{50};       // C_WaitForSlotEvent(CKF_DONT_BLOCK)
+        std::chrono::milliseconds slot_list_poll{500};  // modules without slot events
+        std::chrono::milliseconds pcsc_retry{2000};     // pcscd not running: try again
     };
 
     CardWatcher(std::vector<std::shared_ptr<Module>> modules, Callback callback, Options options);
@@ -37,7 +37,7 @@ public:
     // Stops every watcher thread and waits for them (also done by the destructor).
     void stop();
 
-private:
+  private:
     void watch_pcsc();
     void watch_module(std::shared_ptr<Module> module);
     // Waits for the interval or stop(); true when stopping.

@@ -1,7 +1,5 @@
 #include "pkcs11/certificate.hpp"
 
-#include "protocol/identity_rules.hpp"
-
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/objects.h>
@@ -12,6 +10,8 @@
 #include <ctime>
 #include <memory>
 #include <stdexcept>
+
+#include "protocol/identity_rules.hpp"
 
 namespace sithsd::pkcs11 {
 namespace {
@@ -38,7 +38,8 @@ std::string name_entry(const X509_NAME* name, int nid) {
 
 std::chrono::system_clock::time_point to_time_point(const ASN1_TIME* t) {
     std::tm tm{};
-    if (!ASN1_TIME_to_tm(t, &tm)) throw std::invalid_argument("certificate has a bad validity time");
+    if (!ASN1_TIME_to_tm(t, &tm))
+        throw std::invalid_argument("certificate has a bad validity time");
     return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
@@ -74,8 +75,12 @@ std::optional<std::string> personal_number_in_alt_names(X509* cert) {
 
 }  // namespace
 
-bool is_hsa_id(std::string_view text) { return identity::is_hsa_id(text); }
-bool is_personal_identity_number(std::string_view text) { return identity::is_personal_identity_number(text); }
+bool is_hsa_id(std::string_view text) {
+    return identity::is_hsa_id(text);
+}
+bool is_personal_identity_number(std::string_view text) {
+    return identity::is_personal_identity_number(text);
+}
 
 std::string certificate_id(std::span<const std::uint8_t> der) {
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -116,7 +121,8 @@ CertificateInfo parse_certificate(std::span<const std::uint8_t> der) {
     info.issuer = name_entry(X509_get_issuer_name(cert.get()), NID_commonName);
 
     const ASN1_INTEGER* serial = X509_get0_serialNumber(cert.get());
-    info.serial_hex = hex(ASN1_STRING_get0_data(serial), static_cast<std::size_t>(ASN1_STRING_length(serial)));
+    info.serial_hex =
+        hex(ASN1_STRING_get0_data(serial), static_cast<std::size_t>(ASN1_STRING_length(serial)));
     info.not_before = to_time_point(X509_get0_notBefore(cert.get()));
     info.not_after = to_time_point(X509_get0_notAfter(cert.get()));
 
@@ -135,10 +141,11 @@ CertificateInfo parse_certificate(std::span<const std::uint8_t> der) {
     if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC) {
         info.key_type = KeyAlgorithm::ec;
         char group[64] = {};
-        EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group, nullptr);
+        EVP_PKEY_get_utf8_string_param(key, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof group,
+                                       nullptr);
         std::string_view g(group);
         info.key_bits = EVP_PKEY_get_bits(key);
-        info.key_algorithm = g == "prime256v1" ? "EC-P256"
+        info.key_algorithm = g == "prime256v1"  ? "EC-P256"
                              : g == "secp384r1" ? "EC-P384"
                              : g == "secp521r1" ? "EC-P521"
                                                 : "EC-" + std::string(g);

@@ -13,7 +13,7 @@ struct _CK_FUNCTION_LIST;
 namespace sithsd::pkcs11 {
 
 class Module {
-public:
+  public:
     // Loads the module at path; throws CardError(module_error) naming the path and the reason.
     static std::shared_ptr<Module> load(const std::string& path);
     // The first of the candidates that exists; throws CardError(module_error) naming all of them.
@@ -32,7 +32,7 @@ public:
     bool supports_slot_events() const { return slot_events_; }
     void set_supports_slot_events(bool supported) { slot_events_ = supported; }
 
-private:
+  private:
     Module(std::string path, void* handle, _CK_FUNCTION_LIST* functions, bool finalize);
 
     std::string path_;

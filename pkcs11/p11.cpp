@@ -14,7 +14,8 @@ Session::~Session() {
     if (handle_ != CK_INVALID_HANDLE) f_->C_CloseSession(handle_);
 }
 
-std::vector<CK_OBJECT_HANDLE> Session::find(CK_OBJECT_CLASS cls, const std::vector<std::uint8_t>* id) {
+std::vector<CK_OBJECT_HANDLE> Session::find(CK_OBJECT_CLASS cls,
+                                            const std::vector<std::uint8_t>* id) {
     CK_ATTRIBUTE templ[2] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_ID, nullptr, 0}};
     CK_ULONG count = 1;
     if (id) {
@@ -35,7 +36,8 @@ std::vector<CK_OBJECT_HANDLE> Session::find(CK_OBJECT_CLASS cls, const std::vect
     return found;
 }
 
-std::optional<std::vector<std::uint8_t>> Session::bytes(CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TYPE type) {
+std::optional<std::vector<std::uint8_t>> Session::bytes(CK_OBJECT_HANDLE object,
+                                                        CK_ATTRIBUTE_TYPE type) {
     CK_ATTRIBUTE attribute{type, nullptr, 0};
     CK_RV rv = f_->C_GetAttributeValue(handle_, object, &attribute, 1);
     if (rv == CKR_ATTRIBUTE_TYPE_INVALID || rv == CKR_ATTRIBUTE_SENSITIVE ||
@@ -64,10 +66,12 @@ std::optional<CK_ULONG> Session::number(CK_OBJECT_HANDLE object, CK_ATTRIBUTE_TY
     return value;
 }
 
-Login::Login(Session& session, CK_USER_TYPE user, const Secret* pin, bool pin_pad) : session_(session) {
+Login::Login(Session& session, CK_USER_TYPE user, const Secret* pin, bool pin_pad)
+    : session_(session) {
     // The PIN bytes are handed to the module and nowhere else; a PIN-pad login passes NULL.
     const bool use_pad = pin_pad && (!pin || pin->empty());
-    if (!use_pad && !pin) throw std::invalid_argument("C_Login without a PIN on a reader without a PIN pad");
+    if (!use_pad && !pin)
+        throw std::invalid_argument("C_Login without a PIN on a reader without a PIN pad");
     CK_UTF8CHAR_PTR bytes = use_pad ? nullptr : const_cast<CK_UTF8CHAR_PTR>(pin->data());
     CK_ULONG length = use_pad ? 0 : pin->size();
     check(session.f()->C_Login(session.handle(), user, bytes, length), "C_Login");

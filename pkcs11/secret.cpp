@@ -28,7 +28,9 @@ Secret& Secret::operator=(Secret&& other) noexcept {
     return *this;
 }
 
-Secret::~Secret() { clear(); }
+Secret::~Secret() {
+    clear();
+}
 
 bool Secret::push_back(char c) {
     if (!buffer_) buffer_.reset(new unsigned char[capacity]);

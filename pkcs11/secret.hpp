@@ -9,7 +9,7 @@
 namespace sithsd::pkcs11 {
 
 class Secret {
-public:
+  public:
     static constexpr std::size_t capacity = 256;
 
     Secret();
@@ -29,11 +29,13 @@ public:
     // The bytes, for the one call that needs them (C_Login, C_SetPIN). Not NUL-terminated.
     const unsigned char* data() const { return buffer_.get(); }
 
-private:
+  private:
     std::unique_ptr<unsigned char[]> buffer_;
     std::size_t size_ = 0;
 };
 
-inline std::ostream& operator<<(std::ostream& out, const Secret&) { return out << "***"; }
+inline std::ostream& operator<<(std::ostream& out, const Secret&) {
+    return out << "***";
+}
 
 }  // namespace sithsd::pkcs11

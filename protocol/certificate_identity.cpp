@@ -24,7 +24,9 @@ std::string entry(const X509_NAME* name, int nid) {
 
 }  // namespace
 
-bool is_hsa_id(std::string_view text) noexcept { return identity::is_hsa_id(text); }
+bool is_hsa_id(std::string_view text) noexcept {
+    return identity::is_hsa_id(text);
+}
 
 bool is_personal_identity_number(std::string_view text) noexcept {
     return identity::is_personal_identity_number(text);

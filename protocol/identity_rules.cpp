@@ -5,8 +5,12 @@
 namespace sithsd::identity {
 namespace {
 
-bool is_digit(char c) noexcept { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) noexcept { return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool is_digit(char c) noexcept {
+    return c >= '0' && c <= '9';
+}
+bool is_alnum(char c) noexcept {
+    return is_digit(c) || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
 int number(std::string_view digits) noexcept {
     int n = 0;
     for (const char c : digits) n = n * 10 + (c - '0');

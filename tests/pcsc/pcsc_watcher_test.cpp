@@ -19,7 +19,7 @@ using sithsd::pkcs11::CardWatcher;
 namespace {
 
 class Events {
-public:
+  public:
     void add(CardWatcher::Source source) {
         std::lock_guard lock(mutex_);
         if (source == CardWatcher::Source::pcsc) ++count_;
@@ -34,7 +34,7 @@ public:
         return count_;
     }
 
-private:
+  private:
     std::mutex mutex_;
     std::condition_variable changed_;
     int count_ = 0;
@@ -58,14 +58,16 @@ TEST(PcscWatcher, ReportsCardInsertedAndRemoved) {
     Events events;
     CardWatcher::Options options;
     options.pcsc = true;
-    CardWatcher watcher({}, [&](CardWatcher::Source s) { events.add(s); }, options);
+    CardWatcher watcher(
+        {}, [&](CardWatcher::Source s) { events.add(s); }, options);
 
     pid_t vicc = start_vicc();
     ASSERT_GT(vicc, 0);
     ASSERT_TRUE(events.wait_for(1, std::chrono::seconds(15))) << "no event after vicc connected";
     int after_insert = events.count();
     stop(vicc);
-    ASSERT_TRUE(events.wait_for(after_insert + 1, std::chrono::seconds(15))) << "no event after vicc went away";
+    ASSERT_TRUE(events.wait_for(after_insert + 1, std::chrono::seconds(15)))
+        << "no event after vicc went away";
 
     // And once more: the watcher keeps watching.
     int before = events.count();

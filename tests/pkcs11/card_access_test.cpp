@@ -24,7 +24,9 @@ using sithsd::test::Backend;
 namespace {
 
 std::vector<std::uint8_t> sha(HashAlgorithm hash, const std::string& text) {
-    const EVP_MD* md = hash == HashAlgorithm::sha384 ? EVP_sha384() : hash == HashAlgorithm::sha512 ? EVP_sha512() : EVP_sha256();
+    const EVP_MD* md = hash == HashAlgorithm::sha384   ? EVP_sha384()
+                       : hash == HashAlgorithm::sha512 ? EVP_sha512()
+                                                       : EVP_sha256();
     std::vector<std::uint8_t> out(EVP_MAX_MD_SIZE);
     unsigned int length = 0;
     EVP_Digest(text.data(), text.size(), out.data(), &length, md, nullptr);
@@ -33,22 +35,29 @@ std::vector<std::uint8_t> sha(HashAlgorithm hash, const std::string& text) {
 }
 
 // Verifies a signature over a digest with the certificate's public key (OpenSSL, not the card).
-bool verifies(const CertificateInfo& cert, const SignatureRequest& req, const std::vector<std::uint8_t>& signature) {
+bool verifies(const CertificateInfo& cert, const SignatureRequest& req,
+              const std::vector<std::uint8_t>& signature) {
     const unsigned char* p = cert.der.data();
     X509* x509 = d2i_X509(nullptr, &p, static_cast<long>(cert.der.size()));
     EVP_PKEY* key = X509_get_pubkey(x509);
     EVP_PKEY_CTX* ctx = EVP_PKEY_CTX_new(key, nullptr);
     EVP_PKEY_verify_init(ctx);
-    const EVP_MD* md = req.hash == HashAlgorithm::sha384 ? EVP_sha384() : req.hash == HashAlgorithm::sha512 ? EVP_sha512() : EVP_sha256();
+    const EVP_MD* md = req.hash == HashAlgorithm::sha384   ? EVP_sha384()
+                       : req.hash == HashAlgorithm::sha512 ? EVP_sha512()
+                                                           : EVP_sha256();
     std::vector<std::uint8_t> sig = signature;
     if (req.scheme == SignatureScheme::ecdsa) {
         if (!req.ecdsa_der) sig = ecdsa_raw_to_der(signature);
     } else {
-        EVP_PKEY_CTX_set_rsa_padding(ctx, req.scheme == SignatureScheme::rsa_pss ? RSA_PKCS1_PSS_PADDING : RSA_PKCS1_PADDING);
-        if (req.scheme == SignatureScheme::rsa_pss) EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST);
+        EVP_PKEY_CTX_set_rsa_padding(ctx, req.scheme == SignatureScheme::rsa_pss
+                                              ? RSA_PKCS1_PSS_PADDING
+                                              : RSA_PKCS1_PADDING);
+        if (req.scheme == SignatureScheme::rsa_pss)
+            EVP_PKEY_CTX_set_rsa_pss_saltlen(ctx, RSA_PSS_SALTLEN_DIGEST);
     }
     EVP_PKEY_CTX_set_signature_md(ctx, md);
-    bool ok = EVP_PKEY_verify(ctx, sig.data(), sig.size(), req.digest.data(), req.digest.size()) == 1;
+    bool ok =
+        EVP_PKEY_verify(ctx, sig.data(), sig.size(), req.digest.data(), req.digest.size()) == 1;
     EVP_PKEY_CTX_free(ctx);
     EVP_PKEY_free(key);
     X509_free(x509);
@@ -56,7 +65,7 @@ bool verifies(const CertificateInfo& cert, const SignatureRequest& req, const st
 }
 
 class CardAccess : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         module = Module::load(sithsd::test::module_path());
         cards = std::make_unique<CardSet>(std::vector{module});
@@ -68,14 +77,16 @@ protected:
     }
 
     // The certificate of that purpose whose subject serialNumber is `serial`.
-    CardCertificate cert(Purpose purpose, const std::string& serial = "SE5560000001-P000000000001") {
+    CardCertificate cert(Purpose purpose,
+                         const std::string& serial = "SE5560000001-P000000000001") {
         for (const auto& card : cards->cards())
             for (const auto& c : card.certificates)
                 if (c.info.purpose == purpose && c.info.subject_serial_number == serial) return c;
         throw std::runtime_error("no such certificate on the inserted cards");
     }
 
-    SignatureRequest request(const CardCertificate& c, SignatureScheme scheme = SignatureScheme::rsa_pkcs1,
+    SignatureRequest request(const CardCertificate& c,
+                             SignatureScheme scheme = SignatureScheme::rsa_pkcs1,
                              HashAlgorithm hash = HashAlgorithm::sha256) {
         SignatureRequest req;
         req.certificate_id = c.info.certificate_id;
@@ -98,7 +109,9 @@ protected:
     std::unique_ptr<CardSet> cards;
 };
 
-Secret pin(const char* text) { return Secret(text); }
+Secret pin(const char* text) {
+    return Secret(text);
+}
 
 }  // namespace
 
@@ -273,7 +286,9 @@ TEST_F(CardAccess, ChangePinAndUnblockWithPuk) {
     // The PUK (the SO PIN) sets a new PIN: C_Login(CKU_SO) + C_InitPIN.
     cards->unblock_pin(c.card_id, PinKind::identification, pin("12345678"), pin("123456"));
     cards->sign(request(c), pin("123456"));
-    EXPECT_THROW(cards->unblock_pin(c.card_id, PinKind::identification, pin("00000000"), pin("123456")), CardError);
+    EXPECT_THROW(
+        cards->unblock_pin(c.card_id, PinKind::identification, pin("00000000"), pin("123456")),
+        CardError);
 }
 
 TEST_F(CardAccess, UnknownCertificate) {
@@ -307,7 +322,8 @@ TEST_F(CardAccess, ParallelSignaturesAndEnumeration) {
             for (int i = 0; i < 5; ++i) {
                 const auto& c = t % 2 ? id : sign;
                 auto req = request(c);
-                if (verifies(c.info, req, cards->sign(req, pin(t % 2 ? "123456" : "654321")))) ++good;
+                if (verifies(c.info, req, cards->sign(req, pin(t % 2 ? "123456" : "654321"))))
+                    ++good;
             }
         });
     }
@@ -464,7 +480,8 @@ TEST_F(CardAccess, SoftcardTwoCardsEcAndNoSignatureKey) {
     EXPECT_TRUE(verifies(ulla.info, req, cards->sign(req, pin("654321"))));
     // Parallel on two cards.
     std::thread other([&] { cards->sign(request(cert(Purpose::identification)), pin("123456")); });
-    cards->sign(request(cert(Purpose::identification, "SE5560000002-P000000000002")), pin("123456"));
+    cards->sign(request(cert(Purpose::identification, "SE5560000002-P000000000002")),
+                pin("123456"));
     other.join();
 
     auto nysign = card_holding(cert(Purpose::identification, "SE5560000001-P000000000003"));
@@ -485,12 +502,15 @@ TEST_F(CardAccess, SoftcardWatcherReportsInsertAndRemove) {
     int events = 0;
     CardWatcher::Options options;
     options.pcsc = false;
-    CardWatcher watcher({module}, [&](CardWatcher::Source source) {
-        EXPECT_EQ(source, CardWatcher::Source::pkcs11);
-        std::lock_guard lock(m);
-        ++events;
-        cv.notify_all();
-    }, options);
+    CardWatcher watcher(
+        {module},
+        [&](CardWatcher::Source source) {
+            EXPECT_EQ(source, CardWatcher::Source::pkcs11);
+            std::lock_guard lock(m);
+            ++events;
+            cv.notify_all();
+        },
+        options);
     auto wait_for_event = [&](int n) {
         std::unique_lock lock(m);
         return cv.wait_for(lock, std::chrono::seconds(10), [&] { return events >= n; });

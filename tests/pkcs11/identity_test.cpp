@@ -17,7 +17,7 @@ TEST(Identity, HsaIdForm) {
     EXPECT_TRUE(is_hsa_id("SE5560000001-" + std::string(31, 'X')));
     EXPECT_FALSE(is_hsa_id("SE5560000001-" + std::string(32, 'X')));
     EXPECT_FALSE(is_hsa_id("SE5560000001-"));
-    EXPECT_FALSE(is_hsa_id("SE556000001-P1"));    // 9 digits
+    EXPECT_FALSE(is_hsa_id("SE556000001-P1"));  // 9 digits
     EXPECT_FALSE(is_hsa_id("NO5560000001-P1"));
     EXPECT_FALSE(is_hsa_id("SE5560000001P0001"));  // no dash
     EXPECT_FALSE(is_hsa_id("SE5560000001-P-01"));
@@ -26,7 +26,7 @@ TEST(Identity, HsaIdForm) {
 }
 
 TEST(Identity, PersonalIdentityNumber) {
-    EXPECT_TRUE(is_personal_identity_number("191212121212"));  // Tolvan Tolvansson
+    EXPECT_TRUE(is_personal_identity_number("191212121212"));   // Tolvan Tolvansson
     EXPECT_FALSE(is_personal_identity_number("191212121213"));  // check digit
     EXPECT_FALSE(is_personal_identity_number("19121212121"));
     EXPECT_FALSE(is_personal_identity_number("1912121212120"));
@@ -54,7 +54,8 @@ TEST(Identity, WorldCertificates) {
     auto soon = parse_certificate(der_of("soon/id-hsa.der"));
     auto left = soon.days_left(std::chrono::system_clock::now());
     EXPECT_TRUE(left == 19 || left == 20) << left;
-    EXPECT_THROW(parse_certificate(std::vector<std::uint8_t>{0x30, 0x03, 0x02, 0x01, 0x01}), std::invalid_argument);
+    EXPECT_THROW(parse_certificate(std::vector<std::uint8_t>{0x30, 0x03, 0x02, 0x01, 0x01}),
+                 std::invalid_argument);
 }
 
 TEST(Secret, NeverPrintedAndWiped) {

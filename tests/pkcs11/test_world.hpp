@@ -26,15 +26,18 @@ inline std::string read_file(const std::filesystem::path& path) {
 
 inline std::string env_or_fail(const char* name) {
     const char* value = std::getenv(name);
-    if (!value || !*value) throw std::runtime_error(std::string(name) + " is not set (run through ctest)");
+    if (!value || !*value)
+        throw std::runtime_error(std::string(name) + " is not set (run through ctest)");
     return value;
 }
 
 // Runs a command; returns its exit status.
-inline int run(const std::string& command) { return std::system(command.c_str()); }
+inline int run(const std::string& command) {
+    return std::system(command.c_str());
+}
 
 class TestWorld {
-public:
+  public:
     TestWorld() {
         std::filesystem::path source = SITHSD_TEST_WORLD;
         char templ[] = "/tmp/sithsd-world-XXXXXX";
@@ -65,10 +68,11 @@ public:
     }
     // softcard-ctl on this world: insert, remove, pinpad, fail, delay, …
     int ctl(const std::string& args) const {
-        return run(std::string(SITHSD_TEST_SOFTCARD_CTL) + " " + dir_.string() + " " + args + " >/dev/null");
+        return run(std::string(SITHSD_TEST_SOFTCARD_CTL) + " " + dir_.string() + " " + args +
+                   " >/dev/null");
     }
 
-private:
+  private:
     std::filesystem::path dir_;
 };
 

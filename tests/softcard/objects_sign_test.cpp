@@ -65,7 +65,8 @@ TEST(SoftcardObjects, PublicObjectsAlwaysPrivateKeysAfterLogin) {
     // A CA certificate is a certificate object without a key, category authority.
     CK_OBJECT_HANDLE ca = m.find_one(s, kCert, 0xc1);
     EXPECT_EQ(as_ulong(m.attribute(s, ca, CKA_CERTIFICATE_CATEGORY)), 2u);
-    EXPECT_EQ(m.attribute(s, ca, CKA_VALUE), der_of_pem_certificate(world.card_file("tolvan", "issuer-hsaid.crt")));
+    EXPECT_EQ(m.attribute(s, ca, CKA_VALUE),
+              der_of_pem_certificate(world.card_file("tolvan", "issuer-hsaid.crt")));
 }
 
 TEST(SoftcardObjects, GetAttributeValueFollowsTheSpecification) {

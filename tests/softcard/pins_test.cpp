@@ -126,7 +126,8 @@ TEST(SoftcardPins, PinPadLoginWithNullPin) {
     ASSERT_EQ(world.ctl("pinpad pinpad ok"), 0);
     EXPECT_EQ(m->C_Login(s, CKU_USER, nullptr, 0), CKR_OK);
     EXPECT_EQ(m.token_info(kPinpadId).flags & kPinFlags, 0u);
-    EXPECT_EQ(m.find(s, {}).size(), 4u);  // key, certificate, public key, the issuing CA's certificate
+    EXPECT_EQ(m.find(s, {}).size(),
+              4u);  // key, certificate, public key, the issuing CA's certificate
 }
 
 TEST(SoftcardPins, CtlValidatesItsArguments) {
