@@ -3,7 +3,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS = request token identity
+FUZZ_TARGETS = request token identity origin
 WORLD      ?= $(BUILD)/world
 CMAKE_ARGS ?=
 

@@ -31,6 +31,9 @@ TEST(FuzzReplay, Request) {
 TEST(FuzzReplay, Token) {
     EXPECT_GE(replay("token", sithsd::fuzz::token), 5u);
 }
+TEST(FuzzReplay, Origin) {
+    EXPECT_GE(replay("origin", sithsd::fuzz::origin), 10u);
+}
 TEST(FuzzReplay, Identity) {
     EXPECT_GE(replay("identity", sithsd::fuzz::identity), 5u);
 }

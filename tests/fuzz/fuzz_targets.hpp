@@ -10,6 +10,7 @@ namespace sithsd::fuzz {
 int request(const std::uint8_t* data, std::size_t size);   // JSON-RPC message + every params parser
 int token(const std::uint8_t* data, std::size_t size);     // token verification (no OCSP)
 int identity(const std::uint8_t* data, std::size_t size);  // certificate subject parsing
+int origin(const std::uint8_t* data, std::size_t size);    // Origin headers and allow-list entries
 
 }  // namespace sithsd::fuzz
 
