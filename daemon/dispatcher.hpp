@@ -21,6 +21,7 @@
 #include "daemon/origin_policy.hpp"
 #include "daemon/prompt.hpp"
 #include "daemon/prompt_texts.hpp"
+#include "daemon/rate_limiter.hpp"
 #include "protocol/errors.hpp"
 #include "protocol/jsonrpc.hpp"
 
@@ -112,6 +113,8 @@ class Dispatcher : public MessageHandler {
     AuditLog& audit_;
     ConsentStore& consent_;
     SerialQueue consent_queue_{64};  // consent prompts, one at a time
+    // authenticate and sign from one web origin: at most 120 a minute (a person signs far fewer).
+    RateLimiter rate_limiter_{120, std::chrono::minutes(1)};
     const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 
     mutable std::mutex mutex_;

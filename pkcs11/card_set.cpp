@@ -423,11 +423,15 @@ const SlotState& slot_for(const CardLayout& card, PinKind kind) {
     return card.slots[*index];
 }
 
+// The PIN state read from the token now; a token that cannot answer is an error (not "unknown").
+PinInfo current_pin_info(const SlotState& slot) {
+    CK_TOKEN_INFO token = p11::token_info(slot.module->functions(), slot.slot);
+    return PinInfo{p11::pin_status(token), (token.flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0};
+}
+
 // Refreshes the PIN state from the token and refuses a locked PIN before any login.
 PinInfo refuse_if_locked(const SlotState& slot) {
-    // Read from the token now; a token that cannot answer fails the operation here.
-    CK_TOKEN_INFO token = p11::token_info(slot.module->functions(), slot.slot);
-    PinInfo info{p11::pin_status(token), (token.flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0};
+    PinInfo info = current_pin_info(slot);
     if (info.status == PinStatus::locked) {
         CardError error(CardErrorReason::pin_locked, "the PIN is blocked; no login was attempted");
         error.pin_status = PinStatus::locked;
@@ -455,7 +459,7 @@ std::unique_ptr<p11::Login> login_user(p11::Session& session, const SlotState& s
 
 PinInfo CardSet::pin_info(const std::string& card_id, PinKind kind) {
     auto [state, layout] = card(card_id);
-    return read_pin_info(slot_for(*layout, kind));
+    return current_pin_info(slot_for(*layout, kind));
 }
 
 std::vector<std::uint8_t> CardSet::sign(const SignatureRequest& req, const Secret& pin,

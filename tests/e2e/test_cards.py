@@ -428,6 +428,50 @@ class Signing(CardTest):
         self.assertEqual(shown, sorted(f"Attest {i}" for i in range(20)))
 
 
+class Limits(CardTest):
+    def test_busy_when_the_card_queue_is_full(self):
+        cert = self.certificate("signing")
+        self.daemon.answers("hang")
+
+        async def body():
+            async with self.ws() as ws:
+                for i in range(40):
+                    await ws.send(request("sign", self.sign_params(cert), id_=i))
+                replies = []
+                while len(replies) < 8:  # 32 fit in the queue (one of them at the prompt)
+                    r = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE))
+                    if "id" in r:
+                        replies.append(r)
+                return replies
+        replies = run(body())
+        self.assertEqual({error_reason(r) for r in replies}, {"BUSY"})
+        self.assertEqual(sorted(r["id"] for r in replies), list(range(32, 40)))
+
+    def test_rate_limited_origin(self):
+        async def body():
+            async with self.ws() as ws:
+                reasons = []
+                for i in range(121):
+                    reasons.append(error_reason(await call(ws, "authenticate", {}, id_=i)))
+                return reasons
+        reasons = run(body())
+        self.assertEqual(set(reasons[:120]), {"INVALID_PARAMS"})
+        self.assertEqual(reasons[120], "RATE_LIMITED")
+        # Local programs are not limited, and other methods still answer.
+        self.assertIn("Tolvan", self.daemon.sithsctl("cards").stdout)
+
+    def test_no_card_and_token_error(self):
+        self.daemon.ctl("fail", "tolvan", "1")
+        self.daemon.answers("pin 654321")
+        reply = self.sign(self.sign_params(self.certificate("signing")))
+        self.assertEqual(error_reason(reply), "TOKEN_ERROR")
+        self.assertEqual(reply["error"]["data"]["ckr"], "CKR_DEVICE_ERROR")
+        self.daemon.ctl("remove", "tolvan")
+        self.daemon.wait_log("cards changed: 0 inserted")
+        self.assertEqual(error_reason(self.authenticate()), "NO_CARD")
+        self.assertEqual(error_reason(self.sign(self.sign_params())), "NO_CARD")
+
+
 class Consent(CardTest):
     def test_unknown_origin_allow_deny_remembered_and_revoked(self):
         allowed, denied = "https://beh.example.se", "https://evil.example.se"
