@@ -337,7 +337,8 @@ void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection,
 
     const bool prompts = request.method == "authenticate" || request.method == "sign";
     if (prompts && peer.transport == Transport::websocket && !rate_limiter_.allow(peer.origin))
-        return reply_error(ProtocolError(ErrorCode::RateLimited, "Too many requests from this origin; try again in a minute."));
+        return reply_error(ProtocolError(
+            ErrorCode::RateLimited, "Too many requests from this origin; try again in a minute."));
     auto pending = track(connection, request);
     if (request.method == "authenticate") return authenticate(pending, peer, request.params);
     if (request.method == "sign") return sign(pending, peer, request.params);

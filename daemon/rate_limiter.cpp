@@ -11,7 +11,8 @@ bool RateLimiter::allow(const std::string& origin, Clock::time_point now) {
     // Forget origins that have gone quiet, so the map does not grow with every origin ever seen.
     if (recent_.size() > 1024)
         for (auto it = recent_.begin(); it != recent_.end();)
-            it = (!it->second.empty() && now - it->second.back() >= window_) ? recent_.erase(it) : std::next(it);
+            it = (!it->second.empty() && now - it->second.back() >= window_) ? recent_.erase(it)
+                                                                             : std::next(it);
     return true;
 }
 

@@ -11,14 +11,14 @@
 namespace sithsd::daemon {
 
 class RateLimiter {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
     RateLimiter(std::size_t limit, Clock::duration window) : limit_(limit), window_(window) {}
 
     // Counts one request; false when the origin is over its limit (the request is not counted).
     bool allow(const std::string& origin, Clock::time_point now = Clock::now());
 
-private:
+  private:
     std::size_t limit_;
     Clock::duration window_;
     std::mutex mutex_;

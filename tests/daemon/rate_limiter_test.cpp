@@ -9,8 +9,10 @@ TEST(RateLimiter, LimitPerOriginInASlidingWindow) {
     auto t0 = RateLimiter::Clock::now();
     for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.allow("https://a.example.se", t0));
     EXPECT_FALSE(limiter.allow("https://a.example.se", t0 + std::chrono::seconds(9)));
-    EXPECT_TRUE(limiter.allow("https://b.example.se", t0 + std::chrono::seconds(9)));  // its own budget
+    EXPECT_TRUE(
+        limiter.allow("https://b.example.se", t0 + std::chrono::seconds(9)));  // its own budget
     // The window slides: ten seconds after the first three, room for three more.
-    for (int i = 0; i < 3; ++i) EXPECT_TRUE(limiter.allow("https://a.example.se", t0 + std::chrono::seconds(10)));
+    for (int i = 0; i < 3; ++i)
+        EXPECT_TRUE(limiter.allow("https://a.example.se", t0 + std::chrono::seconds(10)));
     EXPECT_FALSE(limiter.allow("https://a.example.se", t0 + std::chrono::seconds(10)));
 }

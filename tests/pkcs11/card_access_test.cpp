@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <thread>
+#include <tuple>
 
 #include "pkcs11/card_error.hpp"
 #include "pkcs11/card_set.hpp"
@@ -535,4 +536,47 @@ TEST_F(CardAccess, SoftcardKeptLoginDroppedOnRemoval) {
     ASSERT_EQ(world.ctl("insert tolvan"), 0);
     cards->refresh();
     EXPECT_FALSE(cards->sign_with_cached_login(request(cert(Purpose::identification))));
+}
+
+// A card with one slot and one PIN: both keys behind it, the signature key always-authenticate
+// (as some middleware shows a SITHS card). Made as a SoftHSM2 token in the test's world copy.
+TEST(SoftHsmOneSlot, BothKeysBehindOnePin) {
+    sithsd::test::TestWorld world;
+    const std::string dir = world.dir().string();
+    const std::string tool = "pkcs11-tool --module " SITHSD_TEST_SOFTHSM_MODULE
+                             " --token-label Enkelkort --login --pin 123456";
+    std::string script = "set -e; cd " + dir +
+                         "/cards/tolvan;"
+                         "softhsm2-util --init-token --free --label Enkelkort --pin 123456 "
+                         "--so-pin 12345678 >/dev/null;";
+    for (auto [stem, id, always] :
+         {std::tuple{"id-hsa", "01", ""}, std::tuple{"sign-hsa", "02", " --always-auth"}}) {
+        script += std::string("openssl pkcs8 -topk8 -nocrypt -in ") + stem +
+                  ".key -outform DER -out /tmp/k$$.der;" + "openssl pkey -in " + stem +
+                  ".key -pubout -outform DER -out /tmp/p$$.der;" + tool +
+                  " --write-object /tmp/k$$.der --type privkey --usage-sign --id " + id + always +
+                  " >/dev/null;" + tool + " --write-object " + stem + ".der --type cert --id " +
+                  id + " >/dev/null;" + tool + " --write-object /tmp/p$$.der --type pubkey --id " +
+                  id + " >/dev/null;";
+    }
+    script += "rm -f /tmp/k$$.der /tmp/p$$.der";
+    ASSERT_EQ(sithsd::test::run("bash -c '" + script + "'"), 0);
+
+    auto module = Module::load(SITHSD_TEST_SOFTHSM_MODULE);
+    CardSet cards({module});
+    cards.refresh();
+    std::optional<CardInfo> one;
+    for (const auto& card : cards.cards())
+        if (card.label == "Enkelkort") one = card;
+    ASSERT_TRUE(one);
+    ASSERT_EQ(one->certificates.size(), 2u);
+    ASSERT_TRUE(one->identification);
+    ASSERT_TRUE(one->signing) << "the signature key behind the same PIN";
+    for (const auto& cert : one->certificates) {
+        SignatureRequest req;
+        req.certificate_id = cert.info.certificate_id;
+        req.digest = sha(HashAlgorithm::sha256, "Attest");
+        auto signature = cards.sign(req, Secret("123456"));
+        EXPECT_TRUE(verifies(cert.info, req, signature)) << to_string(*cert.info.purpose);
+    }
 }
