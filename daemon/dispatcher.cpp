@@ -162,12 +162,18 @@ void Dispatcher::ask_consent(const std::shared_ptr<Connection>& connection,
                 // cancel from the client (or the client going away) decides nothing.
                 if (!pending->cancel_token().cancelled() && !pending->answered()) {
                     decision = outcome == PromptOutcome::ok;
-                    consent_.remember(origin, *decision);
                     AuditEntry entry;
                     entry.origin = origin;
                     entry.method = "consent";
                     entry.result = *decision ? "allow" : "deny";
-                    audit_.append(entry);
+                    try {
+                        consent_.remember(origin, *decision);
+                        audit_.append(entry);
+                    } catch (const std::exception& e) {
+                        spdlog::error("consent for {} not stored: {}", origin, e.what());
+                        pending->answer_error(ProtocolError(
+                            ErrorCode::InternalError, "The decision could not be stored."));
+                    }
                     spdlog::info("consent: {} {}", origin, *decision ? "allowed" : "denied");
                 }
             } else {
