@@ -103,6 +103,7 @@ bool PendingRequest::answer_result(const boost::json::value& result) {
 
 bool PendingRequest::answer_error(const ProtocolError& error) {
     if (answered_.exchange(true)) return false;
+    answered_with_ = error.code;
     connection_->send(protocol::serialize_error(id_, error));
     return true;
 }
@@ -594,9 +595,9 @@ pkcs11::SignatureRequest card_request(const pkcs11::CardCertificate& cert,
 template <class Body>
 void Dispatcher::run_card_job(const std::shared_ptr<PendingRequest>& pending, AuditEntry entry,
                               Body body) {
-    if (pending->answered()) {  // cancelled, or the client went away, while it waited in the queue
-        ProtocolError cancelled(ErrorCode::UserCancelled);
-        return finish(pending, entry, nullptr, &cancelled);
+    if (pending->answered()) {  // cancelled, the client went away, or shutdown, while it waited
+        ProtocolError answered(pending->answered_with());
+        return finish(pending, entry, nullptr, &answered);
     }
     try {
         boost::json::value result = body(entry);

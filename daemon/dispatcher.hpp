@@ -37,6 +37,8 @@ class PendingRequest {
     bool answer_result(const boost::json::value& result);
     bool answer_error(const protocol::ProtocolError& error);
     bool answered() const { return answered_; }
+    // The error it was answered with (USER_CANCELLED, SHUTTING_DOWN, …), for the audit line.
+    protocol::ErrorCode answered_with() const { return answered_with_; }
     // Closes the prompt this request waits on (cancel, client gone, shutdown).
     void cancel_prompt();
     CancelToken& cancel_token() { return cancel_; }
@@ -50,6 +52,7 @@ class PendingRequest {
     protocol::Id id_;
     std::string method_;
     std::atomic<bool> answered_{false};
+    std::atomic<protocol::ErrorCode> answered_with_{protocol::ErrorCode::UserCancelled};
     CancelToken cancel_;
 };
 
