@@ -27,8 +27,8 @@ describe("attest page", () => {
     const displayText = "Attest av beställning VMU3000096: Statistik VE, K3 Barn och Kvinna, för Ulla Älvsdotter";
     assert.equal(await page.locator("#display-text").innerText(), displayText);
     const prompt = (await stack.waitPrompts(before + 1))[before];
-    assert.match(prompt.SETDESC, /PIN för underskrift/);
-    assert.ok(prompt.SETDESC.includes(displayText), prompt.SETDESC);
+    assert.match(prompt.setdesc, /PIN för underskrift/);
+    assert.ok(prompt.setdesc.includes(displayText), prompt.setdesc);
     assert.match(stack.portal.output, /attest VMU3000096: Tolvan Tolvansson/);
     await stack.screenshot(page, "attest-attesterad");
     // The server keeps the state: a fresh page shows it too.

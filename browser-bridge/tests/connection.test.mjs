@@ -9,6 +9,21 @@ describe("connection to sithsd", () => {
   before(async () => { stack = await Stack.start("connection"); });
   after(async () => { await stack?.close(); });
 
+  test("the browser blocks the connection (Local Network Access): told apart from a stopped sithsd", async () => {
+    // Chromium treats the portal's address as public: a public page opening a WebSocket to
+    // loopback is what Local Network Access guards (Chrome 147+ for WebSockets). The headless
+    // browser has nobody to ask, so the permission is denied, as a person or a policy would.
+    const browser = await stack.launchBrowser([`--ip-address-space-overrides=127.0.0.1:${stack.portalPort}=public`]);
+    const page = await stack.page("/", browser);
+    await page.getByRole("button", { name: "Logga in med SITHS-kort" }).click();
+    const blocked = await stack.status(page, "error");
+    assert.equal(blocked.reason, "CONNECTION_BLOCKED");
+    assert.match(blocked.text, /Webbläsaren blockerade kontakten med SITHS-tjänsten/);
+    assert.equal(await page.evaluate(async () => (await navigator.permissions.query({ name: "loopback-network" })).state), "denied");
+    await stack.screenshot(page, "anslutning-blockerad-av-webblasaren");
+    await browser.close();
+  });
+
   test("sithsd stops: the page says it is not running; it reconnects when sithsd is back", async () => {
     const page = await stack.page("/");
     await page.locator("#cards[data-count='1']").waitFor();

@@ -27,8 +27,8 @@ describe("login page", () => {
     assert.match(text, /Inloggad som Tolvan Tolvansson \(SE5560000001-P000000000001\)/);
     assert.equal(await page.locator("#who").innerText(), TOLVAN);
     const prompt = (await stack.waitPrompts(before + 1))[before];
-    assert.match(prompt.SETDESC, new RegExp(stack.origin.replace(/[.]/g, "\\.")));
-    assert.match(prompt.SETDESC, /PIN för legitimering/);
+    assert.match(prompt.setdesc, new RegExp(stack.origin.replace(/[.]/g, "\\.")));
+    assert.match(prompt.setdesc, /PIN för legitimering/);
     assert.match(stack.portal.output, /login: Tolvan Tolvansson \(SE5560000001-P000000000001\)/);
     await stack.screenshot(page, "login-inloggad");
     await page.close();

@@ -311,6 +311,8 @@ export class SithsdClient {
       if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
       this.reconnectTimer = null;
       this.opening = this.openSocket().finally(() => { this.opening = null; });
+      // After a lost connection, a failed attempt (a call's or the backoff's) keeps the backoff going.
+      this.opening.catch(() => { if (this.everConnected) this.scheduleReconnect(); });
     }
     return this.opening;
   }
@@ -392,7 +394,7 @@ export class SithsdClient {
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = null;
       if (this.closedByPage || this.connected) return;
-      this.ensureOpen().catch(() => this.scheduleReconnect());
+      this.ensureOpen().catch(() => { /* rescheduled by ensureOpen */ });
     }, wait);
   }
 

@@ -362,6 +362,20 @@ describe("events and reconnection", () => {
     client.close();
   });
 
+  test("a call that fails while sithsd is down does not stop the backoff", async () => {
+    const daemon = new FakeDaemon();
+    daemon.handlers.hello = () => ({ result: { protocol: "sithsd/1" } });
+    const client = await sithsd.connect(options(daemon, { reconnect: { initialDelayMs: 10, maxDelayMs: 20 } }));
+    daemon.refuseNext = 1000;
+    daemon.drop();
+    await assert.rejects(client.hello(), sithsd.NotRunningError);
+    const attempts = daemon.sockets.length;
+    await until(() => daemon.sockets.length >= attempts + 2, "the backoff trying again");
+    daemon.refuseNext = 0;
+    await until(() => client.connected, "reconnected once sithsd is back");
+    client.close();
+  });
+
   test("close() stops reconnecting and fails pending calls", async () => {
     const daemon = new FakeDaemon();
     daemon.handlers.sign = () => undefined;

@@ -104,7 +104,7 @@ struct HttpServer::Impl {
             replace_all(*content, "{{SITHSD_URL}}", options.daemon_url);
             // The page may talk to its own server and to the local sithsd, nothing else.
             const auto ws = options.daemon_url.substr(0, options.daemon_url.find("/v1"));
-            res.set(http::field::content_security_policy,
+            res.set("Content-Security-Policy",
                     "default-src 'self'; connect-src 'self' " + ws + "; img-src 'self' data:; frame-ancestors 'none'");
         }
         res.set(http::field::content_type, content_type(file));
