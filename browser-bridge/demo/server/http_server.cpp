@@ -40,15 +40,16 @@ std::optional<std::string> read_file(const std::filesystem::path& path) {
 bool safe_relative(std::string_view path) {
     if (path.empty() || path.find("..") != std::string_view::npos) return false;
     for (const char c : path) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                        c == '.' || c == '-' || c == '_' || c == '/';
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_' || c == '/';
         if (!ok) return false;
     }
     return true;
 }
 
 void replace_all(std::string& text, std::string_view from, std::string_view to) {
-    for (auto pos = text.find(from); pos != std::string::npos; pos = text.find(from, pos + to.size())) {
+    for (auto pos = text.find(from); pos != std::string::npos;
+         pos = text.find(from, pos + to.size())) {
         text.replace(pos, from.size(), to);
     }
 }
@@ -88,11 +89,15 @@ struct HttpServer::Impl {
             return res;
         }
         std::string file;
-        if (path == "/" || path == "/login") file = "login.html";
-        else if (path == "/attest") file = "attest.html";
-        else if (path.starts_with("/static/")) file = path.substr(8);
+        if (path == "/" || path == "/login")
+            file = "login.html";
+        else if (path == "/attest")
+            file = "attest.html";
+        else if (path.starts_with("/static/"))
+            file = path.substr(8);
         std::optional<std::string> content;
-        if (req.method() == http::verb::get && safe_relative(file)) content = read_file(options.static_dir / file);
+        if (req.method() == http::verb::get && safe_relative(file))
+            content = read_file(options.static_dir / file);
         if (!content) {
             res.result(http::status::not_found);
             res.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -105,7 +110,8 @@ struct HttpServer::Impl {
             // The page may talk to its own server and to the local sithsd, nothing else.
             const auto ws = options.daemon_url.substr(0, options.daemon_url.find("/v1"));
             res.set("Content-Security-Policy",
-                    "default-src 'self'; connect-src 'self' " + ws + "; img-src 'self' data:; frame-ancestors 'none'");
+                    "default-src 'self'; connect-src 'self' " + ws +
+                        "; img-src 'self' data:; frame-ancestors 'none'");
         }
         res.set(http::field::content_type, content_type(file));
         res.set(http::field::cache_control, "no-cache");
@@ -130,7 +136,8 @@ struct HttpServer::Impl {
     }
 };
 
-HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {
+HttpServer::HttpServer(HttpServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {
     const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), impl_->options.port);
     impl_->acceptor.open(endpoint.protocol());
     impl_->acceptor.set_option(asio::socket_base::reuse_address(true));
@@ -142,7 +149,9 @@ HttpServer::HttpServer(HttpServerOptions options) : impl_(std::make_unique<Impl>
 
 HttpServer::~HttpServer() = default;
 
-std::uint16_t HttpServer::port() const { return impl_->acceptor.local_endpoint().port(); }
+std::uint16_t HttpServer::port() const {
+    return impl_->acceptor.local_endpoint().port();
+}
 
 void HttpServer::run(PortalApi& api) {
     impl_->api = &api;
@@ -156,7 +165,9 @@ void HttpServer::run(PortalApi& api) {
             continue;
         }
         // Detached: a connection thread ends with its connection; the process exits on stop.
-        std::thread([impl = impl_.get(), s = std::move(socket)]() mutable { impl->serve(std::move(s)); }).detach();
+        std::thread([impl = impl_.get(), s = std::move(socket)]() mutable {
+            impl->serve(std::move(s));
+        }).detach();
     }
 }
 

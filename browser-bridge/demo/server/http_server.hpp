@@ -13,9 +13,9 @@
 namespace sithsd::portal {
 
 struct HttpServerOptions {
-    std::uint16_t port = 8080;                 // on 127.0.0.1 only
-    std::filesystem::path static_dir;          // login.html, attest.html, style.css, dist/*.js
-    std::string daemon_url;                    // ws://127.0.0.1:24891/v1, written into the pages
+    std::uint16_t port = 8080;         // on 127.0.0.1 only
+    std::filesystem::path static_dir;  // login.html, attest.html, style.css, dist/*.js
+    std::string daemon_url;            // ws://127.0.0.1:24891/v1, written into the pages
 };
 
 class HttpServer {

@@ -1,10 +1,12 @@
 // sithsd-portal: the demo portal (a login page and an attest page) for sithsd, with the
-// relying-party checks of protocol/verifier.hpp. Prints "portal: http://127.0.0.1:PORT/" when ready.
-//   sithsd-portal --world DIR --port 8080 --daemon-port 24891 --static DIR [--ocsp-url URL | --no-ocsp]
-#include <CLI/CLI.hpp>
+// relying-party checks of protocol/verifier.hpp. Prints "portal: http://127.0.0.1:PORT/" when
+// ready.
+//   sithsd-portal --world DIR --port 8080 --daemon-port 24891 --static DIR [--ocsp-url URL |
+//   --no-ocsp]
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -23,7 +25,8 @@ int main(int argc, char** argv) {
     std::filesystem::path world, static_dir;
     std::uint16_t port = 8080, daemon_port = 24891;
     sithsd::protocol::VerifierOptions verifier_options;
-    app.add_option("--world", world, "the test world (its pki/root.pem and pki/chain.pem are trusted)")
+    app.add_option("--world", world,
+                   "the test world (its pki/root.pem and pki/chain.pem are trusted)")
         ->required()
         ->check(CLI::ExistingDirectory);
     app.add_option("--static", static_dir, "the pages and their built scripts")
@@ -32,7 +35,8 @@ int main(int argc, char** argv) {
     app.add_option("--port", port, "HTTP port on 127.0.0.1 (0: a free one)");
     app.add_option("--daemon-port", daemon_port, "sithsd's WebSocket port");
     auto* no_ocsp = app.add_flag("--no-ocsp", verifier_options.no_ocsp, "skip the OCSP check");
-    app.add_option("--ocsp-url", verifier_options.ocsp_url, "OCSP responder instead of the certificates' AIA")
+    app.add_option("--ocsp-url", verifier_options.ocsp_url,
+                   "OCSP responder instead of the certificates' AIA")
         ->excludes(no_ocsp);
     CLI11_PARSE(app, argc, argv);
 
@@ -59,7 +63,7 @@ int main(int argc, char** argv) {
         sithsd::portal::PortalApi api(verifier, nonces, orders, origin);
         std::thread([&] { server.run(api); }).detach();
         spdlog::info("verifying against {} (OCSP: {})", origin,
-                     verifier_options.no_ocsp ? "off"
+                     verifier_options.no_ocsp            ? "off"
                      : verifier_options.ocsp_url.empty() ? "the certificates' AIA"
                                                          : verifier_options.ocsp_url);
         std::cout << "portal: " << origin << "/" << std::endl;

@@ -15,7 +15,8 @@ class NonceStore {
   public:
     using Clock = std::chrono::steady_clock;
     static constexpr std::chrono::minutes lifetime{5};
-    static constexpr std::size_t max_outstanding = 10000;  // a page that asks in a loop cannot grow us
+    static constexpr std::size_t max_outstanding =
+        10000;  // a page that asks in a loop cannot grow us
 
     explicit NonceStore(std::function<Clock::time_point()> now = Clock::now);
 

@@ -21,8 +21,10 @@ boost::json::object to_json(const Order& order) {
 
 OrderBook::OrderBook()
     : orders_{
-          {"VMU3000096", "Statistik VE", "K3 Barn och Kvinna", "Ulla Älvsdotter", "Väntar på attest", "", ""},
-          {"VMU3000097", "Journalutdrag", "Vårdcentralen Åby", "Nils Nyberg", "Väntar på attest", "", ""},
+          {"VMU3000096", "Statistik VE", "K3 Barn och Kvinna", "Ulla Älvsdotter",
+           "Väntar på attest", "", ""},
+          {"VMU3000097", "Journalutdrag", "Vårdcentralen Åby", "Nils Nyberg", "Väntar på attest",
+           "", ""},
       } {}
 
 std::vector<Order> OrderBook::list() {
@@ -44,12 +46,10 @@ std::optional<SigningRequest> OrderBook::prepare(const std::string& id) {
     // A fresh request id in the signed data: a signature answers this request and no other.
     std::array<std::uint8_t, 16> random{};
     if (RAND_bytes(random.data(), static_cast<int>(random.size())) != 1) return std::nullopt;
-    const boost::json::object signed_json{{"order", order->id},
-                                          {"service", order->service},
-                                          {"unit", order->unit},
-                                          {"requestedFor", order->requested_for},
-                                          {"decision", "Godkänd"},
-                                          {"request", protocol::base64url_encode(random)}};
+    const boost::json::object signed_json{
+        {"order", order->id},    {"service", order->service},
+        {"unit", order->unit},   {"requestedFor", order->requested_for},
+        {"decision", "Godkänd"}, {"request", protocol::base64url_encode(random)}};
     const std::string text = boost::json::serialize(signed_json);
     SigningRequest request{"Attest av beställning " + order->id + ": " + order->service + ", " +
                                order->unit + ", för " + order->requested_for,

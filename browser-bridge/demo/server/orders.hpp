@@ -15,13 +15,13 @@
 namespace sithsd::portal {
 
 struct Order {
-    std::string id;          // "VMU3000096"
-    std::string service;     // "Statistik VE"
-    std::string unit;        // "K3 Barn och Kvinna"
+    std::string id;       // "VMU3000096"
+    std::string service;  // "Statistik VE"
+    std::string unit;     // "K3 Barn och Kvinna"
     std::string requested_for;
-    std::string status;      // "Väntar på attest" | "Attesterad"
-    std::string attested_by; // "Tolvan Tolvansson (SE5560000001-P000000000001)"
-    std::string attested_at; // RFC 3339 signingTime of the CMS
+    std::string status;       // "Väntar på attest" | "Attesterad"
+    std::string attested_by;  // "Tolvan Tolvansson (SE5560000001-P000000000001)"
+    std::string attested_at;  // RFC 3339 signingTime of the CMS
 };
 
 boost::json::object to_json(const Order& order);

@@ -25,7 +25,8 @@ struct ApiResponse {
 class PortalApi {
   public:
     // `origin`: this portal's own origin (what the token's signature must be over).
-    PortalApi(const protocol::Verifier& verifier, NonceStore& nonces, OrderBook& orders, std::string origin);
+    PortalApi(const protocol::Verifier& verifier, NonceStore& nonces, OrderBook& orders,
+              std::string origin);
 
     // nullopt-like 404 for a path that is not the API's.
     ApiResponse handle(std::string_view method, std::string_view target, std::string_view body);

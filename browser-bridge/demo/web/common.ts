@@ -74,7 +74,7 @@ export function watchCards() {
   });
   client.open().catch((e) => {
     line.dataset.count = "";
-    line.textContent = messageFor(e).sv;
+    line.textContent = reasonOf(e) === "NOT_RUNNING" || reasonOf(e) === "CONNECTION_BLOCKED" ? "Ingen kontakt med SITHS-tjänsten" : messageFor(e).sv;
   });
 }
 

@@ -40,7 +40,6 @@ function showChooser(candidates: Certificate[]) {
 
 async function login(certificateId?: string) {
   busy(true);
-  $("result").hidden = true;
   $("chooser").hidden = true;
   try {
     const { nonce } = await api<{ nonce: string }>("POST", "/api/nonce");
@@ -57,9 +56,10 @@ async function login(certificateId?: string) {
     }
     status.waiting({ sv: "Kontrollerar inloggningen…", en: "Checking the login…" });
     const who = await api<LoginResult>("POST", "/api/login", { token, nonce });
-    $("who").textContent = who.display;
-    $("result").hidden = false;
-    status.done({ sv: `Inloggad som ${who.display}`, en: `Logged in as ${who.display}` });
+    status.done({
+      sv: `Inloggad som ${who.display}`,
+      en: `Logged in as ${who.display}: the server verified the token (signature, certificate chain, OCSP).`,
+    });
   } catch (e) {
     status.error(e);
   } finally {
