@@ -2,7 +2,7 @@
 // connection to the loopback WebSocket. Each has its own Swedish message and reason.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Stack } from "./harness.mjs";
+import { Stack, freePort } from "./harness.mjs";
 
 describe("connection to sithsd", () => {
   let stack;
@@ -22,6 +22,26 @@ describe("connection to sithsd", () => {
     assert.equal(await page.evaluate(async () => (await navigator.permissions.query({ name: "loopback-network" })).state), "denied");
     await stack.screenshot(page, "anslutning-blockerad-av-webblasaren");
     await browser.close();
+  });
+
+  test("sithsd refuses a page whose origin is not allowed: told apart from both", async () => {
+    // A second portal on another port: its origin is missing from allowed_origins, so sithsd
+    // answers the handshake with 403 (a route-fulfilled page would not do: Chromium counts a
+    // page without an address as public and Local Network Access blocks it first).
+    const port = await freePort();
+    const other = stack.spawn("portal-2", process.env.SITHSD_PORTAL, [
+      "--world", stack.world, "--static", process.env.SITHSD_PORTAL_STATIC, "--port", String(port),
+      "--daemon-port", String(stack.daemonPort), "--no-ocsp"]);
+    await other.waitFor("portal: http://127.0.0.1:");
+    const page = await stack.context.newPage();
+    await page.goto(`http://127.0.0.1:${port}/`);
+    await page.getByRole("button", { name: "Logga in med SITHS-kort" }).click();
+    const refused = await stack.status(page, "error");
+    assert.equal(refused.reason, "HANDSHAKE_REFUSED");
+    assert.match(refused.text, /SITHS-tjänsten på den här datorn tillåter inte den här webbplatsen/);
+    assert.match(stack.daemon.output, new RegExp(`127\\.0\\.0\\.1:${port} is not https and not on the allow list`));
+    await stack.screenshot(page, "anslutning-webbplatsen-inte-tillaten");
+    await page.close();
   });
 
   test("sithsd stops: the page says it is not running; it reconnects when sithsd is back", async () => {

@@ -107,10 +107,13 @@ struct HttpServer::Impl {
         }
         if (file.ends_with(".html")) {
             replace_all(*content, "{{SITHSD_URL}}", options.daemon_url);
-            // The page may talk to its own server and to the local sithsd, nothing else.
+            // The page may talk to its own server and to the local sithsd, nothing else: the
+            // WebSocket, and plain HTTP for the client's probe that tells "sithsd refused this
+            // page" from "sithsd is not running" (a ws: source does not cover http: in Chrome).
             const auto ws = options.daemon_url.substr(0, options.daemon_url.find("/v1"));
+            const auto http_probe = "http" + ws.substr(2);
             res.set("Content-Security-Policy",
-                    "default-src 'self'; connect-src 'self' " + ws +
+                    "default-src 'self'; connect-src 'self' " + ws + " " + http_probe +
                         "; img-src 'self' data:; frame-ancestors 'none'");
         }
         res.set(http::field::content_type, content_type(file));
