@@ -113,4 +113,21 @@ describe("login page", () => {
     stack.ctl("insert", "tolvan");
     await page.close();
   });
+
+  test("a revoked certificate: the card signs, the server's OCSP check refuses", async () => {
+    const page = await openLogin();
+    stack.ctl("remove", "tolvan");
+    stack.ctl("insert", "revoked");
+    await page.locator("#cards", { hasText: "Rolf Spärrad" }).waitFor();
+    stack.answers("pin 123456");
+    await page.getByRole("button", { name: "Logga in med SITHS-kort" }).click();
+    const revoked = await stack.status(page, "error");
+    assert.equal(revoked.reason, "CERTIFICATE_REVOKED");
+    assert.match(revoked.text, /Certifikatet är spärrat\./);
+    assert.match(stack.portal.output, /login refused: CERTIFICATE_REVOKED/);
+    await stack.screenshot(page, "login-spärrat-certifikat");
+    stack.ctl("remove", "revoked");
+    stack.ctl("insert", "tolvan");
+    await page.close();
+  });
 });
