@@ -13,7 +13,7 @@ describe("login page", () => {
 
   async function openLogin() {
     const page = await stack.page("/");
-    await page.locator("#cards[data-count]").waitFor();  // connected and listed
+    await page.locator("#cards", { hasText: "Kort i läsaren: Tolvan Tolvansson" }).waitFor();  // connected and listed
     return page;
   }
 
@@ -93,7 +93,7 @@ describe("login page", () => {
   test("no card, then a card with a blocked PIN", async () => {
     const page = await openLogin();
     stack.ctl("remove", "tolvan");
-    await page.locator('#cards[data-count="0"]').waitFor();
+    await page.locator("#cards", { hasText: "Inget kort i läsaren" }).waitFor();
     await page.getByRole("button", { name: "Logga in med SITHS-kort" }).click();
     const noCard = await stack.status(page, "error");
     assert.equal(noCard.reason, "NO_CARD");
@@ -101,7 +101,7 @@ describe("login page", () => {
     await stack.screenshot(page, "login-inget-kort");
 
     stack.ctl("insert", "locked");
-    await page.locator('#cards[data-count="1"]').waitFor();
+    await page.locator("#cards", { hasText: "Kort i läsaren: Lars Låst" }).waitFor();
     const prompts = stack.prompts().length;
     await page.getByRole("button", { name: "Logga in med SITHS-kort" }).click();
     const blocked = await stack.status(page, "error");
@@ -118,7 +118,7 @@ describe("login page", () => {
     const page = await openLogin();
     stack.ctl("remove", "tolvan");
     stack.ctl("insert", "revoked");
-    await page.locator("#cards", { hasText: "Rolf Spärrad" }).waitFor();
+    await page.locator("#cards", { hasText: "Kort i läsaren: Rolf Spärrad" }).waitFor();
     stack.answers("pin 123456");
     await page.getByRole("button", { name: "Logga in med SITHS-kort" }).click();
     const revoked = await stack.status(page, "error");

@@ -1,5 +1,5 @@
 // What both pages share: the client to sithsd, the portal's API, and the status box.
-import { SithsdClient } from "@sithsd/client";
+import { SithsdClient, type Card } from "@sithsd/client";
 import { messageFor, reasonOf, type Message } from "./messages.js";
 
 export function daemonUrl(): string {
@@ -64,13 +64,20 @@ export function watchCards() {
     line.dataset.count = String(labels.length);
     line.textContent = labels.length ? `Kort i läsaren: ${labels.join(", ")}` : "Inget kort i läsaren";
   };
-  client.on("cardsChanged", (e) => render(e.cards.map((c) => c.label.replace(/ \((legitimering|underskrift)\)$/, ""))));
+  // A listCards answer older than a cardsChanged notification must not overwrite it.
+  let generation = 0;
+  const names = (cards: Card[]) => cards.map((c) => c.label.replace(/ \((legitimering|underskrift)\)$/, ""));
+  client.on("cardsChanged", (e) => {
+    generation++;
+    render(names(e.cards));
+  });
   client.on("disconnected", () => {
     line.dataset.count = "";
     line.textContent = "Ingen kontakt med SITHS-tjänsten";
   });
   client.on("connected", () => {
-    client.listCards().then((cards) => render(cards.map((c) => c.label.replace(/ \((legitimering|underskrift)\)$/, ""))), () => {});
+    const asked = generation;
+    client.listCards().then((cards) => { if (generation === asked) render(names(cards)); }, () => {});
   });
   client.open().catch((e) => {
     line.dataset.count = "";
