@@ -54,4 +54,22 @@ describe("attest page", () => {
     await page.locator("#cards[data-count='1']").waitFor();
     await page.close();
   });
+
+  test("two cards: the person chooses the signature certificate (Ulla's EC key)", async () => {
+    const page = await stack.page("/attest");
+    await page.locator("#cards", { hasText: "Kort i läsaren: Tolvan Tolvansson" }).waitFor();
+    stack.ctl("insert", "ulla");
+    await page.locator("#cards", { hasText: "Ulla Älvsdotter" }).waitFor();
+    await row(page, "VMU3000097").getByRole("button", { name: "Godkänn och signera" }).click();
+    const candidates = page.locator("#chooser button.candidate");
+    await page.locator("#chooser").waitFor({ state: "visible" });
+    assert.equal(await candidates.count(), 2);
+    stack.answers("pin 654321");
+    await candidates.filter({ hasText: "Ulla Älvsdotter" }).click();
+    assert.match((await stack.status(page, "done")).text,
+      /VMU3000097 är attesterad av Ulla Älvsdotter \(SE5560000002-P000000000002\)/);
+    await stack.screenshot(page, "attest-valj-certifikat-attesterad");
+    stack.ctl("remove", "ulla");
+    await page.close();
+  });
 });
