@@ -114,6 +114,24 @@ describe("login page", () => {
     await page.close();
   });
 
+  test("a certificate that expires soon: certificateExpiring shown on the page", async () => {
+    stack.ctl("remove", "tolvan");
+    stack.ctl("insert", "soon");
+    const page = await stack.page("/");
+    await page.locator("#cards", { hasText: "Kort i läsaren: Sara Snart" }).waitFor();
+    const note = page.locator("#expiring");
+    await note.waitFor({ state: "visible" });
+    assert.ok(["19", "20"].includes(await note.getAttribute("data-days-left")));
+    assert.match(await note.innerText(), /Ett certifikat på ditt SITHS-kort går ut om (19|20) dagar \(\d{4}-\d{2}-\d{2}\)/);
+    stack.answers("pin 123456");
+    await page.getByRole("button", { name: "Logga in med SITHS-kort" }).click();
+    assert.match((await stack.status(page, "done")).text, /Inloggad som Sara Snart/);
+    await stack.screenshot(page, "login-certifikat-gar-ut-snart");
+    stack.ctl("remove", "soon");
+    stack.ctl("insert", "tolvan");
+    await page.close();
+  });
+
   test("a revoked certificate: the card signs, the server's OCSP check refuses", async () => {
     const page = await openLogin();
     stack.ctl("remove", "tolvan");

@@ -79,6 +79,17 @@ export function watchCards() {
     const asked = generation;
     client.listCards().then((cards) => { if (generation === asked) render(names(cards)); }, () => {});
   });
+  // certificateExpiring comes on connect and daily: one line, the soonest date wins.
+  const expiring = $("expiring");
+  let soonest = Infinity;
+  client.on("certificateExpiring", (e) => {
+    if (e.daysLeft >= soonest) return;
+    soonest = e.daysLeft;
+    expiring.dataset.daysLeft = String(e.daysLeft);
+    expiring.textContent = `Ett certifikat på ditt SITHS-kort går ut om ${e.daysLeft} dagar (${e.notAfter.slice(0, 10)}). ` +
+      "Beställ ett nytt kort i god tid.";
+    expiring.hidden = false;
+  });
   client.open().catch((e) => {
     line.dataset.count = "";
     line.textContent = reasonOf(e) === "NOT_RUNNING" || reasonOf(e) === "CONNECTION_BLOCKED" ? "Ingen kontakt med SITHS-tjänsten" : messageFor(e).sv;
