@@ -28,7 +28,7 @@ class PortalApi {
     PortalApi(const protocol::Verifier& verifier, NonceStore& nonces, OrderBook& orders,
               std::string origin);
 
-    // nullopt-like 404 for a path that is not the API's.
+    // Any /api/ request; 404 with NOT_FOUND for a path or method it does not know.
     ApiResponse handle(std::string_view method, std::string_view target, std::string_view body);
 
   private:
