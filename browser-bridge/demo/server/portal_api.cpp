@@ -1,0 +1,173 @@
+#include "browser-bridge/demo/server/portal_api.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
+#include "protocol/base64.hpp"
+#include "protocol/certificate_identity.hpp"
+
+namespace sithsd::portal {
+namespace json = boost::json;
+
+namespace {
+
+ApiResponse ok(const json::object& body) {
+    return {200, json::serialize(body)};
+}
+
+ApiResponse fail(int status, std::string_view reason, std::string_view message) {
+    return {status, json::serialize(json::object{{"error", reason}, {"message", message}})};
+}
+
+std::optional<json::object> parse_object(std::string_view body) {
+    boost::system::error_code ec;
+    auto value = json::parse(body, ec);
+    if (ec || !value.is_object()) return std::nullopt;
+    return std::move(value.as_object());
+}
+
+std::string string_field(const json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::string who(const protocol::CertificateIdentity& id) {
+    const auto& number = id.hsa_id ? *id.hsa_id : id.serial_number;
+    return id.common_name + " (" + number + ")";
+}
+
+}  // namespace
+
+std::string_view swedish_message(protocol::VerifyError error) noexcept {
+    using protocol::VerifyError;
+    switch (error) {
+        case VerifyError::FormatInvalid:
+            return "Svaret från kortet har fel format.";
+        case VerifyError::AlgorithmNotAllowed:
+            return "Underskriften använder en algoritm som inte godtas.";
+        case VerifyError::CertificateInvalid:
+            return "Certifikatet kan inte läsas.";
+        case VerifyError::SignatureInvalid:
+            return "Underskriften stämmer inte.";
+        case VerifyError::CertificateNotTrusted:
+            return "Certifikatet är inte utfärdat av en betrodd utfärdare.";
+        case VerifyError::CertificateExpired:
+            return "Certifikatet har gått ut.";
+        case VerifyError::CertificateRevoked:
+            return "Certifikatet är spärrat.";
+        case VerifyError::WrongPurpose:
+            return "Certifikatet är inte avsett för detta.";
+        case VerifyError::OcspUnavailable:
+            return "Spärrkontrollen (OCSP) gick inte att nå. Försök igen om en stund.";
+        case VerifyError::OcspInvalid:
+            return "Spärrkontrollen (OCSP) gav ett ogiltigt svar.";
+    }
+    return "Kontrollen misslyckades.";
+}
+
+PortalApi::PortalApi(const protocol::Verifier& verifier, NonceStore& nonces, OrderBook& orders,
+                     std::string origin)
+    : verifier_(verifier), nonces_(nonces), orders_(orders), origin_(std::move(origin)) {}
+
+ApiResponse PortalApi::handle(std::string_view method, std::string_view target,
+                              std::string_view body) {
+    if (method == "POST" && target == "/api/nonce") {
+        try {
+            return ok({{"nonce", nonces_.issue()}});
+        } catch (const std::exception& e) {
+            spdlog::warn("nonce: {}", e.what());
+            return fail(503, "NONCE_UNAVAILABLE",
+                        "Servern kan inte ge en utmaning just nu. Försök igen.");
+        }
+    }
+    if (method == "POST" && target == "/api/login") return login(body);
+    if (method == "GET" && target == "/api/orders") {
+        json::array list;
+        for (const auto& order : orders_.list()) list.push_back(to_json(order));
+        return ok({{"orders", std::move(list)}});
+    }
+    constexpr std::string_view prefix = "/api/orders/";
+    if (method == "POST" && target.starts_with(prefix)) {
+        const auto rest = target.substr(prefix.size());
+        const auto slash = rest.find('/');
+        if (slash != std::string_view::npos) {
+            const std::string id(rest.substr(0, slash));
+            const auto action = rest.substr(slash + 1);
+            if (action == "prepare") return prepare(id);
+            if (action == "attest") return attest(id, body);
+        }
+    }
+    return fail(404, "NOT_FOUND", "Sidan finns inte.");
+}
+
+ApiResponse PortalApi::login(std::string_view body) {
+    const auto request = parse_object(body);
+    const auto* token = request ? request->if_contains("token") : nullptr;
+    if (!token || !token->is_object())
+        return fail(400, "BAD_REQUEST", "Inloggningen saknar svar från kortet.");
+    const std::string nonce = string_field(*request, "nonce");
+    // The nonce first: single use, so a token can never be replayed, valid or not.
+    if (!nonces_.consume(nonce)) {
+        return fail(401, "NONCE_INVALID",
+                    "Inloggningen tog för lång tid eller har redan använts. Försök igen.");
+    }
+    std::lock_guard lock(verify_mutex_);
+    const auto result = verifier_.verify_token(json::serialize(*token), origin_, nonce);
+    if (!result) {
+        spdlog::info("login refused: {} ({})", protocol::verify_error_name(result.error().reason),
+                     result.error().detail);
+        return fail(401, protocol::verify_error_name(result.error().reason),
+                    swedish_message(result.error().reason));
+    }
+    if (!result->hsa_id) {
+        return fail(403, "NO_HSA_ID",
+                    "Certifikatet har inget HSA-id. Logga in med ditt SITHS-kort med HSA-id.");
+    }
+    spdlog::info("login: {}", who(*result));
+    auto out = protocol::to_json(*result);
+    out["name"] = result->common_name;
+    out["display"] = who(*result);
+    return ok(out);
+}
+
+ApiResponse PortalApi::prepare(const std::string& id) {
+    const auto request = orders_.prepare(id);
+    if (!request) return fail(409, "NOT_PENDING", "Beställningen väntar inte på attest.");
+    return ok(
+        {{"displayText", request->display_text}, {"data", protocol::base64_encode(request->data)}});
+}
+
+ApiResponse PortalApi::attest(const std::string& id, std::string_view body) {
+    const auto request = parse_object(body);
+    const auto cms =
+        request ? protocol::base64_decode(string_field(*request, "cms")) : std::nullopt;
+    if (!cms) return fail(400, "BAD_REQUEST", "Attesten saknar underskrift.");
+    const auto signing = orders_.take_request(id);
+    if (!signing) {
+        return fail(409, "REQUEST_EXPIRED",
+                    "Attesten tog för lång tid eller har redan skickats. Försök igen.");
+    }
+    std::lock_guard lock(verify_mutex_);
+    const auto result = verifier_.verify_cms(*cms, signing->data);
+    if (!result) {
+        spdlog::info("attest {} refused: {} ({})", id,
+                     protocol::verify_error_name(result.error().reason), result.error().detail);
+        return fail(401, protocol::verify_error_name(result.error().reason),
+                    swedish_message(result.error().reason));
+    }
+    // What the person was shown must be what the server asked for (contentHints in the CMS).
+    if (result->display_text != signing->display_text) {
+        spdlog::info("attest {} refused: the displayText differs", id);
+        return fail(401, "DISPLAY_TEXT_MISMATCH",
+                    "Texten som visades vid underskriften stämmer inte med beställningen.");
+    }
+    orders_.mark_attested(id, who(result->signer), result->signing_time);
+    spdlog::info("attest {}: {}", id, who(result->signer));
+    const auto order = orders_.find(id);
+    return ok({{"order", to_json(*order)}});
+}
+
+}  // namespace sithsd::portal
