@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 namespace sithsd::daemon {
 
 CardService::CardService(std::vector<std::shared_ptr<pkcs11::Module>> modules, bool watch_pcsc,
@@ -76,7 +78,7 @@ void CardService::refresh_loop() {
         cards_.refresh();
         auto fresh = cards_.cards();
         lock.lock();
-        snapshot_ = fresh;
+        auto before = std::exchange(snapshot_, fresh);
         // Queues of cards that went away are dropped once idle.
         for (auto it = queues_.begin(); it != queues_.end();) {
             bool present = false;
@@ -88,7 +90,7 @@ void CardService::refresh_loop() {
         }
         lock.unlock();
         spdlog::info("cards changed: {} inserted", fresh.size());
-        if (on_change_) on_change_(fresh);
+        if (on_change_) on_change_(before, fresh);
         lock.lock();
     }
 }

@@ -19,7 +19,9 @@ namespace sithsd::daemon {
 
 class CardService {
   public:
-    using ChangeCallback = std::function<void(const std::vector<pkcs11::CardInfo>&)>;
+    // The snapshots before and after a card event.
+    using ChangeCallback = std::function<void(const std::vector<pkcs11::CardInfo>& before,
+                                              const std::vector<pkcs11::CardInfo>& after)>;
 
     CardService(std::vector<std::shared_ptr<pkcs11::Module>> modules, bool watch_pcsc,
                 std::size_t queue_depth);

@@ -172,8 +172,8 @@ void Dispatcher::ask_consent(const std::shared_ptr<Connection>& connection,
                         audit_.append(entry);
                     } catch (const std::exception& e) {
                         spdlog::error("consent for {} not stored: {}", origin, e.what());
-                        pending->answer_error(ProtocolError(
-                            ErrorCode::InternalError, "The decision could not be stored."));
+                        pending->answer_error(ProtocolError(ErrorCode::InternalError,
+                                                            "The decision could not be stored."));
                     }
                     spdlog::info("consent: {} {}", origin, *decision ? "allowed" : "denied");
                 }
@@ -261,16 +261,25 @@ void Dispatcher::on_shutdown() {
     }
 }
 
-void Dispatcher::on_cards_changed(const std::vector<pkcs11::CardInfo>& cards) {
+void Dispatcher::on_cards_changed(const std::vector<pkcs11::CardInfo>& before,
+                                  const std::vector<pkcs11::CardInfo>& cards) {
     std::string note =
         protocol::serialize_notification("cardsChanged", {{"cards", cards_json(cards)}});
+    std::set<std::string> arrived;
+    for (const auto& card : cards)
+        for (const auto& cert : card.certificates) arrived.insert(cert.info.certificate_id);
+    for (const auto& card : before)
+        for (const auto& cert : card.certificates) arrived.erase(cert.info.certificate_id);
     std::vector<std::shared_ptr<Connection>> targets;
     {
         std::lock_guard lock(mutex_);
         for (auto& [id, client] : clients_)
             if (origin_allowed(client.connection->peer())) targets.push_back(client.connection);
     }
-    for (auto& connection : targets) connection->send(note);
+    for (auto& connection : targets) {
+        connection->send(note);
+        if (!arrived.empty()) send_expiring(connection, false, &arrived);
+    }
 }
 
 std::shared_ptr<PendingRequest> Dispatcher::track(const std::shared_ptr<Connection>& connection,
@@ -439,11 +448,12 @@ void Dispatcher::cancel(const std::shared_ptr<Connection>& connection,
         protocol::serialize_result(*request.id, boost::json::object{{"cancelled", cancelled}}));
 }
 
-void Dispatcher::send_expiring(const std::shared_ptr<Connection>& connection,
-                               bool only_thresholds) {
+void Dispatcher::send_expiring(const std::shared_ptr<Connection>& connection, bool only_thresholds,
+                               const std::set<std::string>* only) {
     auto now = std::chrono::system_clock::now();
     for (const auto& card : cards_.cards()) {
         for (const auto& cert : card.certificates) {
+            if (only && !only->count(cert.info.certificate_id)) continue;
             long days = cert.info.days_left(now);
             if (days > 90 || days < 0) continue;
             // Daily: on the days the thresholds are crossed (90, 30, 7) and every day in the last

@@ -67,8 +67,10 @@ class Dispatcher : public MessageHandler {
     void on_close(std::shared_ptr<Connection> connection) override;
     void on_shutdown() override;
 
-    // From CardService: a card came or went.
-    void on_cards_changed(const std::vector<pkcs11::CardInfo>& cards);
+    // From CardService: a card came or went. cardsChanged to every allowed client, and
+    // certificateExpiring for the certificates that just arrived.
+    void on_cards_changed(const std::vector<pkcs11::CardInfo>& before,
+                          const std::vector<pkcs11::CardInfo>& cards);
 
   private:
     struct Client {
@@ -100,7 +102,10 @@ class Dispatcher : public MessageHandler {
     std::shared_ptr<PendingRequest> track(const std::shared_ptr<Connection>& connection,
                                           const protocol::Request& request);
     void untrack(const std::shared_ptr<PendingRequest>& pending);
-    void send_expiring(const std::shared_ptr<Connection>& connection, bool only_thresholds);
+    // certificateExpiring for every certificate within 90 days; only_thresholds: on the days it
+    // crosses 90, 30 and in the last week (the daily round); only: just these certificates.
+    void send_expiring(const std::shared_ptr<Connection>& connection, bool only_thresholds,
+                       const std::set<std::string>* only = nullptr);
     void expiry_loop();
     // The identification PIN cache: log the card out identification_pin_cache seconds from now.
     void schedule_logout(const std::string& card_id);

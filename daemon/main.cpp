@@ -109,7 +109,9 @@ int main(int argc, char** argv) {
         AuditLog audit(config.audit_log);
         ConsentStore consent(config.state_dir / "origins.json");
         Dispatcher dispatcher(config, policy, cards, prompter, audit, consent);
-        cards.start([&dispatcher](const auto& snapshot) { dispatcher.on_cards_changed(snapshot); });
+        cards.start([&dispatcher](const auto& before, const auto& after) {
+            dispatcher.on_cards_changed(before, after);
+        });
         Server server(options, dispatcher);
         server.run();
         cards.stop();

@@ -26,7 +26,8 @@ enum class KeyAlgorithm { rsa, ec };
 
 struct CertificateInfo {
     std::vector<std::uint8_t> der;
-    std::string certificate_id;  // stable: a hash of the DER
+    // Stable: a hash of the DER (CardSet scopes it to the card: a hash of cardId and DER).
+    std::string certificate_id;
     // Empty for a certificate that is neither (an encryption certificate, a CA): never offered.
     std::optional<Purpose> purpose;
     std::string common_name, given_name, surname, organization;

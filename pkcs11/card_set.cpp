@@ -311,6 +311,10 @@ bool CardSet::refresh() {
             if (identification && !layout->identification_slot) layout->identification_slot = i;
             for (auto& [cert, unused] : reads[i].certificates) {
                 cert.card_id = info.card_id;
+                // Scoped to the card: the same certificate on two tokens (a copy in SoftHSM2 and
+                // the card, say) is two keys behind two PINs, and must never be confused.
+                cert.info.certificate_id = sha256_hex(
+                    info.card_id + std::string(cert.info.der.begin(), cert.info.der.end()), 16);
                 layout->keys[cert.info.certificate_id] =
                     KeyLocation{i, cert.cka_id, *cert.info.purpose};
                 info.certificates.push_back(std::move(cert));

@@ -164,6 +164,15 @@ class Listing(CardTest):
                 self.assertTrue(note["params"]["notAfter"].endswith("Z"))
         run(body())
 
+    def test_certificate_expiring_when_the_card_arrives(self):
+        async def body():
+            async with self.ws() as ws:
+                await call(ws, "hello")
+                self.daemon.ctl("insert", "soon")
+                note = await notification(ws, "certificateExpiring")
+                self.assertIn(note["params"]["daysLeft"], (19, 20))
+        run(body())
+
     def test_local_only_methods(self):
         async def body():
             async with self.ws() as ws:
