@@ -14,6 +14,23 @@ namespace sithsd::softcard {
 
 namespace {
 
+// PKCS#11's two-call convention for lists (§5.2): no buffer asks for the count; a short one gets
+// CKR_BUFFER_TOO_SMALL and the count.
+template <class T>
+CK_RV copy_out(const std::vector<T>& items, T* list, CK_ULONG* count) {
+    if (list && *count < items.size()) {
+        *count = items.size();
+        return CKR_BUFFER_TOO_SMALL;
+    }
+    if (list) std::copy(items.begin(), items.end(), list);
+    *count = items.size();
+    return CKR_OK;
+}
+
+}  // namespace
+
+namespace {
+
 constexpr CK_ULONG kMinPinLen = 4;
 constexpr CK_ULONG kMaxPinLen = 16;
 constexpr auto kPollInterval = std::chrono::milliseconds(50);
@@ -210,17 +227,7 @@ CK_RV Module::get_slot_list(CK_BBOOL token_present, CK_SLOT_ID* list, CK_ULONG* 
     std::vector<CK_SLOT_ID> ids;
     for (CK_SLOT_ID i = 0; i < slots_.size(); ++i)
         if (!token_present || cards_[i / 2].inserted) ids.push_back(i);
-    if (!list) {
-        *count = ids.size();
-        return CKR_OK;
-    }
-    if (*count < ids.size()) {
-        *count = ids.size();
-        return CKR_BUFFER_TOO_SMALL;
-    }
-    std::copy(ids.begin(), ids.end(), list);
-    *count = ids.size();
-    return CKR_OK;
+    return copy_out(ids, list, count);
 }
 
 CK_RV Module::get_slot_info(CK_SLOT_ID slot, CK_SLOT_INFO* info) {
@@ -323,18 +330,7 @@ CK_RV Module::get_mechanism_list(CK_SLOT_ID slot, CK_MECHANISM_TYPE* list, CK_UL
     if (!initialized_) return CKR_CRYPTOKI_NOT_INITIALIZED;
     Card* card = nullptr;
     if (CK_RV rv = present_card(slot, card); rv != CKR_OK) return rv;
-    const auto mechanisms = mechanisms_for(card->key_kind);
-    if (!list) {
-        *count = mechanisms.size();
-        return CKR_OK;
-    }
-    if (*count < mechanisms.size()) {
-        *count = mechanisms.size();
-        return CKR_BUFFER_TOO_SMALL;
-    }
-    std::copy(mechanisms.begin(), mechanisms.end(), list);
-    *count = mechanisms.size();
-    return CKR_OK;
+    return copy_out(mechanisms_for(card->key_kind), list, count);
 }
 
 CK_RV Module::get_mechanism_info(CK_SLOT_ID slot, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO* info) {
