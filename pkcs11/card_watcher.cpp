@@ -11,6 +11,9 @@
 namespace sithsd::pkcs11 {
 namespace {
 
+// The longest PC/SC wait: the backstop for a stop() that comes between two waits.
+constexpr DWORD kStopCheck = 500;  // ms
+
 // pcsc-lite's name for "tell me when readers come and go".
 constexpr const char* kPnpReader = "\\\\?PnP?\\Notification";
 
@@ -72,6 +75,11 @@ void CardWatcher::stop() {
     threads_.clear();
 }
 
+bool CardWatcher::stopping() {
+    std::lock_guard lock(mutex_);
+    return stopping_;
+}
+
 bool CardWatcher::wait_or_stop(std::chrono::milliseconds interval) {
     std::unique_lock lock(mutex_);
     return wake_.wait_for(lock, interval, [this] { return stopping_; });
@@ -128,7 +136,10 @@ void CardWatcher::watch_pcsc() {
                 first = false;
                 bool readers_changed = false;
                 while (!readers_changed) {
-                    rv = SCardGetStatusChange(context, INFINITE, states.data(),
+                    // stop() cancels a wait in progress with SCardCancel; one that starts just
+                    // after the cancel would not see it, so no wait is longer than kStopCheck.
+                    if (stopping()) throw static_cast<LONG>(SCARD_E_CANCELLED);
+                    rv = SCardGetStatusChange(context, kStopCheck, states.data(),
                                               static_cast<DWORD>(states.size()));
                     if (rv == static_cast<LONG>(SCARD_E_CANCELLED)) throw rv;
                     if (rv == static_cast<LONG>(SCARD_E_TIMEOUT)) continue;

@@ -40,6 +40,7 @@ class CardWatcher {
   private:
     void watch_pcsc();
     void watch_module(std::shared_ptr<Module> module);
+    bool stopping();
     // Waits for the interval or stop(); true when stopping.
     bool wait_or_stop(std::chrono::milliseconds interval);
 
