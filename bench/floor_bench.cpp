@@ -20,7 +20,8 @@
 namespace {
 
 void check(CK_RV rv, const char* what) {
-    if (rv != CKR_OK) throw std::runtime_error(std::string(what) + " failed: 0x" + std::to_string(rv));
+    if (rv != CKR_OK)
+        throw std::runtime_error(std::string(what) + " failed: 0x" + std::to_string(rv));
 }
 
 struct Library {
@@ -72,7 +73,8 @@ struct Signer {
             break;
         }
         if (session == CK_INVALID_HANDLE) throw std::runtime_error("no token " + label);
-        CK_RV rv = f->C_Login(session, CKU_USER, reinterpret_cast<CK_UTF8CHAR*>(pin.data()), pin.size());
+        CK_RV rv =
+            f->C_Login(session, CKU_USER, reinterpret_cast<CK_UTF8CHAR*>(pin.data()), pin.size());
         if (rv != CKR_USER_ALREADY_LOGGED_IN) check(rv, "C_Login");
         CK_OBJECT_CLASS cls = CKO_PRIVATE_KEY;
         CK_ATTRIBUTE find[] = {{CKA_CLASS, &cls, sizeof cls}, {CKA_ID, &key_id, 1}};
@@ -112,8 +114,8 @@ struct Signer {
 
 // DigestInfo of SHA-256 (RFC 8017 §9.2 note 1) followed by a 32-byte hash: what RS256 signs.
 std::vector<unsigned char> rsa_input() {
-    std::vector<unsigned char> v = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48,
-                                    0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
+    std::vector<unsigned char> v = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01,
+                                    0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0x04, 0x20};
     for (int i = 0; i < 32; ++i) v.push_back(static_cast<unsigned char>(i * 7));
     return v;
 }
@@ -139,7 +141,8 @@ void add_sign(const std::string& name, CK_FUNCTION_LIST* f, const std::string& l
         std::fprintf(stderr, "floor_bench: %s left out: %s\n", name.c_str(), e.what());
         return;
     }
-    benchmark::RegisterBenchmark(name.c_str(), [signer, mechanism, input](benchmark::State& state) mutable {
+    benchmark::RegisterBenchmark(name.c_str(), [signer, mechanism,
+                                                input](benchmark::State& state) mutable {
         for (auto _ : state) benchmark::DoNotOptimize(signer->sign(mechanism, input));
     })->Unit(benchmark::kMicrosecond);
 }
@@ -184,15 +187,17 @@ int main(int argc, char** argv) {
         const std::string tolvan_id = "Tolvan Tolvansson (legitimering)";
         const std::string tolvan_sign = "Tolvan Tolvansson (underskrift)";
         const std::string ulla_id = "Ulla \xc3\x84lvsdotter (legitimering)";
-        add_sign("softcard/RSA-2048/C_Sign", soft.f, tolvan_id, "123456", 0x01, CKM_RSA_PKCS, rsa_input());
+        add_sign("softcard/RSA-2048/C_Sign", soft.f, tolvan_id, "123456", 0x01, CKM_RSA_PKCS,
+                 rsa_input());
         add_sign("softcard/P-256/C_Sign", soft.f, ulla_id, "123456", 0x01, CKM_ECDSA, ec_input());
-        add_sign("softhsm2/RSA-2048/C_Sign", hsm.f, tolvan_id, "123456", 0x01, CKM_RSA_PKCS, rsa_input());
+        add_sign("softhsm2/RSA-2048/C_Sign", hsm.f, tolvan_id, "123456", 0x01, CKM_RSA_PKCS,
+                 rsa_input());
         add_sign("softhsm2/P-256/C_Sign", hsm.f, tolvan_id, "123456", 0x50, CKM_ECDSA, ec_input());
         // The signature key has CKA_ALWAYS_AUTHENTICATE: each signature is init + login + sign.
-        add_sign("softcard/RSA-2048/C_SignInit+C_Login(context)+C_Sign", soft.f, tolvan_sign, "654321",
-                 0x02, CKM_RSA_PKCS, rsa_input());
-        add_sign("softhsm2/RSA-2048/C_SignInit+C_Login(context)+C_Sign", hsm.f, tolvan_sign, "654321",
-                 0x02, CKM_RSA_PKCS, rsa_input());
+        add_sign("softcard/RSA-2048/C_SignInit+C_Login(context)+C_Sign", soft.f, tolvan_sign,
+                 "654321", 0x02, CKM_RSA_PKCS, rsa_input());
+        add_sign("softhsm2/RSA-2048/C_SignInit+C_Login(context)+C_Sign", hsm.f, tolvan_sign,
+                 "654321", 0x02, CKM_RSA_PKCS, rsa_input());
         add_login("softcard/C_Logout+C_Login(user)", soft.f, tolvan_id, "123456");
         add_login("softhsm2/C_Logout+C_Login(user)", hsm.f, tolvan_id, "123456");
     } catch (const std::exception& e) {

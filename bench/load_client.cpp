@@ -75,7 +75,8 @@ long response_id(std::string_view m, bool* error) {
     return id;
 }
 
-Connection::Connection(Loop& loop, int fd, bool websocket) : loop_(loop), fd_(fd), websocket_(websocket) {}
+Connection::Connection(Loop& loop, int fd, bool websocket)
+    : loop_(loop), fd_(fd), websocket_(websocket) {}
 
 Connection::~Connection() {
     if (fd_ >= 0) ::close(fd_);
@@ -101,7 +102,8 @@ void Connection::send(std::string_view message) {
         out_.append(reinterpret_cast<const char*>(key), 4);
         std::size_t start = out_.size();
         out_.append(message);
-        for (std::size_t i = 0; i < n; ++i) out_[start + i] = static_cast<char>(out_[start + i] ^ key[i % 4]);
+        for (std::size_t i = 0; i < n; ++i)
+            out_[start + i] = static_cast<char>(out_[start + i] ^ key[i % 4]);
     } else {
         out_.append(message);
         out_.push_back('\n');
@@ -140,7 +142,9 @@ void Connection::close() {
     if (on_close) on_close(*this);
 }
 
-void Connection::writable() { flush(); }
+void Connection::writable() {
+    flush();
+}
 
 void Connection::readable() {
     char buffer[65536];
@@ -177,12 +181,14 @@ void Connection::parse() {
         std::uint64_t length = b1 & 0x7f;
         if (length == 126) {
             if (in_.size() - pos < 4) break;
-            length = (static_cast<unsigned char>(in_[pos + 2]) << 8) | static_cast<unsigned char>(in_[pos + 3]);
+            length = (static_cast<unsigned char>(in_[pos + 2]) << 8) |
+                     static_cast<unsigned char>(in_[pos + 3]);
             header = 4;
         } else if (length == 127) {
             if (in_.size() - pos < 10) break;
             length = 0;
-            for (int i = 0; i < 8; ++i) length = (length << 8) | static_cast<unsigned char>(in_[pos + 2 + i]);
+            for (int i = 0; i < 8; ++i)
+                length = (length << 8) | static_cast<unsigned char>(in_[pos + 2 + i]);
             header = 10;
         }
         if (in_.size() - pos < header + length) break;
@@ -191,7 +197,8 @@ void Connection::parse() {
         int opcode = b0 & 0x0f;
         bool fin = b0 & 0x80;
         if (opcode == 0x8) {  // close: answer it and end
-            const char close_frame[] = {static_cast<char>(0x88), static_cast<char>(0x80), 0, 0, 0, 0};
+            const char close_frame[] = {
+                static_cast<char>(0x88), static_cast<char>(0x80), 0, 0, 0, 0};
             out_.append(close_frame, sizeof close_frame);
             flush();
             close();
@@ -262,7 +269,8 @@ Connection& Loop::connect(const Target& target) {
         }
     }
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-    connections_.push_back(std::unique_ptr<Connection>(new Connection(*this, fd, target.websocket)));
+    connections_.push_back(
+        std::unique_ptr<Connection>(new Connection(*this, fd, target.websocket)));
     Connection& c = *connections_.back();
     c.index = connections_.size() - 1;
     epoll_event ev{};
@@ -279,15 +287,19 @@ void Loop::watch(Connection& c, bool write) {
     epoll_ctl(epoll_, EPOLL_CTL_MOD, c.fd_, &ev);
 }
 
-void Loop::forget(Connection& c) { epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd_, nullptr); }
+void Loop::forget(Connection& c) {
+    epoll_ctl(epoll_, EPOLL_CTL_DEL, c.fd_, nullptr);
+}
 
 bool Loop::run_until(std::chrono::steady_clock::time_point deadline) {
     stopped_ = false;
     epoll_event events[256];
     while (!stopped_) {
-        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) return false;
-        int n = epoll_wait(epoll_, events, 256, static_cast<int>(std::min<long>(left.count(), 100)));
+        int n =
+            epoll_wait(epoll_, events, 256, static_cast<int>(std::min<long>(left.count(), 100)));
         if (n < 0 && errno != EINTR) fail("epoll_wait");
         for (int i = 0; i < n; ++i) {
             auto* c = static_cast<Connection*>(events[i].data.ptr);

@@ -14,15 +14,15 @@ namespace sithsd::bench {
 
 struct Target {
     bool websocket = true;
-    std::uint16_t port = 0;         // WebSocket: ws://127.0.0.1:PORT/v1
+    std::uint16_t port = 0;  // WebSocket: ws://127.0.0.1:PORT/v1
     std::string origin = "http://127.0.0.1:8080";
-    std::string unix_path;          // Unix socket
+    std::string unix_path;  // Unix socket
 };
 
 class Loop;
 
 class Connection {
-public:
+  public:
     using MessageHandler = std::function<void(Connection&, std::string_view)>;
     using CloseHandler = std::function<void(Connection&)>;
 
@@ -39,7 +39,7 @@ public:
     MessageHandler on_message;
     CloseHandler on_close;
 
-private:
+  private:
     friend class Loop;
     Connection(Loop& loop, int fd, bool websocket);
     void readable();
@@ -57,7 +57,7 @@ private:
 };
 
 class Loop {
-public:
+  public:
     Loop();
     ~Loop();
     Loop(const Loop&) = delete;
@@ -71,7 +71,7 @@ public:
     // Called after each batch of events (to check a condition, start the next step).
     std::function<void()> on_tick;
 
-private:
+  private:
     friend class Connection;
     void watch(Connection& c, bool write);
     void forget(Connection& c);

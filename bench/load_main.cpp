@@ -67,24 +67,35 @@ Args parse_args(int argc, char** argv) {
             a.target.websocket = false;
             a.target.unix_path = value();
             have_target = true;
-        } else if (k == "--origin") a.target.origin = value();
+        } else if (k == "--origin")
+            a.target.origin = value();
         else if (k == "--body") {
             a.bodies.push_back(value());
             a.body = a.bodies.front();
-        }
-        else if (k == "--count") a.count = std::stol(value());
-        else if (k == "--warmup") a.warmup = std::stol(value());
-        else if (k == "--clients") a.clients = std::stol(value());
-        else if (k == "--connections") a.connections = std::stol(value());
-        else if (k == "--requests") a.requests = std::stol(value());
-        else if (k == "--window") a.window = std::stol(value());
-        else if (k == "--per-client") a.per_client = std::stol(value());
-        else if (k == "--seconds") a.seconds = std::stod(value());
-        else if (a.mode.empty() && k.rfind("--", 0) != 0) a.mode = k;
-        else throw std::runtime_error("unknown argument " + k);
+        } else if (k == "--count")
+            a.count = std::stol(value());
+        else if (k == "--warmup")
+            a.warmup = std::stol(value());
+        else if (k == "--clients")
+            a.clients = std::stol(value());
+        else if (k == "--connections")
+            a.connections = std::stol(value());
+        else if (k == "--requests")
+            a.requests = std::stol(value());
+        else if (k == "--window")
+            a.window = std::stol(value());
+        else if (k == "--per-client")
+            a.per_client = std::stol(value());
+        else if (k == "--seconds")
+            a.seconds = std::stod(value());
+        else if (a.mode.empty() && k.rfind("--", 0) != 0)
+            a.mode = k;
+        else
+            throw std::runtime_error("unknown argument " + k);
     }
     if (a.bodies.empty()) a.bodies.push_back(a.body);
-    if (!have_target || a.mode.empty()) throw std::runtime_error("usage: see the comment at the top of load_main.cpp");
+    if (!have_target || a.mode.empty())
+        throw std::runtime_error("usage: see the comment at the top of load_main.cpp");
     return a;
 }
 
@@ -144,7 +155,8 @@ int latency(const Args& a) {
         send_next();
     };
     send_next();
-    if (!loop.run_until(Clock::now() + std::chrono::seconds(600))) throw std::runtime_error("latency: timed out");
+    if (!loop.run_until(Clock::now() + std::chrono::seconds(600)))
+        throw std::runtime_error("latency: timed out");
     print({{"samples_us", samples_json(samples)}, {"errors", errors}});
     return 0;
 }
@@ -182,13 +194,21 @@ int throughput(const Args& a) {
     measuring = true;
     double cpu0 = cpu_seconds();
     auto t0 = Clock::now();
-    loop.run_until(t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a.seconds)));
+    loop.run_until(
+        t0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(a.seconds)));
     double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
     double cpu = cpu_seconds() - cpu0;
     std::sort(samples.begin(), samples.end());
-    auto pct = [&](double p) { return samples.empty() ? 0.0 : samples[static_cast<std::size_t>(p * (samples.size() - 1))]; };
-    print({{"requests", answered}, {"errors", errors}, {"seconds", elapsed}, {"rate", answered / elapsed},
-           {"p50_us", pct(0.5)}, {"p99_us", pct(0.99)}, {"client_cpu_share", cpu / elapsed}});
+    auto pct = [&](double p) {
+        return samples.empty() ? 0.0 : samples[static_cast<std::size_t>(p * (samples.size() - 1))];
+    };
+    print({{"requests", answered},
+           {"errors", errors},
+           {"seconds", elapsed},
+           {"rate", answered / elapsed},
+           {"p50_us", pct(0.5)},
+           {"p99_us", pct(0.99)},
+           {"client_cpu_share", cpu / elapsed}});
     return 0;
 }
 
@@ -197,7 +217,8 @@ int flood(const Args& a) {
     std::vector<Connection*> conns;
     for (long i = 0; i < a.connections; ++i) conns.push_back(&loop.connect(a.target));
     // answers[c][id-1]: how often request id on connection c was answered.
-    std::vector<std::vector<unsigned char>> answers(conns.size(), std::vector<unsigned char>(a.requests, 0));
+    std::vector<std::vector<unsigned char>> answers(conns.size(),
+                                                    std::vector<unsigned char>(a.requests, 0));
     std::vector<long> sent(conns.size(), 0);
     long total_answers = 0, errors = 0, unexpected = 0, closed = 0;
     std::map<std::string, long> reasons;
@@ -211,7 +232,8 @@ int flood(const Args& a) {
             bool error = false;
             long id = response_id(m, &error);
             if (id < 0) {
-                if (m.find("\"id\"") != std::string_view::npos && m.find("\"method\"") == std::string_view::npos)
+                if (m.find("\"id\"") != std::string_view::npos &&
+                    m.find("\"method\"") == std::string_view::npos)
                     ++unexpected;
                 return;
             }
@@ -251,9 +273,16 @@ int flood(const Args& a) {
         }
     json::object reason_counts;
     for (auto& [k, v] : reasons) reason_counts[k] = v;
-    print({{"connections", a.connections}, {"sent", expected}, {"error_reasons", reason_counts}, {"answered", total_answers},
-           {"missing", missing}, {"duplicates", duplicates}, {"errors", errors},
-           {"unexpected", unexpected}, {"closed_by_daemon", closed}, {"seconds", elapsed},
+    print({{"connections", a.connections},
+           {"sent", expected},
+           {"error_reasons", reason_counts},
+           {"answered", total_answers},
+           {"missing", missing},
+           {"duplicates", duplicates},
+           {"errors", errors},
+           {"unexpected", unexpected},
+           {"closed_by_daemon", closed},
+           {"seconds", elapsed},
            {"rate", total_answers / elapsed}});
     return 0;
 }
@@ -308,7 +337,8 @@ int watch(const Args& a) {
 
 std::string base64(const unsigned char* data, std::size_t n) {
     std::string out(4 * ((n + 2) / 3) + 1, '\0');
-    int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
+    int len =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), data, static_cast<int>(n));
     out.resize(static_cast<std::size_t>(len));
     return out;
 }
@@ -325,16 +355,18 @@ std::vector<unsigned char> unbase64(std::string_view text) {
 }
 
 // Does this RS256 signature verify over this SHA-256 hash with the certificate's key?
-bool verifies(const std::vector<unsigned char>& cert_der, const std::vector<unsigned char>& signature,
-              const unsigned char* hash) {
+bool verifies(const std::vector<unsigned char>& cert_der,
+              const std::vector<unsigned char>& signature, const unsigned char* hash) {
     const unsigned char* p = cert_der.data();
     X509* cert = d2i_X509(nullptr, &p, static_cast<long>(cert_der.size()));
     if (!cert) return false;
     EVP_PKEY* key = X509_get0_pubkey(cert);
     EVP_PKEY_CTX* ctx = key ? EVP_PKEY_CTX_new(key, nullptr) : nullptr;
-    bool ok = ctx && EVP_PKEY_verify_init(ctx) == 1 && EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
-              EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
-              EVP_PKEY_verify(ctx, signature.data(), signature.size(), hash, SHA256_DIGEST_LENGTH) == 1;
+    bool ok =
+        ctx && EVP_PKEY_verify_init(ctx) == 1 &&
+        EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
+        EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
+        EVP_PKEY_verify(ctx, signature.data(), signature.size(), hash, SHA256_DIGEST_LENGTH) == 1;
     EVP_PKEY_CTX_free(ctx);
     X509_free(cert);
     return ok;
@@ -360,7 +392,8 @@ int sign(const Args& a) {
         SHA256(reinterpret_cast<const unsigned char*>(seed.data()), seed.size(), p.hash);
         std::string body = a.body;
         auto put = [&](const std::string& key, const std::string& v) {
-            for (auto at = body.find(key); at != std::string::npos; at = body.find(key, at + v.size()))
+            for (auto at = body.find(key); at != std::string::npos;
+                 at = body.find(key, at + v.size()))
                 body.replace(at, key.size(), v);
         };
         put("@HASH@", base64(p.hash, sizeof p.hash));
@@ -402,9 +435,14 @@ int sign(const Args& a) {
     for (auto* c : conns) send_one(*c);
     loop.run_until(Clock::now() + std::chrono::seconds(600));
     double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
-    print({{"signatures", total}, {"ok", ok}, {"mixed", mixed}, {"errors", errors},
-           {"unanswered", static_cast<long>(pending.size())}, {"seconds", elapsed},
-           {"samples_us", samples_json(samples)}, {"error_examples", error_reasons}});
+    print({{"signatures", total},
+           {"ok", ok},
+           {"mixed", mixed},
+           {"errors", errors},
+           {"unanswered", static_cast<long>(pending.size())},
+           {"seconds", elapsed},
+           {"samples_us", samples_json(samples)},
+           {"error_examples", error_reasons}});
     return 0;
 }
 

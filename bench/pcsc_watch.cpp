@@ -53,7 +53,8 @@ int main() {
         SCardCancel(context);
     }).detach();
     while (!done) {
-        LONG rv = SCardGetStatusChange(context, 1000, states.data(), static_cast<DWORD>(states.size()));
+        LONG rv =
+            SCardGetStatusChange(context, 1000, states.data(), static_cast<DWORD>(states.size()));
         if (rv == SCARD_E_TIMEOUT) continue;
         if (rv != SCARD_S_SUCCESS) break;
         bool changed = false;
