@@ -81,10 +81,13 @@ def make_world(build, where):
 class Daemon:
     """sithsd on the soft card of a private world, with the scripted pinentry."""
 
-    def __init__(self, build, world, extra="", nofile=8192):
+    def __init__(self, build, world, extra="", nofile=8192, audit_dir=None):
         self.build = build
         self.world = Path(world)
         self.dir = Path(tempfile.mkdtemp(prefix="sithsd-bench-"))
+        # The audit log is fsync'd before each answer: where it lives decides what that costs.
+        self.audit_dir = Path(tempfile.mkdtemp(prefix="sithsd-audit-", dir=audit_dir)) if audit_dir else None
+        audit = (self.audit_dir or self.dir / "state") / "audit.jsonl"
         self.port = free_port()
         self.socket_path = self.dir / "run" / "sithsd.sock"
         self.script = self.dir / "pinentry-script"
@@ -92,7 +95,7 @@ class Daemon:
         self.config = self.dir / "sithsd.toml"
         self.config.write_text(
             f'port = {self.port}\nunix_socket = "{self.socket_path}"\nstate_dir = "{self.dir}/state"\n'
-            f'audit_log = "{self.dir}/state/audit.jsonl"\nmodules = ["{build.softcard}"]\n'
+            f'audit_log = "{audit}"\nmodules = ["{build.softcard}"]\n'
             f'pinentry = "{build.pinentry}"\nallowed_origins = ["{PORTAL}", "{UNIX_ORIGIN}"]\n'
             f'identification_pin_cache_seconds = 3600\nmax_connections = 2000\n' + extra)
         self.env = dict(os.environ, SOFTCARD_CONF=str(self.world / "softcard.json"),
@@ -187,6 +190,8 @@ class Daemon:
                 rc = "killed after 10 s"
         self.log.close()
         shutil.rmtree(self.dir, ignore_errors=True)
+        if self.audit_dir:
+            shutil.rmtree(self.audit_dir, ignore_errors=True)
         return rc
 
 
