@@ -165,6 +165,15 @@ class Daemon:
                 return int(line.split()[1])
         raise RuntimeError("no VmRSS")
 
+    def rollup_kib(self):
+        """Pss and Anonymous of /proc/PID/smaps_rollup: RSS less the shared library pages."""
+        out = {}
+        for line in Path(f"/proc/{self.proc.pid}/smaps_rollup").read_text().splitlines():
+            parts = line.split()
+            if parts and parts[0] in ("Pss:", "Anonymous:"):
+                out[parts[0][:-1].lower()] = int(parts[1])
+        return out
+
     def threads(self):
         return len(os.listdir(f"/proc/{self.proc.pid}/task"))
 
