@@ -7,7 +7,7 @@ FUZZ_TARGETS = request token identity origin
 WORLD      ?= $(BUILD)/world
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build test demo world asan test-asan fuzz clean format
+.PHONY: all deps configure build test demo world asan test-asan fuzz bench soak clean format
 
 all: build
 
@@ -43,8 +43,10 @@ asan: deps $(ASAN_BUILD)/build.ninja
 test-asan: asan
 	scripts/run-tests $(ASAN_BUILD)
 
-# libFuzzer (clang): each target FUZZ_SECONDS (default 600) on the committed corpus; new inputs
-# land in $(FUZZ_BUILD)/found/TARGET (copy the interesting ones to tests/fuzz/corpus/TARGET).
+# libFuzzer (clang): each target FUZZ_SECONDS (default 600) on the committed corpus. New inputs land
+# in $(FUZZ_BUILD)/found/TARGET; those that add coverage are then merged into the committed corpus
+# (tests/fuzz/corpus/TARGET, -merge=1), and bench/fuzz-report writes the figures (executions,
+# coverage, crashes) into docs/PERFORMANCE.md. Fails when a target crashes.
 $(FUZZ_BUILD)/build.ninja:
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSITHSD_FUZZ=ON \
 	  -DSITHSD_BUILD_BENCH=OFF $(CMAKE_ARGS)
@@ -52,11 +54,24 @@ $(FUZZ_BUILD)/build.ninja:
 fuzz: deps $(FUZZ_BUILD)/build.ninja
 	cmake --build $(FUZZ_BUILD) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
 	@for t in $(FUZZ_TARGETS); do \
-	  mkdir -p $(FUZZ_BUILD)/found/$$t; \
-	  echo "fuzz_$$t: $(FUZZ_SECONDS) s"; \
-	  $(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
-	    $(FUZZ_BUILD)/found/$$t tests/fuzz/corpus/$$t || exit 1; \
+	  mkdir -p $(FUZZ_BUILD)/found/$$t $(FUZZ_BUILD)/artifacts; \
+	  echo "fuzz_$$t: $(FUZZ_SECONDS) s (log: $(FUZZ_BUILD)/fuzz-$$t.log)"; \
+	  $(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t- \
+	    $(FUZZ_BUILD)/found/$$t tests/fuzz/corpus/$$t >$(FUZZ_BUILD)/fuzz-$$t.log 2>&1; \
+	  tail -n 12 $(FUZZ_BUILD)/fuzz-$$t.log | grep -E '^(#|Done|stat::number|stat::new|SUMMARY|==)' || true; \
+	  $(FUZZ_BUILD)/tests/fuzz/fuzz_$$t -merge=1 tests/fuzz/corpus/$$t $(FUZZ_BUILD)/found/$$t \
+	    >$(FUZZ_BUILD)/merge-$$t.log 2>&1 || { cat $(FUZZ_BUILD)/merge-$$t.log; exit 1; }; \
 	done
+	bench/fuzz-report $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# Benchmarks: one table, also written to docs/PERFORMANCE.md (figures only; nothing fails on time).
+bench: build
+	bench/run-bench $(BUILD)
+
+# Load and soak (SOAK_SECONDS, default 600): figures, and a failure on lost or mixed-up answers.
+soak: build
+	bench/run-soak $(BUILD)
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

@@ -19,7 +19,7 @@ SerialQueue::~SerialQueue() {
 bool SerialQueue::post(std::function<void()> job) {
     {
         std::lock_guard lock(mutex_);
-        if (jobs_.size() + (running_job_ ? 1 : 0) >= max_depth_) return false;
+        if (jobs_.size() >= max_depth_) return false;
         jobs_.push_back(std::move(job));
     }
     wake_.notify_one();

@@ -17,9 +17,12 @@ class SerialQueue {
     SerialQueue(const SerialQueue&) = delete;
     SerialQueue& operator=(const SerialQueue&) = delete;
 
-    // False when max_depth jobs are already waiting or running (the caller answers BUSY).
+    // False when max_depth jobs are already waiting (the caller answers BUSY). The job that runs
+    // is not counted: it answers its client before it returns, so a client that asks again at once
+    // would otherwise find its own finished request still holding a place (32 clients signing in
+    // closed loops on a queue of 32 got BUSY now and then; found by bench/run-soak).
     bool post(std::function<void()> job);
-    std::size_t depth() const;
+    std::size_t depth() const;  // waiting + running
 
   private:
     void run();

@@ -402,6 +402,13 @@ class WsListener : public Listener, public std::enable_shared_from_this<WsListen
             [self = shared_from_this(), &acceptor](error_code ec, tcp::socket socket) {
                 if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
                 if (!ec) {
+                    // Without TCP_NODELAY an answer written as several frames or writes (Beast
+                    // fragments a message at 4 KiB) waits for the client's delayed ACK: a
+                    // listCertificates over WebSocket took 40 ms instead of 0.3 ms.
+                    error_code nodelay_ec;
+                    socket.set_option(tcp::no_delay(true), nodelay_ec);
+                    if (nodelay_ec)
+                        spdlog::warn("websocket: TCP_NODELAY failed: {}", nodelay_ec.message());
                     std::make_shared<WsSession>(std::move(socket), self->shared_)->start();
                     self->do_accept(acceptor);
                     return;

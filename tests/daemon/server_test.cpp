@@ -4,8 +4,10 @@
 #include "daemon/server.hpp"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -13,6 +15,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <string>
@@ -236,4 +239,48 @@ TEST_F(ServerTest, HandlerCanCloseAfterItsAnswer) {
     int other = unix_client();
     ASSERT_TRUE(handler.wait([&] { return handler.opens == 2; }));
     ::close(other);
+}
+
+// The daemon's end of a WebSocket connection has Nagle's algorithm off: an answer that goes out
+// in several writes must not wait for the client's delayed ACK (40 ms per listCertificates, found
+// by bench/run-bench). The server runs in this process, so the test finds the accepted socket
+// among its own descriptors (local port = the server's, peer port = the client's) and asks it.
+TEST_F(ServerTest, WebSocketConnectionsHaveNagleOff) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    std::string upgrade = "GET /v1 HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                          "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                          "Sec-WebSocket-Version: 13\r\nOrigin: https://a.example.se\r\n\r\n";
+    ASSERT_EQ(::write(fd, upgrade.data(), upgrade.size()), static_cast<ssize_t>(upgrade.size()));
+    ASSERT_TRUE(handler.wait([&] { return handler.opens == 1; }));
+    sockaddr_in mine{};
+    socklen_t len = sizeof mine;
+    ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&mine), &len), 0);
+
+    int server_end = -1;
+    DIR* fds = ::opendir("/proc/self/fd");
+    ASSERT_NE(fds, nullptr);
+    while (dirent* entry = ::readdir(fds)) {
+        int candidate = std::atoi(entry->d_name);
+        if (candidate == fd || candidate <= 2) continue;
+        sockaddr_in local{}, peer{};
+        socklen_t l1 = sizeof local, l2 = sizeof peer;
+        if (::getsockname(candidate, reinterpret_cast<sockaddr*>(&local), &l1) != 0 ||
+            local.sin_family != AF_INET ||
+            ::getpeername(candidate, reinterpret_cast<sockaddr*>(&peer), &l2) != 0)
+            continue;
+        if (local.sin_port == htons(port) && peer.sin_port == mine.sin_port) server_end = candidate;
+    }
+    ::closedir(fds);
+    ASSERT_GE(server_end, 0) << "the accepted socket was not found";
+    int nodelay = 0;
+    socklen_t size = sizeof nodelay;
+    ASSERT_EQ(::getsockopt(server_end, IPPROTO_TCP, TCP_NODELAY, &nodelay, &size), 0);
+    EXPECT_EQ(nodelay, 1);
+    ::close(fd);
 }
