@@ -270,6 +270,7 @@ CardSet::~CardSet() {
 bool CardSet::refresh() {
     // Group slots into cards: same token serial in one module, or the same reader.
     std::map<std::string, std::vector<ReadSlot>> groups;
+    std::vector<std::pair<const Module*, CK_SLOT_ID>> unreadable;
     std::vector<std::string> order;
     for (const auto& module : modules_) {
         std::vector<CK_SLOT_ID> slots;
@@ -282,8 +283,15 @@ bool CardSet::refresh() {
             ReadSlot read;
             try {
                 read = read_slot(module, slot);
-            } catch (const CardError&) {
-                continue;  // removed while we read it: the next event refreshes again
+            } catch (const CardError& e) {
+                // Removed while we read it: the next event refreshes again. Any other failure
+                // (SoftHSM2 answers CKR_GENERAL_ERROR to a search now and then while another
+                // session signs) keeps the card as it was, rather than pulling it from under a
+                // running operation; CKR_TOKEN_NOT_RECOGNIZED is a slot without a usable token.
+                if (e.reason() != CardErrorReason::card_removed &&
+                    e.ckr() != CKR_TOKEN_NOT_RECOGNIZED)
+                    unreadable.emplace_back(module.get(), slot);
+                continue;
             }
             std::string key = module->path() + "\n" +
                               (read.serial.empty() ? "reader:" + read.state.description
@@ -352,6 +360,14 @@ bool CardSet::refresh() {
     {
         std::lock_guard lock(mutex_);
         std::map<std::string, std::shared_ptr<CardState>> next;
+        // A card with a slot that could not be read this time stays as it was.
+        for (const auto& [id, state] : cards_) {
+            if (found.count(id)) continue;
+            for (const auto& slot : state->layout->slots)
+                if (std::count(unreadable.begin(), unreadable.end(),
+                               std::pair{static_cast<const Module*>(slot.module.get()), slot.slot}))
+                    next[id] = state;
+        }
         for (auto& [id, layout] : found) {
             auto old = cards_.find(id);
             std::shared_ptr<CardState> state;
