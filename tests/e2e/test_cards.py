@@ -483,6 +483,45 @@ class Limits(CardTest):
         self.assertEqual(error_reason(self.sign(self.sign_params())), "NO_CARD")
 
 
+class PinManagement(CardTest):
+    def test_change_and_unblock_over_the_unix_socket(self):
+        card = json.loads(self.daemon.sithsctl("cards", "--json").stdout)[0]["cardId"]
+        self.daemon.answers("pin 123456", "pin 112233")
+        self.daemon.sithsctl("change-pin", "--card", card, "--pin", "identification")
+        shown = [p["setdesc"] for p in self.daemon.prompts()]
+        self.assertIn("nuvarande PIN för legitimering", shown[0])
+        self.assertIn("ny PIN för legitimering", shown[1])
+        self.daemon.answers("pin 123456", "pin 112233")
+        self.assertEqual(error_reason(self.authenticate({"require": "hsaId"})), "PIN_INCORRECT")
+        self.assertIn("result", self.authenticate({"require": "hsaId"}))
+        # The PUK sets a new PIN; a wrong old PIN is refused and counted.
+        self.daemon.answers("pin 12345678", "pin 123456")
+        self.daemon.sithsctl("unblock-pin", "--card", card, "--pin", "identification")
+        self.daemon.answers("pin 999999", "pin 111111")
+        out = self.daemon.sithsctl("change-pin", "--card", card, "--pin", "identification", check=False)
+        self.assertNotEqual(out.returncode, 0)
+        self.assertIn("PIN_INCORRECT", out.stderr)
+        self.daemon.answers("pin 123456")
+        self.assertIn("result", self.authenticate({"require": "hsaId"}))
+        self.assertNoPinsLogged()
+
+    def test_unknown_card(self):
+        out = self.daemon.sithsctl("change-pin", "--card", "c-none", "--pin", "signing", check=False)
+        self.assertIn("NO_CARD", out.stderr)
+
+
+class English(CardTest):
+    extra = 'language = "en"\n'
+
+    def test_prompts_in_english(self):
+        self.daemon.answers("pin 654321")
+        self.sign(self.sign_params(self.certificate("signing")))
+        prompt = self.daemon.prompts()[-1]
+        self.assertIn("You are asked to sign", prompt["setdesc"])
+        self.assertIn("signing PIN", prompt["setdesc"])
+        self.assertEqual(prompt["setok"], "Sign")
+
+
 class Consent(CardTest):
     def test_unknown_origin_allow_deny_remembered_and_revoked(self):
         allowed, denied = "https://beh.example.se", "https://evil.example.se"
