@@ -9,11 +9,15 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# One free-port finder for the tests and the benchmarks: the e2e harness's.
+sys.path.insert(0, str(ROOT / "tests" / "e2e"))
+from harness import free_port  # noqa: E402
 PORTAL = "http://127.0.0.1:8080"          # allowed without a prompt
 UNIX_ORIGIN = "https://portal.example.se"  # what a desktop program names over the Unix socket
 NONCE = "q2VtLDbM5fYzVUlU4m1yQkdmSyKG1zCFpD7VjUwGo3M="  # 44 characters, as a server's nonce
@@ -31,20 +35,6 @@ def raise_nofile(n=8192):
     want = min(n, hard) if hard != resource.RLIM_INFINITY else n
     if soft < want:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
-
-
-def free_port():
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s4:
-            s4.bind(("127.0.0.1", 0))
-            port = s4.getsockname()[1]
-            try:
-                with socket.socket(socket.AF_INET6, socket.SOCK_STREAM) as s6:
-                    s6.bind(("::1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port")
 
 
 def wait_for(condition, what, deadline=20.0, step=0.0005):

@@ -346,7 +346,7 @@ void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection,
     if (request.method == "listCertificates") {
         auto params = protocol::parse_list_certificates(request.params);
         if (!params) return reply_error(params.error());
-        return reply(list_certificates(request.params));
+        return reply(list_certificates(*params));
     }
     if (request.method == "status") return reply(status());
     if (request.method == "cancel") return cancel(connection, request);
@@ -379,20 +379,20 @@ boost::json::value Dispatcher::hello(const Peer& peer) const {
         {"methods", std::move(methods)}};
 }
 
-boost::json::value Dispatcher::list_certificates(const boost::json::object& raw) const {
-    auto params = protocol::parse_list_certificates(raw);
+boost::json::value Dispatcher::list_certificates(
+    const protocol::ListCertificatesParams& params) const {
     auto now = std::chrono::system_clock::now();
     boost::json::array out;
     for (const auto& card : cards_.cards()) {
-        if (params->card_id && *params->card_id != card.card_id) continue;
+        if (params.card_id && *params.card_id != card.card_id) continue;
         for (const auto& cert : card.certificates) {
-            if (params->purpose) {
-                auto want = *params->purpose == protocol::Purpose::Signing
+            if (params.purpose) {
+                auto want = *params.purpose == protocol::Purpose::Signing
                                 ? pkcs11::Purpose::signing
                                 : pkcs11::Purpose::identification;
                 if (cert.info.purpose != want) continue;
             }
-            if (!matches(cert, params->require)) continue;
+            if (!matches(cert, params.require)) continue;
             out.push_back(certificate_json(cert, now));
         }
     }

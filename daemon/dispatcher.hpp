@@ -24,6 +24,7 @@
 #include "daemon/rate_limiter.hpp"
 #include "protocol/errors.hpp"
 #include "protocol/jsonrpc.hpp"
+#include "protocol/requests.hpp"
 
 namespace sithsd::daemon {
 
@@ -80,7 +81,7 @@ class Dispatcher : public MessageHandler {
 
     void dispatch(const std::shared_ptr<Connection>& connection, protocol::Request request);
     boost::json::value hello(const Peer& peer) const;
-    boost::json::value list_certificates(const boost::json::object& params) const;
+    boost::json::value list_certificates(const protocol::ListCertificatesParams& params) const;
     boost::json::value status() const;
     void cancel(const std::shared_ptr<Connection>& connection, const protocol::Request& request);
     void authenticate(const std::shared_ptr<PendingRequest>& pending, const Peer& peer,
