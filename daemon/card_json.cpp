@@ -53,7 +53,7 @@ boost::json::object certificate_json(const pkcs11::CardCertificate& cert,
                                 {"organization", info.organization}};
     return {{"certificateId", info.certificate_id},
             {"cardId", cert.card_id},
-            {"purpose", info.purpose ? pkcs11::to_string(*info.purpose) : "identification"},
+            {"purpose", info.purpose ? std::string(purpose_name(*info.purpose)) : "identification"},
             {"certificate", protocol::base64_encode(info.der)},
             {"subject", std::move(subject)},
             {"hsaId", optional_string(info.hsa_id)},

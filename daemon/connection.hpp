@@ -5,9 +5,9 @@
 #include <memory>
 #include <string>
 
-namespace sithsd::daemon {
+#include "common/vocabulary.hpp"
 
-enum class Transport { websocket, unix_socket };
+namespace sithsd::daemon {
 
 // Who is on the other end, fixed when the connection opens.
 struct Peer {

@@ -71,22 +71,6 @@ ProtocolError prompt_error(PromptOutcome outcome) {
     }
 }
 
-pkcs11::HashAlgorithm card_hash(protocol::HashAlgorithm h) {
-    switch (h) {
-        case protocol::HashAlgorithm::Sha384:
-            return pkcs11::HashAlgorithm::sha384;
-        case protocol::HashAlgorithm::Sha512:
-            return pkcs11::HashAlgorithm::sha512;
-        default:
-            return pkcs11::HashAlgorithm::sha256;
-    }
-}
-
-protocol::Transport wire_transport(const Peer& peer) {
-    return peer.transport == Transport::websocket ? protocol::Transport::WebSocket
-                                                  : protocol::Transport::Unix;
-}
-
 bool matches(const pkcs11::CardCertificate& c, std::optional<protocol::Requirement> require) {
     if (!require) return true;
     return *require == protocol::Requirement::HsaId ? c.info.hsa_id.has_value()
@@ -363,7 +347,7 @@ void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection,
 
 boost::json::value Dispatcher::hello(const Peer& peer) const {
     boost::json::array methods;
-    for (auto m : protocol::method_names(wire_transport(peer))) methods.emplace_back(m);
+    for (auto m : protocol::method_names(peer.transport)) methods.emplace_back(m);
     std::string origin_status = "allowed";
     if (peer.transport == Transport::websocket) {
         auto origin = protocol::parse_origin(peer.origin);
@@ -387,9 +371,7 @@ boost::json::value Dispatcher::list_certificates(
         if (params.card_id && *params.card_id != card.card_id) continue;
         for (const auto& cert : card.certificates) {
             if (params.purpose) {
-                auto want = *params.purpose == protocol::Purpose::Signing
-                                ? pkcs11::Purpose::signing
-                                : pkcs11::Purpose::identification;
+                auto want = *params.purpose;
                 if (cert.info.purpose != want) continue;
             }
             if (!matches(cert, params.require)) continue;
@@ -517,7 +499,7 @@ struct Choice {
     std::optional<ProtocolError> error;
 };
 
-Choice choose(const std::vector<pkcs11::CardInfo>& cards, pkcs11::Purpose purpose,
+Choice choose(const std::vector<pkcs11::CardInfo>& cards, Purpose purpose,
               const std::optional<std::string>& certificate_id,
               std::optional<protocol::Requirement> require) {
     std::vector<pkcs11::CardCertificate> candidates;
@@ -531,7 +513,7 @@ Choice choose(const std::vector<pkcs11::CardInfo>& cards, pkcs11::Purpose purpos
             }
             if (matches(cert, require)) candidates.push_back(cert);
         }
-    const bool signing = purpose == pkcs11::Purpose::signing;
+    const bool signing = purpose == Purpose::signing;
     if (candidates.empty()) {
         if (other_purpose)
             return {std::nullopt,
@@ -570,14 +552,14 @@ Choice choose(const std::vector<pkcs11::CardInfo>& cards, pkcs11::Purpose purpos
 
 // The name of a raw signature's algorithm: RS256/384/512 by the hash for RSA (PKCS#1 v1.5), and
 // ES256/384/512 by the curve for ECDSA, as JWS names them.
-std::string raw_algorithm_name(const pkcs11::CardCertificate& cert, protocol::HashAlgorithm hash) {
+std::string raw_algorithm_name(const pkcs11::CardCertificate& cert, HashAlgorithm hash) {
     if (cert.info.key_type == pkcs11::KeyAlgorithm::ec)
         return cert.info.key_algorithm == "EC-P384"   ? "ES384"
                : cert.info.key_algorithm == "EC-P521" ? "ES512"
                                                       : "ES256";
-    return hash == protocol::HashAlgorithm::Sha384   ? "RS384"
-           : hash == protocol::HashAlgorithm::Sha512 ? "RS512"
-                                                     : "RS256";
+    return hash == HashAlgorithm::sha384   ? "RS384"
+           : hash == HashAlgorithm::sha512 ? "RS512"
+                                           : "RS256";
 }
 
 void describe(AuditEntry& entry, const pkcs11::CardCertificate& cert) {
@@ -586,12 +568,11 @@ void describe(AuditEntry& entry, const pkcs11::CardCertificate& cert) {
     entry.hsa_id = cert.info.hsa_id.value_or("");
 }
 
-pkcs11::SignatureRequest card_request(const pkcs11::CardCertificate& cert,
-                                      protocol::HashAlgorithm hash,
+pkcs11::SignatureRequest card_request(const pkcs11::CardCertificate& cert, HashAlgorithm hash,
                                       std::span<const std::uint8_t> digest) {
     pkcs11::SignatureRequest req;
     req.certificate_id = cert.info.certificate_id;
-    req.hash = card_hash(hash);
+    req.hash = hash;
     req.digest.assign(digest.begin(), digest.end());
     req.scheme = cert.info.key_type == pkcs11::KeyAlgorithm::ec
                      ? pkcs11::SignatureScheme::ecdsa
@@ -646,7 +627,7 @@ void Dispatcher::authenticate(const std::shared_ptr<PendingRequest>& pending, co
     auto fail = [&](const ProtocolError& error) { finish(pending, entry, nullptr, &error); };
     // The origin in the token: the handshake's over WebSocket, the param over the Unix socket
     // (required there, refused over WebSocket: parse_authenticate checks both).
-    auto params = protocol::parse_authenticate(raw, wire_transport(peer));
+    auto params = protocol::parse_authenticate(raw, peer.transport);
     if (!params) return fail(params.error());
     std::string origin = peer.origin;
     if (peer.transport == Transport::unix_socket) {
@@ -657,8 +638,8 @@ void Dispatcher::authenticate(const std::shared_ptr<PendingRequest>& pending, co
         origin = parsed->serialize();
         entry.origin = requester(peer, origin);
     }
-    auto choice = choose(cards_.cards(), pkcs11::Purpose::identification, params->certificate_id,
-                         params->require);
+    auto choice =
+        choose(cards_.cards(), Purpose::identification, params->certificate_id, params->require);
     if (choice.error) return fail(*choice.error);
     const auto cert = *choice.certificate;
     describe(entry, cert);
@@ -668,20 +649,15 @@ void Dispatcher::authenticate(const std::shared_ptr<PendingRequest>& pending, co
                 who = entry.origin] {
         run_card_job(pending, entry, [&](AuditEntry&) -> boost::json::value {
             auto& cards = cards_.card_set();
-            pkcs11::PinInfo pin_state =
-                cards.pin_info(cert.card_id, pkcs11::PinKind::identification);
+            pkcs11::PinInfo pin_state = cards.pin_info(cert.card_id, PinKind::identification);
             if (pin_state.status == pkcs11::PinStatus::locked)
                 throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");
             const bool cache = config_.identification_pin_cache.count() > 0;
-            PinPromptFacts facts{config_.language,
-                                 pkcs11::PinKind::identification,
-                                 who,
-                                 cert.info.display_name(),
-                                 pin_state.status,
-                                 std::nullopt};
+            PinPromptFacts facts{config_.language,         PinKind::identification, who,
+                                 cert.info.display_name(), pin_state.status,        std::nullopt};
             pkcs11::Secret pin;
             std::unique_ptr<PromptMessage> pad_message;
-            auto signer = [&](protocol::HashAlgorithm hash, std::span<const std::uint8_t> digest) {
+            auto signer = [&](HashAlgorithm hash, std::span<const std::uint8_t> digest) {
                 auto req = card_request(cert, hash, digest);
                 if (cache)
                     if (auto kept = cards.sign_with_cached_login(req)) return *kept;
@@ -706,8 +682,7 @@ void Dispatcher::sign(const std::shared_ptr<PendingRequest>& pending, const Peer
     if (!params) return fail(params.error());
     entry.hash_algorithm = std::string(protocol::hash_algorithm_name(params->hash_algorithm));
     entry.display_text_sha256 = sha256_hex(params->display_text);
-    auto choice =
-        choose(cards_.cards(), pkcs11::Purpose::signing, params->certificate_id, std::nullopt);
+    auto choice = choose(cards_.cards(), Purpose::signing, params->certificate_id, std::nullopt);
     if (choice.error) return fail(*choice.error);
     const auto cert = *choice.certificate;
     describe(entry, cert);
@@ -718,7 +693,7 @@ void Dispatcher::sign(const std::shared_ptr<PendingRequest>& pending, const Peer
     auto job = [this, pending, entry, cert, p, authorities, who = entry.origin] {
         run_card_job(pending, entry, [&](AuditEntry& audit) -> boost::json::value {
             auto& cards = cards_.card_set();
-            pkcs11::PinInfo pin_state = cards.pin_info(cert.card_id, pkcs11::PinKind::signing);
+            pkcs11::PinInfo pin_state = cards.pin_info(cert.card_id, PinKind::signing);
             if (pin_state.status == pkcs11::PinStatus::locked)
                 throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");
             std::vector<std::uint8_t> digest =
@@ -726,13 +701,12 @@ void Dispatcher::sign(const std::shared_ptr<PendingRequest>& pending, const Peer
             audit.signed_hash_sha256 =
                 sha256_hex({reinterpret_cast<const char*>(digest.data()), digest.size()});
             // The signing PIN: asked for every signature, shown with the whole text, never kept.
-            PinPromptFacts facts{
-                config_.language,         pkcs11::PinKind::signing, who,
-                cert.info.display_name(), pin_state.status,         p->display_text};
+            PinPromptFacts facts{config_.language,         PinKind::signing, who,
+                                 cert.info.display_name(), pin_state.status, p->display_text};
             pkcs11::Secret pin;
             std::unique_ptr<PromptMessage> pad_message;
             ask_pin(pending, facts, pin_state.pin_pad, pin, pad_message);
-            auto signer = [&](protocol::HashAlgorithm hash, std::span<const std::uint8_t> d) {
+            auto signer = [&](HashAlgorithm hash, std::span<const std::uint8_t> d) {
                 return cards.sign(card_request(cert, hash, d), pin);
             };
             boost::json::object result;
@@ -765,8 +739,7 @@ void Dispatcher::pin_management(const std::shared_ptr<PendingRequest>& pending, 
         pending->answer_error(params.error());
         return untrack(pending);
     }
-    auto kind = params->pin == protocol::PinKind::Signing ? pkcs11::PinKind::signing
-                                                          : pkcs11::PinKind::identification;
+    const PinKind kind = params->pin;
     std::string card_id = params->card_id;
     auto cards = cards_.cards();
     if (std::none_of(cards.begin(), cards.end(),
@@ -782,7 +755,7 @@ void Dispatcher::pin_management(const std::shared_ptr<PendingRequest>& pending, 
             auto& cards = cards_.card_set();
             auto state = cards.pin_info(card_id, kind);
             const bool sv = config_.language != "en";
-            const std::string which = kind == pkcs11::PinKind::signing
+            const std::string which = kind == PinKind::signing
                                           ? (sv ? "PIN för underskrift" : "signing PIN")
                                           : (sv ? "PIN för legitimering" : "identification PIN");
             PromptText first, second;

@@ -9,7 +9,7 @@ bool swedish(const std::string& language) {
 
 std::string describe(const PinPromptFacts& f) {
     const bool sv = swedish(f.language);
-    const bool sign = f.kind == pkcs11::PinKind::signing;
+    const bool sign = f.kind == PinKind::signing;
     std::string d;
     if (sign && f.display_text) {
         d += sv ? "Du ombeds skriva under:\n\n" : "You are asked to sign:\n\n";
@@ -33,7 +33,7 @@ std::string describe(const PinPromptFacts& f) {
 
 PromptText pin_prompt(const PinPromptFacts& f) {
     const bool sv = swedish(f.language);
-    const bool sign = f.kind == pkcs11::PinKind::signing;
+    const bool sign = f.kind == PinKind::signing;
     PromptText t;
     t.title = sign ? (sv ? "SITHS-kort: underskrift" : "SITHS card: signature")
                    : (sv ? "SITHS-kort: legitimering" : "SITHS card: identification");

@@ -12,7 +12,7 @@ namespace sithsd::daemon {
 
 struct PinPromptFacts {
     std::string language;  // "sv" or "en"
-    pkcs11::PinKind kind;
+    PinKind kind;
     std::string requester;  // "https://beh.example.se" or "program /usr/bin/foo"
     std::string holder;     // "Tolvan Tolvansson, Testregionen Västra"
     pkcs11::PinStatus status = pkcs11::PinStatus::ok;

@@ -125,12 +125,4 @@ const char* to_string(PinStatus status) {
     return "unknown";
 }
 
-const char* to_string(PinKind kind) {
-    return kind == PinKind::identification ? "identification" : "signing";
-}
-
-const char* to_string(Purpose purpose) {
-    return purpose == Purpose::identification ? "identification" : "signing";
-}
-
 }  // namespace sithsd::pkcs11

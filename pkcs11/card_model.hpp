@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "common/vocabulary.hpp"
+
 namespace sithsd::pkcs11 {
 
-// The two PINs of a SITHS card. Which slot holds which is decided by the certificates' key usage.
-enum class PinKind { identification, signing };
 // From the token flags (CKF_USER_PIN_COUNT_LOW, _FINAL_TRY, _LOCKED).
 enum class PinStatus { ok, count_low, final_try, locked, unknown };
 
@@ -18,9 +18,6 @@ struct PinInfo {
     PinStatus status = PinStatus::unknown;
     bool pin_pad = false;  // CKF_PROTECTED_AUTHENTICATION_PATH: the reader asks for the PIN
 };
-
-// Identification: digitalSignature without nonRepudiation. Signing: nonRepudiation.
-enum class Purpose { identification, signing };
 
 enum class KeyAlgorithm { rsa, ec };
 
@@ -72,7 +69,5 @@ struct CardInfo {
 };
 
 const char* to_string(PinStatus status);
-const char* to_string(PinKind kind);
-const char* to_string(Purpose purpose);
 
 }  // namespace sithsd::pkcs11

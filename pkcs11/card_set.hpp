@@ -17,7 +17,6 @@
 
 namespace sithsd::pkcs11 {
 
-enum class HashAlgorithm { sha256, sha384, sha512 };
 enum class SignatureScheme {
     rsa_pkcs1,  // PKCS#1 v1.5 over a DigestInfo, with CKM_RSA_PKCS (works on every RSA card)
     rsa_pss,    // CKM_RSA_PKCS_PSS, MGF1 with the same hash, salt length = hash length

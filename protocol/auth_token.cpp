@@ -34,11 +34,11 @@ std::optional<JwsAlgorithm> jws_algorithm_from_name(std::string_view name) noexc
 HashAlgorithm jws_hash(JwsAlgorithm alg) noexcept {
     switch (alg) {
         case JwsAlgorithm::ES384:
-            return HashAlgorithm::Sha384;
+            return HashAlgorithm::sha384;
         case JwsAlgorithm::ES512:
-            return HashAlgorithm::Sha512;
+            return HashAlgorithm::sha512;
         default:
-            return HashAlgorithm::Sha256;
+            return HashAlgorithm::sha256;
     }
 }
 

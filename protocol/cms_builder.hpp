@@ -19,7 +19,7 @@ namespace sithsd::protocol {
 struct CmsSignInput {
     std::span<const std::uint8_t> certificate_der;
     std::string_view display_text;
-    HashAlgorithm hash_algorithm = HashAlgorithm::Sha256;
+    HashAlgorithm hash_algorithm = HashAlgorithm::sha256;
     // The content's digest made with hash_algorithm (from data, or the hash a client sent).
     std::span<const std::uint8_t> content_digest;
     // Default: now.

@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-namespace sithsd::protocol {
+#include "common/vocabulary.hpp"
 
-enum class HashAlgorithm { Sha256, Sha384, Sha512 };
+namespace sithsd::protocol {
 
 std::string_view hash_algorithm_name(HashAlgorithm alg) noexcept;  // "SHA-256"
 std::optional<HashAlgorithm> hash_algorithm_from_name(std::string_view name) noexcept;

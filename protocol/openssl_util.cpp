@@ -28,11 +28,11 @@ std::vector<std::uint8_t> certificate_der(X509* cert) {
 
 const EVP_MD* md_for(HashAlgorithm alg) noexcept {
     switch (alg) {
-        case HashAlgorithm::Sha256:
+        case HashAlgorithm::sha256:
             return EVP_sha256();
-        case HashAlgorithm::Sha384:
+        case HashAlgorithm::sha384:
             return EVP_sha384();
-        case HashAlgorithm::Sha512:
+        case HashAlgorithm::sha512:
             return EVP_sha512();
     }
     return EVP_sha256();

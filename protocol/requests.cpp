@@ -49,9 +49,9 @@ ParamsResult<PinParams> parse_pin_params(const boost::json::object& params) {
     auto pin = required_string(params, "pin");
     if (!pin) return pin.error();
     if (*pin == "identification") {
-        out.pin = PinKind::Identification;
+        out.pin = PinKind::identification;
     } else if (*pin == "signing") {
-        out.pin = PinKind::Signing;
+        out.pin = PinKind::signing;
     } else {
         return invalid_params("pin", "pin must be \"identification\" or \"signing\".");
     }
@@ -60,17 +60,11 @@ ParamsResult<PinParams> parse_pin_params(const boost::json::object& params) {
 
 }  // namespace
 
-std::string_view purpose_name(Purpose p) noexcept {
-    return p == Purpose::Identification ? "identification" : "signing";
-}
 std::string_view requirement_name(Requirement r) noexcept {
     return r == Requirement::HsaId ? "hsaId" : "personalIdentityNumber";
 }
 std::string_view sign_format_name(SignFormat f) noexcept {
     return f == SignFormat::Raw ? "raw" : "cms";
-}
-std::string_view pin_kind_name(PinKind p) noexcept {
-    return p == PinKind::Identification ? "identification" : "signing";
 }
 
 std::size_t utf8_length(std::string_view text) noexcept {
@@ -87,9 +81,9 @@ ParamsResult<ListCertificatesParams> parse_list_certificates(const boost::json::
     if (!purpose) return purpose.error();
     if (*purpose) {
         if (**purpose == "identification") {
-            out.purpose = Purpose::Identification;
+            out.purpose = Purpose::identification;
         } else if (**purpose == "signing") {
-            out.purpose = Purpose::Signing;
+            out.purpose = Purpose::signing;
         } else {
             return invalid_params("purpose", "purpose must be \"identification\" or \"signing\".");
         }
@@ -129,10 +123,10 @@ ParamsResult<AuthenticateParams> parse_authenticate(const boost::json::object& p
                                                     Transport transport) {
     auto out = parse_authenticate(params);
     if (!out) return out;
-    if (transport == Transport::WebSocket && out->origin) {
+    if (transport == Transport::websocket && out->origin) {
         return invalid_params("origin", "origin cannot be given over WebSocket.");
     }
-    if (transport == Transport::Unix && (!out->origin || out->origin->empty())) {
+    if (transport == Transport::unix_socket && (!out->origin || out->origin->empty())) {
         return invalid_params("origin", "origin is required over the local socket.");
     }
     return out;
@@ -223,7 +217,7 @@ ParamsResult<PinParams> parse_unblock_pin(const boost::json::object& params) {
 
 std::span<const std::string_view> method_names(Transport transport) noexcept {
     const std::span<const std::string_view> all(kMethods);
-    return transport == Transport::Unix ? all : all.first(kWebSocketMethods);
+    return transport == Transport::unix_socket ? all : all.first(kWebSocketMethods);
 }
 
 bool is_known_method(std::string_view method) noexcept {

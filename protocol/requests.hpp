@@ -12,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/vocabulary.hpp"
 #include "protocol/errors.hpp"
 #include "protocol/hash_algorithm.hpp"
 #include "protocol/result.hpp"
@@ -26,16 +27,11 @@ inline constexpr std::size_t kMaxNonceChars = 128;
 inline constexpr std::size_t kMaxDisplayTextChars = 2000;  // Unicode code points
 inline constexpr std::size_t kMaxSignDataBytes = 512 * 1024;
 
-enum class Purpose { Identification, Signing };
 enum class Requirement { HsaId, PersonalIdentityNumber };
 enum class SignFormat { Raw, Cms };
-enum class PinKind { Identification, Signing };
-enum class Transport { WebSocket, Unix };
 
-std::string_view purpose_name(Purpose p) noexcept;  // "identification" | "signing"
 std::string_view requirement_name(Requirement r) noexcept;
 std::string_view sign_format_name(SignFormat f) noexcept;
-std::string_view pin_kind_name(PinKind p) noexcept;
 
 struct ListCertificatesParams {
     std::optional<Purpose> purpose;
@@ -59,7 +55,7 @@ struct SignParams {
     std::optional<std::vector<std::uint8_t>> hash;  // its length matches hash_algorithm
     std::optional<std::vector<std::uint8_t>> data;  // at most kMaxSignDataBytes
     // With hash: the given one. With data: the given one, or SHA-256 when none was given.
-    HashAlgorithm hash_algorithm = HashAlgorithm::Sha256;
+    HashAlgorithm hash_algorithm = HashAlgorithm::sha256;
 };
 
 struct CancelParams {
@@ -68,7 +64,7 @@ struct CancelParams {
 
 struct PinParams {  // changePin, unblockPin
     std::string card_id;
-    PinKind pin = PinKind::Identification;
+    PinKind pin = PinKind::identification;
 };
 
 ParamsResult<ListCertificatesParams> parse_list_certificates(const boost::json::object& params);

@@ -24,6 +24,7 @@ using sithsd::portal::PortalApi;
 namespace json = boost::json;
 namespace protocol = sithsd::protocol;
 namespace test = sithsd::test;
+using sithsd::HashAlgorithm;
 
 constexpr const char* kOrigin = "http://127.0.0.1:8080";
 
@@ -85,8 +86,7 @@ class PortalApiTest : public ::testing::Test {
 
     std::string cms(const std::string& display_text, std::span<const std::uint8_t> data) {
         return protocol::base64_encode(protocol::build_cms_from_data(
-            test::cert_der("tolvan", "sign-hsa"), display_text, data,
-            protocol::HashAlgorithm::Sha256,
+            test::cert_der("tolvan", "sign-hsa"), display_text, data, HashAlgorithm::sha256,
             test::key_signer(test::card_file("tolvan", "sign-hsa.key"))));
     }
 

@@ -22,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+using namespace sithsd;
 using namespace sithsd::daemon;
 using namespace std::chrono_literals;
 

@@ -19,6 +19,7 @@
 #include "pkcs11/card_watcher.hpp"
 #include "test_world.hpp"
 
+using namespace sithsd;
 using namespace sithsd::pkcs11;
 using sithsd::test::Backend;
 
@@ -582,8 +583,8 @@ TEST(SoftHsmOneSlot, BothKeysBehindOnePin) {
         try {
             signature = cards.sign(req, Secret("123456"));
         } catch (const CardError& e) {
-            FAIL() << to_string(*cert.info.purpose) << ": " << e.what();
+            FAIL() << purpose_name(*cert.info.purpose) << ": " << e.what();
         }
-        EXPECT_TRUE(verifies(cert.info, req, signature)) << to_string(*cert.info.purpose);
+        EXPECT_TRUE(verifies(cert.info, req, signature)) << purpose_name(*cert.info.purpose);
     }
 }

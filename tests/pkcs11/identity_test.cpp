@@ -8,6 +8,7 @@
 #include "pkcs11/secret.hpp"
 #include "test_world.hpp"
 
+using namespace sithsd;
 using namespace sithsd::pkcs11;
 
 TEST(Identity, HsaIdForm) {

@@ -102,7 +102,7 @@ TEST_F(Cli, VerifyCms) {
     const std::string text = "Jag intygar: åäö ÅÄÖ";
     const std::vector<std::uint8_t> data{'a', 'b', 'c'};
     const auto cms =
-        build_cms_from_data(cert_der("tolvan", "sign-hsa"), text, data, HashAlgorithm::Sha256,
+        build_cms_from_data(cert_der("tolvan", "sign-hsa"), text, data, HashAlgorithm::sha256,
                             key_signer(card_file("tolvan", "sign-hsa.key")));
     test::write_bytes(dir.path() / "sig.p7s", cms);
     test::write_bytes(dir.path() / "data", data);
@@ -118,10 +118,10 @@ TEST_F(Cli, VerifyCms) {
     EXPECT_EQ(out.at("signingTime").as_string().size(), 20u);
 
     // The same from a hash the portal made (SHA-512 here).
-    const auto digest = hash(HashAlgorithm::Sha512, data);
+    const auto digest = hash(HashAlgorithm::sha512, data);
     const auto cert = cert_der("ulla", "sign-hsa");
     const auto from_hash =
-        build_cms(CmsSignInput{cert, text, HashAlgorithm::Sha512, digest, std::nullopt, {}},
+        build_cms(CmsSignInput{cert, text, HashAlgorithm::sha512, digest, std::nullopt, {}},
                   key_signer(card_file("ulla", "sign-hsa.key")));
     test::write_bytes(dir.path() / "sig.p7s", from_hash);
     auto r2 = test::run(argv);

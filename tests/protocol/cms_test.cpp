@@ -75,7 +75,7 @@ test::RunResult openssl_verify(const std::vector<std::uint8_t>& cms,
 TEST(Cms, RsaFromDataVerifiedByOpenssl) {
     const auto data = bytes("order VMU3000096\n");
     const auto cms = build_cms_from_data(
-        cert_der("tolvan", "sign-hsa"), kText, data, HashAlgorithm::Sha256,
+        cert_der("tolvan", "sign-hsa"), kText, data, HashAlgorithm::sha256,
         key_signer(card_file("tolvan", "sign-hsa.key")), {issuer_der("ca-hsaid")});
     auto r = openssl_verify(cms, data);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -87,7 +87,7 @@ TEST(Cms, RsaFromDataVerifiedByOpenssl) {
 TEST(Cms, EcdsaFromDataVerifiedByOpenssl) {
     const auto data = bytes("ECDSA, ulla");
     const auto cms = build_cms_from_data(
-        cert_der("ulla", "sign-hsa"), kText, data, HashAlgorithm::Sha256,
+        cert_der("ulla", "sign-hsa"), kText, data, HashAlgorithm::sha256,
         key_signer(card_file("ulla", "sign-hsa.key")), {issuer_der("ca-hsaid")});
     auto r = openssl_verify(cms, data);
     EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -95,7 +95,7 @@ TEST(Cms, EcdsaFromDataVerifiedByOpenssl) {
 
 TEST(Cms, FromHashVerifiedByOpensslAndVerifier) {
     const auto data = bytes("the document the portal hashed itself");
-    for (const auto alg : {HashAlgorithm::Sha256, HashAlgorithm::Sha384, HashAlgorithm::Sha512}) {
+    for (const auto alg : {HashAlgorithm::sha256, HashAlgorithm::sha384, HashAlgorithm::sha512}) {
         for (const std::string card : {"tolvan", "ulla"}) {
             const auto digest = hash(alg, data);
             const auto cert = cert_der(card, "sign-hsa");
@@ -115,7 +115,7 @@ TEST(Cms, WithoutTheIntermediateOpensslNeedsIt) {
     // issuing CA must be included or trusted too.
     const auto data = bytes("x");
     const auto cms =
-        build_cms_from_data(cert_der("tolvan", "sign-hsa"), kText, data, HashAlgorithm::Sha256,
+        build_cms_from_data(cert_der("tolvan", "sign-hsa"), kText, data, HashAlgorithm::sha256,
                             key_signer(card_file("tolvan", "sign-hsa.key")));
     EXPECT_NE(openssl_verify(cms, data).exit_code, 0);
     auto r = openssl_verify(cms, data, {"-CAfile", (world() / "pki" / "chain.pem").string()});
@@ -127,7 +127,7 @@ TEST(Cms, WithoutTheIntermediateOpensslNeedsIt) {
 TEST(Cms, SignedAttributesAsOpensslPrintsThem) {
     const auto data = bytes("attrs");
     const auto cms =
-        build_cms_from_data(cert_der("tolvan", "sign-hsa"), kText, data, HashAlgorithm::Sha256,
+        build_cms_from_data(cert_der("tolvan", "sign-hsa"), kText, data, HashAlgorithm::sha256,
                             key_signer(card_file("tolvan", "sign-hsa.key")));
     test::TempDir dir;
     test::write_bytes(dir.path() / "sig.p7s", cms);
@@ -146,7 +146,7 @@ TEST(CmsVerifier, ReadsBackDisplayTextAndSigningTime) {
     const auto before = std::chrono::system_clock::now() - std::chrono::seconds(2);
     for (const std::string card : {"tolvan", "ulla"}) {
         const auto cms =
-            build_cms_from_data(cert_der(card, "sign-hsa"), kText, data, HashAlgorithm::Sha256,
+            build_cms_from_data(cert_der(card, "sign-hsa"), kText, data, HashAlgorithm::sha256,
                                 key_signer(card_file(card, "sign-hsa.key")));
         auto v = Verifier(offline()).verify_cms(cms, data);
         ASSERT_TRUE(v) << reason_of(v) << " " << v.error().detail;
@@ -163,7 +163,7 @@ TEST(CmsVerifier, Rejections) {
     const auto data = bytes("content");
     const Verifier verifier(offline());
     const auto cms =
-        build_cms_from_data(cert_der("tolvan", "sign-hsa"), kText, data, HashAlgorithm::Sha256,
+        build_cms_from_data(cert_der("tolvan", "sign-hsa"), kText, data, HashAlgorithm::sha256,
                             key_signer(card_file("tolvan", "sign-hsa.key")));
     EXPECT_EQ(reason_of(verifier.verify_cms(cms, bytes("contenT"))), "SIGNATURE_INVALID");
     auto broken = cms;
@@ -173,16 +173,16 @@ TEST(CmsVerifier, Rejections) {
     EXPECT_EQ(reason_of(verifier.verify_cms({}, data)), "FORMAT_INVALID");
     // An identification certificate has no business signing documents.
     const auto id =
-        build_cms_from_data(cert_der("tolvan", "id-hsa"), kText, data, HashAlgorithm::Sha256,
+        build_cms_from_data(cert_der("tolvan", "id-hsa"), kText, data, HashAlgorithm::sha256,
                             key_signer(card_file("tolvan", "id-hsa.key")));
     EXPECT_EQ(reason_of(verifier.verify_cms(id, data)), "WRONG_PURPOSE");
     const auto expired =
-        build_cms_from_data(cert_der("expired", "sign-hsa"), kText, data, HashAlgorithm::Sha256,
+        build_cms_from_data(cert_der("expired", "sign-hsa"), kText, data, HashAlgorithm::sha256,
                             key_signer(card_file("expired", "sign-hsa.key")));
     EXPECT_EQ(reason_of(verifier.verify_cms(expired, data)), "CERTIFICATE_EXPIRED");
     // The signer certificate swapped for another's (same key type): the signature fails.
     const auto swapped =
-        build_cms_from_data(cert_der("nysign", "id-hsa"), kText, data, HashAlgorithm::Sha256,
+        build_cms_from_data(cert_der("nysign", "id-hsa"), kText, data, HashAlgorithm::sha256,
                             key_signer(card_file("tolvan", "sign-hsa.key")));
     EXPECT_EQ(reason_of(verifier.verify_cms(swapped, data)), "SIGNATURE_INVALID");
 }
@@ -229,7 +229,7 @@ TEST(CmsVerifier, UntrustedRoot) {
         (world() / "pki" / "ocsp.pem").string();  // a certificate, but no root of the chain
     const auto data = bytes("content");
     const auto cms =
-        build_cms_from_data(cert_der("tolvan", "sign-hsa"), kText, data, HashAlgorithm::Sha256,
+        build_cms_from_data(cert_der("tolvan", "sign-hsa"), kText, data, HashAlgorithm::sha256,
                             key_signer(card_file("tolvan", "sign-hsa.key")));
     EXPECT_EQ(reason_of(Verifier(options).verify_cms(cms, data)), "CERTIFICATE_NOT_TRUSTED");
 }
@@ -242,12 +242,12 @@ TEST(CmsVerifierOcsp, GoodAndRevoked) {
     const Verifier verifier(options);
     const auto data = bytes("content");
     const auto good =
-        build_cms_from_data(cert_der("ulla", "sign-hsa"), kText, data, HashAlgorithm::Sha256,
+        build_cms_from_data(cert_der("ulla", "sign-hsa"), kText, data, HashAlgorithm::sha256,
                             key_signer(card_file("ulla", "sign-hsa.key")));
     auto v = verifier.verify_cms(good, data);
     EXPECT_TRUE(v) << reason_of(v) << " " << v.error().detail;
     const auto revoked =
-        build_cms_from_data(cert_der("revoked", "sign-hsa"), kText, data, HashAlgorithm::Sha256,
+        build_cms_from_data(cert_der("revoked", "sign-hsa"), kText, data, HashAlgorithm::sha256,
                             key_signer(card_file("revoked", "sign-hsa.key")));
     auto rv = verifier.verify_cms(revoked, data);
     EXPECT_EQ(reason_of(rv), "CERTIFICATE_REVOKED") << (rv ? "" : rv.error().detail);
@@ -258,13 +258,13 @@ TEST(Cms, RefusesBadInput) {
     const std::vector<std::uint8_t> short_digest(20, 1);
     const auto cert = cert_der("tolvan", "sign-hsa");
     EXPECT_THROW(
-        build_cms(CmsSignInput{cert, kText, HashAlgorithm::Sha256, short_digest, std::nullopt, {}},
+        build_cms(CmsSignInput{cert, kText, HashAlgorithm::sha256, short_digest, std::nullopt, {}},
                   signer),
         std::invalid_argument);
     const std::vector<std::uint8_t> junk{1, 2, 3};
     const std::vector<std::uint8_t> digest(32, 1);
     EXPECT_THROW(
-        build_cms(CmsSignInput{junk, kText, HashAlgorithm::Sha256, digest, std::nullopt, {}},
+        build_cms(CmsSignInput{junk, kText, HashAlgorithm::sha256, digest, std::nullopt, {}},
                   signer),
         std::invalid_argument);
 }

@@ -31,10 +31,10 @@ std::string b64(std::size_t n, std::uint8_t fill = 7) {
 // ---- methods list
 
 TEST(Methods, ListAndKinds) {
-    const auto names = method_names(Transport::Unix);
+    const auto names = method_names(Transport::unix_socket);
     ASSERT_EQ(names.size(), 9u);
     EXPECT_EQ(names[0], "hello");
-    const auto web = method_names(Transport::WebSocket);
+    const auto web = method_names(Transport::websocket);
     const std::vector<std::string_view> expected{"hello",        "listCards", "listCertificates",
                                                  "authenticate", "sign",      "cancel"};
     EXPECT_EQ(std::vector<std::string_view>(web.begin(), web.end()), expected);
@@ -67,7 +67,7 @@ TEST(ListCertificates, Good) {
     auto r = parse_list_certificates(
         obj(R"({"purpose":"signing","cardId":"c-1","require":"hsaId","x":1})"));
     ASSERT_TRUE(r);
-    EXPECT_EQ(r->purpose, Purpose::Signing);
+    EXPECT_EQ(r->purpose, Purpose::signing);
     EXPECT_EQ(r->card_id, "c-1");
     EXPECT_EQ(r->require, Requirement::HsaId);
     auto empty = parse_list_certificates({});
@@ -78,7 +78,7 @@ TEST(ListCertificates, Good) {
     auto pnr = parse_list_certificates(
         obj(R"({"purpose":"identification","require":"personalIdentityNumber"})"));
     ASSERT_TRUE(pnr);
-    EXPECT_EQ(pnr->purpose, Purpose::Identification);
+    EXPECT_EQ(pnr->purpose, Purpose::identification);
     EXPECT_EQ(pnr->require, Requirement::PersonalIdentityNumber);
 }
 
@@ -132,16 +132,18 @@ TEST(Authenticate, WrongTypes) {
 TEST(Authenticate, OriginByTransport) {
     const auto with = obj(R"({"challengeNonce":")" + kNonce44 + R"(","origin":"https://a.se"})");
     const auto without = obj(R"({"challengeNonce":")" + kNonce44 + "\"}");
-    EXPECT_TRUE(parse_authenticate(with, Transport::Unix));
-    EXPECT_EQ(field_of(parse_authenticate(without, Transport::Unix)), "origin");
-    EXPECT_EQ(field_of(parse_authenticate(
-                  obj(R"({"challengeNonce":")" + kNonce44 + R"(","origin":""})"), Transport::Unix)),
-              "origin");
-    EXPECT_TRUE(parse_authenticate(without, Transport::WebSocket));
-    EXPECT_EQ(field_of(parse_authenticate(with, Transport::WebSocket)), "origin");
+    EXPECT_TRUE(parse_authenticate(with, Transport::unix_socket));
+    EXPECT_EQ(field_of(parse_authenticate(without, Transport::unix_socket)), "origin");
+    EXPECT_EQ(
+        field_of(parse_authenticate(obj(R"({"challengeNonce":")" + kNonce44 + R"(","origin":""})"),
+                                    Transport::unix_socket)),
+        "origin");
+    EXPECT_TRUE(parse_authenticate(without, Transport::websocket));
+    EXPECT_EQ(field_of(parse_authenticate(with, Transport::websocket)), "origin");
     // The other rules still come first.
-    EXPECT_EQ(field_of(parse_authenticate(obj(R"({"origin":"https://a.se"})"), Transport::Unix)),
-              "challengeNonce");
+    EXPECT_EQ(
+        field_of(parse_authenticate(obj(R"({"origin":"https://a.se"})"), Transport::unix_socket)),
+        "challengeNonce");
 }
 
 // ---- sign
@@ -172,10 +174,10 @@ TEST(Sign, GoodData) {
     EXPECT_EQ(r->certificate_id, "s1");
     ASSERT_TRUE(r->data);
     EXPECT_EQ(r->data->size(), kMaxSignDataBytes);
-    EXPECT_EQ(r->hash_algorithm, HashAlgorithm::Sha256);
+    EXPECT_EQ(r->hash_algorithm, HashAlgorithm::sha256);
     auto with_alg = parse_sign(obj(sign_json(R"("data":"AAEC","hashAlgorithm":"SHA-512")")));
     ASSERT_TRUE(with_alg);
-    EXPECT_EQ(with_alg->hash_algorithm, HashAlgorithm::Sha512);
+    EXPECT_EQ(with_alg->hash_algorithm, HashAlgorithm::sha512);
     auto empty_data = parse_sign(obj(sign_json(R"("data":"")")));
     ASSERT_TRUE(empty_data);
     EXPECT_TRUE(empty_data->data->empty());
@@ -276,10 +278,10 @@ TEST(PinMethods, Params) {
         auto r = parse(obj(R"({"cardId":"c-1","pin":"signing"})"));
         ASSERT_TRUE(r);
         EXPECT_EQ(r->card_id, "c-1");
-        EXPECT_EQ(r->pin, PinKind::Signing);
+        EXPECT_EQ(r->pin, PinKind::signing);
         auto id = parse(obj(R"({"cardId":"c-1","pin":"identification"})"));
         ASSERT_TRUE(id);
-        EXPECT_EQ(id->pin, PinKind::Identification);
+        EXPECT_EQ(id->pin, PinKind::identification);
         EXPECT_EQ(field_of(parse(obj(R"({"pin":"signing"})"))), "cardId");
         EXPECT_EQ(field_of(parse(obj(R"({"cardId":7,"pin":"signing"})"))), "cardId");
         EXPECT_EQ(field_of(parse(obj(R"({"cardId":"c-1"})"))), "pin");
@@ -288,13 +290,13 @@ TEST(PinMethods, Params) {
 }
 
 TEST(Names, RoundTrip) {
-    EXPECT_EQ(purpose_name(Purpose::Identification), "identification");
+    EXPECT_EQ(purpose_name(Purpose::identification), "identification");
     EXPECT_EQ(requirement_name(Requirement::PersonalIdentityNumber), "personalIdentityNumber");
     EXPECT_EQ(sign_format_name(SignFormat::Cms), "cms");
-    EXPECT_EQ(pin_kind_name(PinKind::Signing), "signing");
-    EXPECT_EQ(hash_algorithm_from_name("SHA-384"), HashAlgorithm::Sha384);
+    EXPECT_EQ(pin_kind_name(PinKind::signing), "signing");
+    EXPECT_EQ(hash_algorithm_from_name("SHA-384"), HashAlgorithm::sha384);
     EXPECT_FALSE(hash_algorithm_from_name("SHA-1"));
-    EXPECT_EQ(hash_size(HashAlgorithm::Sha512), 64u);
+    EXPECT_EQ(hash_size(HashAlgorithm::sha512), 64u);
 }
 
 }  // namespace

@@ -64,7 +64,7 @@ protocol::DigestSigner key_signer(const fs::path& key_file, protocol::RsaPadding
     std::shared_ptr<EVP_PKEY> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr),
                                   EVP_PKEY_free);
     if (!key) throw std::runtime_error("not a private key: " + key_file.string());
-    return [key, padding](protocol::HashAlgorithm alg, std::span<const std::uint8_t> digest) {
+    return [key, padding](HashAlgorithm alg, std::span<const std::uint8_t> digest) {
         protocol::ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new(key.get(), nullptr));
         const bool ec = EVP_PKEY_get_base_id(key.get()) == EVP_PKEY_EC;
         if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1 ||

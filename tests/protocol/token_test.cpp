@@ -58,18 +58,18 @@ std::string with_field(const std::string& token, const std::string& field, boost
 }
 
 TEST(AuthToken, MessageIsHashOfOriginThenHashOfNonce) {
-    const auto m = auth_token_message(HashAlgorithm::Sha256, "https://a.se", kNonce);
+    const auto m = auth_token_message(HashAlgorithm::sha256, "https://a.se", kNonce);
     ASSERT_EQ(m.size(), 64u);
     const std::string o = "https://a.se";
-    const auto ho = hash(HashAlgorithm::Sha256,
+    const auto ho = hash(HashAlgorithm::sha256,
                          std::span(reinterpret_cast<const std::uint8_t*>(o.data()), o.size()));
     const auto hn =
-        hash(HashAlgorithm::Sha256,
+        hash(HashAlgorithm::sha256,
              std::span(reinterpret_cast<const std::uint8_t*>(kNonce.data()), kNonce.size()));
     EXPECT_TRUE(std::equal(ho.begin(), ho.end(), m.begin()));
     EXPECT_TRUE(std::equal(hn.begin(), hn.end(), m.begin() + 32));
-    EXPECT_EQ(auth_token_message(HashAlgorithm::Sha384, "a", "b").size(), 96u);
-    EXPECT_EQ(auth_token_message(HashAlgorithm::Sha512, "a", "b").size(), 128u);
+    EXPECT_EQ(auth_token_message(HashAlgorithm::sha384, "a", "b").size(), 96u);
+    EXPECT_EQ(auth_token_message(HashAlgorithm::sha512, "a", "b").size(), 128u);
 }
 
 TEST(AuthToken, AlgorithmFromKey) {
@@ -79,9 +79,9 @@ TEST(AuthToken, AlgorithmFromKey) {
     EXPECT_EQ(jws_algorithm_for(cert_der("ulla", "id-hsa")), JwsAlgorithm::ES256);
     EXPECT_EQ(jws_algorithm_for(cert_der("ulla", "id-hsa"), RsaPadding::Pss), JwsAlgorithm::ES256);
     EXPECT_FALSE(jws_algorithm_for(std::vector<std::uint8_t>{1, 2, 3}));
-    EXPECT_EQ(jws_hash(JwsAlgorithm::ES384), HashAlgorithm::Sha384);
-    EXPECT_EQ(jws_hash(JwsAlgorithm::ES512), HashAlgorithm::Sha512);
-    EXPECT_EQ(jws_hash(JwsAlgorithm::PS256), HashAlgorithm::Sha256);
+    EXPECT_EQ(jws_hash(JwsAlgorithm::ES384), HashAlgorithm::sha384);
+    EXPECT_EQ(jws_hash(JwsAlgorithm::ES512), HashAlgorithm::sha512);
+    EXPECT_EQ(jws_hash(JwsAlgorithm::PS256), HashAlgorithm::sha256);
     EXPECT_EQ(jws_algorithm_from_name("ES384"), JwsAlgorithm::ES384);
     EXPECT_FALSE(jws_algorithm_from_name("HS256"));
     EXPECT_FALSE(jws_algorithm_from_name("none"));
@@ -99,7 +99,7 @@ TEST(AuthToken, ShapeOfTheToken) {
 
 TEST(AuthToken, SignerSeesTheDigestOfTheMessage) {
     std::vector<std::uint8_t> seen;
-    HashAlgorithm seen_alg = HashAlgorithm::Sha512;
+    HashAlgorithm seen_alg = HashAlgorithm::sha512;
     auto real = key_signer(card_file("tolvan", "id-hsa.key"));
     make_auth_token(
         cert_der("tolvan", "id-hsa"), kOrigin, kNonce,
@@ -109,9 +109,9 @@ TEST(AuthToken, SignerSeesTheDigestOfTheMessage) {
             return real(alg, digest);
         },
         "v");
-    EXPECT_EQ(seen_alg, HashAlgorithm::Sha256);
-    EXPECT_EQ(seen, hash(HashAlgorithm::Sha256,
-                         auth_token_message(HashAlgorithm::Sha256, kOrigin, kNonce)));
+    EXPECT_EQ(seen_alg, HashAlgorithm::sha256);
+    EXPECT_EQ(seen, hash(HashAlgorithm::sha256,
+                         auth_token_message(HashAlgorithm::sha256, kOrigin, kNonce)));
 }
 
 TEST(AuthToken, RefusesAMalformedEcdsaAnswer) {

@@ -1,0 +1,30 @@
+#pragma once
+// The words every layer shares, defined once: the protocol parses them from JSON, the card layer
+// acts on them, the daemon passes them between the two without translating.
+
+#include <string_view>
+
+namespace sithsd {
+
+// What a certificate (and its key) is for. Identification: digitalSignature without
+// nonRepudiation. Signing: nonRepudiation.
+enum class Purpose { identification, signing };
+
+// The two PINs of a SITHS card. Which slot holds which is decided by the certificates' key usage.
+enum class PinKind { identification, signing };
+
+// The hash algorithms of the protocol ("SHA-256", "SHA-384", "SHA-512") and of the card layer.
+enum class HashAlgorithm { sha256, sha384, sha512 };
+
+// How a client reached the daemon.
+enum class Transport { websocket, unix_socket };
+
+// The wire names: "identification" | "signing".
+constexpr std::string_view purpose_name(Purpose p) noexcept {
+    return p == Purpose::identification ? "identification" : "signing";
+}
+constexpr std::string_view pin_kind_name(PinKind p) noexcept {
+    return p == PinKind::identification ? "identification" : "signing";
+}
+
+}  // namespace sithsd
