@@ -24,7 +24,14 @@ struct AuditEntry {
     std::string result;               // "ok", or the error reason (PIN_INCORRECT, allow, deny, …)
 };
 
-class AuditLog {
+// The audit trail: append() writes and flushes one line or throws.
+class Audit {
+  public:
+    virtual ~Audit() = default;
+    virtual void append(const AuditEntry& entry) = 0;
+};
+
+class AuditLog final : public Audit {
   public:
     // Opens (creating folder and file, mode 0600) and reads the last line to continue the chain.
     explicit AuditLog(std::filesystem::path file);
@@ -33,7 +40,7 @@ class AuditLog {
     AuditLog& operator=(const AuditLog&) = delete;
 
     // Appends, flushes and fsyncs; throws std::runtime_error when the line could not be written.
-    void append(const AuditEntry& entry);
+    void append(const AuditEntry& entry) override;
 
   private:
     std::filesystem::path file_;

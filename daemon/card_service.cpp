@@ -2,16 +2,18 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace sithsd::daemon {
 
 CardService::CardService(std::vector<std::shared_ptr<pkcs11::Module>> modules, bool watch_pcsc,
-                         std::size_t queue_depth)
+                         std::size_t queue_depth, std::chrono::seconds keep_login_for)
     : cards_(modules),
       modules_(std::move(modules)),
       watch_pcsc_(watch_pcsc),
-      queue_depth_(queue_depth) {}
+      queue_depth_(queue_depth),
+      keep_login_for_(keep_login_for) {}
 
 CardService::~CardService() {
     stop();
@@ -68,11 +70,74 @@ void CardService::request_refresh() {
     wake_.notify_all();
 }
 
+pkcs11::PinInfo CardService::pin_info(const std::string& card_id, PinKind kind) {
+    return cards_.pin_info(card_id, kind);
+}
+
+std::vector<std::uint8_t> CardService::sign(const pkcs11::SignatureRequest& request,
+                                            const pkcs11::Secret& pin, bool keep_login) {
+    const bool keep = keep_login && keep_login_for_.count() > 0;
+    auto signature = cards_.sign(request, pin, keep);
+    if (keep) {
+        auto cert = cards_.certificate(request.certificate_id);
+        if (cert) {
+            {
+                std::lock_guard lock(mutex_);
+                logout_at_[cert->card_id] = std::chrono::steady_clock::now() + keep_login_for_;
+            }
+            wake_.notify_all();
+        }
+    }
+    return signature;
+}
+
+std::optional<std::vector<std::uint8_t>> CardService::sign_with_kept_login(
+    const pkcs11::SignatureRequest& request) {
+    return cards_.sign_with_cached_login(request);
+}
+
+void CardService::change_pin(const std::string& card_id, PinKind kind,
+                             const pkcs11::Secret& old_pin, const pkcs11::Secret& new_pin) {
+    cards_.change_pin(card_id, kind, old_pin, new_pin);
+}
+
+void CardService::unblock_pin(const std::string& card_id, PinKind kind, const pkcs11::Secret& puk,
+                              const pkcs11::Secret& new_pin) {
+    cards_.unblock_pin(card_id, kind, puk, new_pin);
+}
+
+std::vector<std::string> CardService::take_due_logouts(std::chrono::steady_clock::time_point now) {
+    std::vector<std::string> due;
+    for (auto it = logout_at_.begin(); it != logout_at_.end();) {
+        if (it->second <= now) {
+            due.push_back(it->first);
+            it = logout_at_.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    return due;
+}
+
 void CardService::refresh_loop() {
     std::unique_lock lock(mutex_);
     while (true) {
-        wake_.wait(lock, [this] { return stopping_ || dirty_; });
+        auto wake_at = std::chrono::steady_clock::time_point::max();
+        for (const auto& [card, at] : logout_at_) wake_at = std::min(wake_at, at);
+        if (wake_at == std::chrono::steady_clock::time_point::max())
+            wake_.wait(lock, [this] { return stopping_ || dirty_ || !logout_at_.empty(); });
+        else
+            wake_.wait_until(lock, wake_at);
         if (stopping_) return;
+        auto logouts = take_due_logouts(std::chrono::steady_clock::now());
+        if (!logouts.empty()) {
+            lock.unlock();
+            // On the card's queue, so that a logout never cuts into a running operation.
+            for (const auto& card : logouts)
+                submit(card, [this, card] { cards_.forget_login(card); });
+            lock.lock();
+        }
+        if (!dirty_) continue;
         dirty_ = false;  // events during the refresh below ask for another one
         lock.unlock();
         cards_.refresh();

@@ -1,6 +1,8 @@
 #pragma once
 // The daemon's side of the card layer: the card set, its watcher, a refresh thread that turns
-// every card event into a fresh snapshot, and one bounded work queue per card.
+// every card event into a fresh snapshot (and ends kept logins when the identification PIN cache
+// runs out), and one bounded work queue per card.
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -11,21 +13,23 @@
 #include <thread>
 #include <vector>
 
+#include "daemon/cards.hpp"
 #include "daemon/serial_queue.hpp"
 #include "pkcs11/card_set.hpp"
 #include "pkcs11/card_watcher.hpp"
 
 namespace sithsd::daemon {
 
-class CardService {
+class CardService final : public Cards {
   public:
     // The snapshots before and after a card event.
     using ChangeCallback = std::function<void(const std::vector<pkcs11::CardInfo>& before,
                                               const std::vector<pkcs11::CardInfo>& after)>;
 
+    // keep_login_for: the identification PIN cache (0: never kept).
     CardService(std::vector<std::shared_ptr<pkcs11::Module>> modules, bool watch_pcsc,
-                std::size_t queue_depth);
-    ~CardService();
+                std::size_t queue_depth, std::chrono::seconds keep_login_for);
+    ~CardService() override;
     CardService(const CardService&) = delete;
     CardService& operator=(const CardService&) = delete;
 
@@ -34,20 +38,30 @@ class CardService {
     // Stops the watcher and the refresh thread, lets queued card work finish.
     void stop();
 
-    std::vector<pkcs11::CardInfo> cards() const;
-    pkcs11::CardSet& card_set() { return cards_; }
-    // Queues card work; false when that card's queue is full (BUSY).
-    bool submit(const std::string& card_id, std::function<void()> job);
-    // Asks for a refresh (after an operation found the card gone, say).
-    void request_refresh();
+    // Cards (daemon/cards.hpp).
+    std::vector<pkcs11::CardInfo> cards() const override;
+    bool submit(const std::string& card_id, std::function<void()> job) override;
+    void request_refresh() override;
+    pkcs11::PinInfo pin_info(const std::string& card_id, PinKind kind) override;
+    std::vector<std::uint8_t> sign(const pkcs11::SignatureRequest& request,
+                                   const pkcs11::Secret& pin, bool keep_login) override;
+    std::optional<std::vector<std::uint8_t>> sign_with_kept_login(
+        const pkcs11::SignatureRequest& request) override;
+    void change_pin(const std::string& card_id, PinKind kind, const pkcs11::Secret& old_pin,
+                    const pkcs11::Secret& new_pin) override;
+    void unblock_pin(const std::string& card_id, PinKind kind, const pkcs11::Secret& puk,
+                     const pkcs11::Secret& new_pin) override;
 
   private:
     void refresh_loop();
+    // Kept logins whose time is up, removed from logout_at_ (mutex_ held).
+    std::vector<std::string> take_due_logouts(std::chrono::steady_clock::time_point now);
 
     pkcs11::CardSet cards_;
     std::vector<std::shared_ptr<pkcs11::Module>> modules_;
     bool watch_pcsc_;
     std::size_t queue_depth_;
+    std::chrono::seconds keep_login_for_;
     ChangeCallback on_change_;
 
     mutable std::mutex mutex_;
@@ -55,6 +69,7 @@ class CardService {
     bool dirty_ = false;
     bool stopping_ = false;
     std::vector<pkcs11::CardInfo> snapshot_;
+    std::map<std::string, std::chrono::steady_clock::time_point> logout_at_;  // card -> kept until
     std::map<std::string, std::unique_ptr<SerialQueue>> queues_;
     std::unique_ptr<pkcs11::CardWatcher> watcher_;
     std::thread refresher_;

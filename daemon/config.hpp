@@ -45,6 +45,8 @@ struct Config {
     // Not in PROTOCOL.md's table yet (proposed): a connection with no message in either
     // direction for this long is closed. Longer than a prompt (120 s) by default.
     std::chrono::seconds idle_timeout{600};
+    // authenticate and sign per minute from one web origin; 0: no limit.
+    std::uint32_t rate_limit_per_minute = 120;
 };
 
 class ConfigError : public std::runtime_error {

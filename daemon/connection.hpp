@@ -3,20 +3,38 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/vocabulary.hpp"
+#include "daemon/origin_policy.hpp"
+#include "protocol/origin.hpp"
 
 namespace sithsd::daemon {
 
-// Who is on the other end, fixed when the connection opens.
+// Who is on the other end, and who vouches for the origin it acts for; fixed when it opens.
 struct Peer {
     Transport transport = Transport::websocket;
-    std::string
-        origin;        // websocket: the serialized origin from the handshake (never from a message)
-    int pid = -1;      // unix: SO_PEERCRED
-    unsigned uid = 0;  // unix: SO_PEERCRED (always the daemon's own uid; others are refused)
+    OriginAuthority authority = OriginAuthority::browser_handshake;
+    // The origin a browser vouches for (the handshake's Origin; never from a message). Empty for
+    // a local program, which names an origin per request where the protocol lets it.
+    std::optional<protocol::Origin> origin;
+    // The config's verdict on that origin when the peer opened (the person's consent is looked up
+    // per request: it can be given or revoked meanwhile). A local program is always allowed.
+    OriginStatus origin_status = OriginStatus::allowed;
+    int pid = -1;         // unix: SO_PEERCRED
+    unsigned uid = 0;     // unix: SO_PEERCRED (always the daemon's own uid; others are refused)
     std::string program;  // unix: the target of /proc/PID/exe, empty when unreadable
+
+    // The serialized origin, "" when none.
+    [[nodiscard]] std::string origin_text() const { return origin ? origin->serialize() : ""; }
+    // Who asks, as prompts and the audit log name it: the vouched origin, or the local program
+    // (with the origin it named for this request).
+    [[nodiscard]] std::string requester(const std::string& named_origin = "") const {
+        if (origin) return origin->serialize();
+        std::string who = program.empty() ? "pid " + std::to_string(pid) : program;
+        return named_origin.empty() ? who : named_origin + " (" + who + ")";
+    }
 };
 
 // One per client. Every member is thread-safe and non-blocking.

@@ -55,7 +55,7 @@ HandshakeVerdict check_handshake(const HandshakeRequest& request, const OriginPo
     if (request.target != "/v1") return refuse(404, "path '" + printable(request.target) + "'");
     if (!request.websocket_upgrade) return refuse(400, "not a WebSocket upgrade request");
     HandshakeVerdict verdict;
-    verdict.origin = serialized;
+    verdict.origin = *origin;
     verdict.origin_status = status;
     return verdict;
 }

@@ -22,9 +22,9 @@ struct HandshakeRequest {
 };
 
 struct HandshakeVerdict {
-    unsigned status = 101;  // 101: go on and accept; otherwise the HTTP status to refuse with
-    std::string reason;     // for the log line (English, no request body)
-    std::string origin;     // the serialized origin when accepted
+    unsigned status = 101;    // 101: go on and accept; otherwise the HTTP status to refuse with
+    std::string reason;       // for the log line (English, no request body)
+    protocol::Origin origin;  // when accepted
     OriginStatus origin_status = OriginStatus::unknown;
     [[nodiscard]] bool accepted() const { return status == 101; }
 };

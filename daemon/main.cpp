@@ -104,11 +104,13 @@ int main(int argc, char** argv) {
     try {
         // Owned here and passed down, in the order they depend on each other; destroyed in
         // reverse after the server has stopped: queues drain, modules are finalized last.
-        CardService cards(modules, /*watch_pcsc=*/true, kCardQueueDepth);
+        CardService cards(modules, /*watch_pcsc=*/true, kCardQueueDepth,
+                          config.identification_pin_cache);
         Prompter prompter(config.pinentry, config.prompt_timeout);
         AuditLog audit(config.audit_log);
         ConsentStore consent(config.state_dir / "origins.json");
-        Dispatcher dispatcher(config, policy, cards, prompter, audit, consent);
+        const SystemClock clock;
+        Dispatcher dispatcher(config, cards, prompter, audit, consent, clock);
         cards.start([&dispatcher](const auto& before, const auto& after) {
             dispatcher.on_cards_changed(before, after);
         });

@@ -117,6 +117,8 @@ namespace {
 // GnuPG error codes (libgpg-error): the low 16 bits of an Assuan ERR.
 constexpr unsigned kGpgErrCanceled = 99;
 constexpr unsigned kGpgErrTimeout = 62;
+// A CONFIRM's "no" button (GnuPG's pinentry): the person said no, like a cancel.
+constexpr unsigned kGpgErrNotConfirmed = 114;
 
 int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
@@ -142,7 +144,8 @@ Reply read_reply(Pinentry& p, Clock::time_point deadline, pkcs11::Secret* pin) {
             unsigned code = static_cast<unsigned>(
                 std::strtoul(std::string(line.substr(4, 12)).c_str(), nullptr, 10));
             p.consume_line();
-            if ((code & 0xffff) == kGpgErrCanceled) return Reply::cancelled;
+            if ((code & 0xffff) == kGpgErrCanceled || (code & 0xffff) == kGpgErrNotConfirmed)
+                return Reply::cancelled;
             if ((code & 0xffff) == kGpgErrTimeout) return Reply::timeout;
             return Reply::failed;
         }

@@ -52,14 +52,26 @@ class PromptMessage {
     std::unique_ptr<Pinentry> pinentry_;
 };
 
-class Prompter {
+// Questions to the person (pinentry).
+class Prompts {
+  public:
+    virtual ~Prompts() = default;
+    virtual PromptOutcome get_pin(const PromptText& text, pkcs11::Secret& pin,
+                                  CancelToken& cancel) = 0;
+    virtual PromptOutcome confirm(const PromptText& text, CancelToken& cancel) = 0;
+    // Shown until the returned object goes away; nullptr when nothing could be shown.
+    virtual std::unique_ptr<PromptMessage> show_message(const PromptText& text) = 0;
+};
+
+class Prompter final : public Prompts {
   public:
     Prompter(std::string program, std::chrono::seconds timeout);
 
-    PromptOutcome get_pin(const PromptText& text, pkcs11::Secret& pin, CancelToken& cancel);
-    PromptOutcome confirm(const PromptText& text, CancelToken& cancel);
+    PromptOutcome get_pin(const PromptText& text, pkcs11::Secret& pin,
+                          CancelToken& cancel) override;
+    PromptOutcome confirm(const PromptText& text, CancelToken& cancel) override;
     // Shows a message without waiting for it; nullptr when no pinentry can be started.
-    std::unique_ptr<PromptMessage> show_message(const PromptText& text);
+    std::unique_ptr<PromptMessage> show_message(const PromptText& text) override;
 
   private:
     PromptOutcome ask(const PromptText& text, const char* command, pkcs11::Secret* pin,

@@ -67,4 +67,23 @@ PromptText consent_prompt(const std::string& language, const std::string& origin
     return t;
 }
 
+PinChangePrompts pin_change_prompts(const std::string& language, PinKind kind,
+                                    const std::string& requester, bool unblock) {
+    const bool sv = swedish(language);
+    const std::string which = kind == PinKind::signing
+                                  ? (sv ? "PIN för underskrift" : "signing PIN")
+                                  : (sv ? "PIN för legitimering" : "identification PIN");
+    PinChangePrompts p;
+    p.current.title = p.chosen.title = sv ? "SITHS-kort: byt PIN" : "SITHS card: change PIN";
+    p.current.description =
+        (sv ? "Begärt av: " : "Requested by: ") + requester + "\n" +
+        (unblock
+             ? (sv ? "Ange PUK-koden för att låsa upp " : "Enter the PUK to unblock the ") + which
+             : (sv ? "Ange nuvarande " : "Enter the current ") + which);
+    p.current.prompt = unblock ? "PUK:" : (sv ? "Nuvarande PIN:" : "Current PIN:");
+    p.chosen.description = (sv ? "Välj ny " : "Choose the new ") + which;
+    p.chosen.prompt = sv ? "Ny PIN:" : "New PIN:";
+    return p;
+}
+
 }  // namespace sithsd::daemon

@@ -24,4 +24,11 @@ PromptText pin_prompt(const PinPromptFacts& facts);
 PromptText pin_pad_message(const PinPromptFacts& facts);
 PromptText consent_prompt(const std::string& language, const std::string& origin);
 
+// changePin and unblockPin: the current PIN (or the PUK), then the new one.
+struct PinChangePrompts {
+    PromptText current, chosen;
+};
+PinChangePrompts pin_change_prompts(const std::string& language, PinKind kind,
+                                    const std::string& requester, bool unblock);
+
 }  // namespace sithsd::daemon

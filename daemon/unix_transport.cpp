@@ -45,6 +45,7 @@ class UnixSession : public Connection,
           socket_(std::move(socket)),
           idle_(socket_.get_executor()) {
         peer_.transport = Transport::unix_socket;
+        peer_.authority = OriginAuthority::local_user;
     }
 
     ~UnixSession() override {

@@ -57,6 +57,7 @@ class WsSession : public Connection,
           ws_(std::move(socket)),
           idle_(ws_.get_executor()) {
         peer_.transport = Transport::websocket;
+        peer_.authority = OriginAuthority::browser_handshake;
     }
 
     ~WsSession() override {
@@ -142,7 +143,7 @@ class WsSession : public Connection,
         }
         reserved_ = true;
         peer_.origin = verdict.origin;
-        origin_status_ = verdict.origin_status;
+        peer_.origin_status = verdict.origin_status;
         auto offered = req[http::field::sec_websocket_protocol];
         const bool select =
             offers_subprotocol(std::string_view(offered.data(), offered.size()), subprotocol);
@@ -185,8 +186,8 @@ class WsSession : public Connection,
         }
         parser_.reset();
         open_ = true;
-        spdlog::info("ws #{} open from {}, origin {} ({})", id_, remote_, peer_.origin,
-                     to_string(origin_status_));
+        spdlog::info("ws #{} open from {}, origin {} ({})", id_, remote_, peer_.origin_text(),
+                     to_string(peer_.origin_status));
         shared_->context.handler.on_open(shared_from_this());
         touch();
         arm_idle_timer();
@@ -327,7 +328,6 @@ class WsSession : public Connection,
     const std::uint64_t id_;
     const std::string remote_;
     Peer peer_;
-    OriginStatus origin_status_ = OriginStatus::unknown;
     websocket::stream<beast::tcp_stream> ws_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::empty_body>> parser_;

@@ -8,11 +8,6 @@ namespace sithsd::protocol {
 namespace {
 
 // The local-only methods come last.
-constexpr std::size_t kWebSocketMethods = 6;
-constexpr std::array<std::string_view, 9> kMethods{"hello",        "listCards",  "listCertificates",
-                                                   "authenticate", "sign",       "cancel",
-                                                   "changePin",    "unblockPin", "status"};
-
 // Reads an optional string field: absent is fine, any other type is -32602.
 ParamsResult<std::optional<std::string>> optional_string(const boost::json::object& params,
                                                          std::string_view field) {
@@ -120,13 +115,13 @@ ParamsResult<AuthenticateParams> parse_authenticate(const boost::json::object& p
 }
 
 ParamsResult<AuthenticateParams> parse_authenticate(const boost::json::object& params,
-                                                    Transport transport) {
+                                                    OriginAuthority caller) {
     auto out = parse_authenticate(params);
     if (!out) return out;
-    if (transport == Transport::websocket && out->origin) {
+    if (caller != OriginAuthority::local_user && out->origin) {
         return invalid_params("origin", "origin cannot be given over WebSocket.");
     }
-    if (transport == Transport::unix_socket && (!out->origin || out->origin->empty())) {
+    if (caller == OriginAuthority::local_user && (!out->origin || out->origin->empty())) {
         return invalid_params("origin", "origin is required over the local socket.");
     }
     return out;
@@ -213,22 +208,6 @@ ParamsResult<PinParams> parse_change_pin(const boost::json::object& params) {
 
 ParamsResult<PinParams> parse_unblock_pin(const boost::json::object& params) {
     return parse_pin_params(params);
-}
-
-std::span<const std::string_view> method_names(Transport transport) noexcept {
-    const std::span<const std::string_view> all(kMethods);
-    return transport == Transport::unix_socket ? all : all.first(kWebSocketMethods);
-}
-
-bool is_known_method(std::string_view method) noexcept {
-    for (const auto m : kMethods) {
-        if (m == method) return true;
-    }
-    return false;
-}
-
-bool is_local_only_method(std::string_view method) noexcept {
-    return method == "changePin" || method == "unblockPin" || method == "status";
 }
 
 }  // namespace sithsd::protocol

@@ -69,21 +69,14 @@ struct PinParams {  // changePin, unblockPin
 
 ParamsResult<ListCertificatesParams> parse_list_certificates(const boost::json::object& params);
 ParamsResult<AuthenticateParams> parse_authenticate(const boost::json::object& params);
-// With the transport's rule for `origin`: required over the Unix socket, refused (-32602) over
-// WebSocket, where the handshake's origin is the only one.
+// With the rule for `origin`: required from a local program, refused (-32602) where a browser
+// vouches for the origin (the handshake's or the extension's origin is the only one).
 ParamsResult<AuthenticateParams> parse_authenticate(const boost::json::object& params,
-                                                    Transport transport);
+                                                    OriginAuthority caller);
 ParamsResult<SignParams> parse_sign(const boost::json::object& params);
 ParamsResult<CancelParams> parse_cancel(const boost::json::object& params);
 ParamsResult<PinParams> parse_change_pin(const boost::json::object& params);
 ParamsResult<PinParams> parse_unblock_pin(const boost::json::object& params);
-
-// The methods of PROTOCOL.md, in its order: hello's "methods" list for that transport (over
-// WebSocket without the local-only changePin, unblockPin and status).
-std::span<const std::string_view> method_names(Transport transport) noexcept;
-bool is_known_method(std::string_view method) noexcept;
-// changePin, unblockPin, status: Unix socket only.
-bool is_local_only_method(std::string_view method) noexcept;
 
 // The number of Unicode code points of valid UTF-8 text.
 std::size_t utf8_length(std::string_view text) noexcept;

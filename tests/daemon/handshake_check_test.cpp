@@ -35,7 +35,7 @@ unsigned status(const HandshakeRequest& r, bool prompt_unknown = true) {
 TEST(HandshakeCheck, AcceptsAndReportsTheOrigin) {
     auto v = check_handshake(request("HTTPS://Portal.Example.SE:443"), policy(), 24891);
     EXPECT_TRUE(v.accepted());
-    EXPECT_EQ(v.origin, "https://portal.example.se");
+    EXPECT_EQ(v.origin.serialize(), "https://portal.example.se");
     EXPECT_EQ(v.origin_status, OriginStatus::unknown);
     v = check_handshake(request("https://journal.region.se"), policy(), 24891);
     EXPECT_EQ(v.origin_status, OriginStatus::allowed);

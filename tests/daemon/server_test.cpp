@@ -141,7 +141,13 @@ struct ServerTest : ::testing::Test {
         addr.sun_family = AF_UNIX;
         std::string path = (dir / "run" / "s.sock").string();
         std::copy(path.begin(), path.end(), addr.sun_path);
-        EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+        // The socket file appears at bind(), a moment before listen(): retry, with a deadline.
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        int rc = -1;
+        while ((rc = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr)) != 0 &&
+               std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(5ms);
+        EXPECT_EQ(rc, 0);
         return fd;
     }
 };
@@ -187,7 +193,7 @@ TEST_F(ServerTest, PendingWebSocketRequestIsAnsweredThenClose1001) {
                           "Sec-WebSocket-Version: 13\r\nOrigin: https://a.example.se\r\n\r\n";
     ASSERT_EQ(::write(fd, upgrade.data(), upgrade.size()), static_cast<ssize_t>(upgrade.size()));
     ASSERT_TRUE(handler.wait([&] { return handler.opens == 1; }));
-    EXPECT_EQ(handler.peers[0].origin, "https://a.example.se");
+    EXPECT_EQ(handler.peers[0].origin_text(), "https://a.example.se");
     EXPECT_EQ(handler.peers[0].transport, Transport::websocket);
 
     // One masked text frame (clients must mask; RFC 6455 5.3).

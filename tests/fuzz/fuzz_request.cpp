@@ -3,7 +3,7 @@
 
 #include "fuzz_targets.hpp"
 #include "protocol/jsonrpc.hpp"
-#include "protocol/requests.hpp"
+#include "protocol/method_table.hpp"
 
 namespace sithsd::fuzz {
 
@@ -12,13 +12,11 @@ int request(const std::uint8_t* data, std::size_t size) {
     const auto parsed = parse_message(std::string_view(reinterpret_cast<const char*>(data), size));
     if (const auto* r = std::get_if<Request>(&parsed)) {
         // Every parser on every params object: more paths than the method alone would reach.
-        (void)parse_list_certificates(r->params);
-        (void)parse_authenticate(r->params);
-        (void)parse_sign(r->params);
-        (void)parse_cancel(r->params);
-        (void)parse_change_pin(r->params);
-        (void)parse_unblock_pin(r->params);
-        (void)is_known_method(r->method);
+        for (const auto& row : method_table()) {
+            (void)row.parse(r->params, OriginAuthority::browser_handshake);
+            (void)row.parse(r->params, OriginAuthority::local_user);
+        }
+        (void)find_method(r->method);
         if (r->id) (void)serialize_result(*r->id, r->params);
     }
     return 0;

@@ -28,32 +28,6 @@ std::string b64(std::size_t n, std::uint8_t fill = 7) {
     return base64_encode(std::vector<std::uint8_t>(n, fill));
 }
 
-// ---- methods list
-
-TEST(Methods, ListAndKinds) {
-    const auto names = method_names(Transport::unix_socket);
-    ASSERT_EQ(names.size(), 9u);
-    EXPECT_EQ(names[0], "hello");
-    const auto web = method_names(Transport::websocket);
-    const std::vector<std::string_view> expected{"hello",        "listCards", "listCertificates",
-                                                 "authenticate", "sign",      "cancel"};
-    EXPECT_EQ(std::vector<std::string_view>(web.begin(), web.end()), expected);
-    for (const auto m : names) {
-        EXPECT_TRUE(is_known_method(m));
-        EXPECT_EQ(is_local_only_method(m),
-                  std::find(expected.begin(), expected.end(), m) == expected.end())
-            << m;
-    }
-    EXPECT_TRUE(is_known_method("authenticate"));
-    EXPECT_TRUE(is_known_method("status"));
-    EXPECT_FALSE(is_known_method("Authenticate"));
-    EXPECT_FALSE(is_known_method(""));
-    EXPECT_TRUE(is_local_only_method("changePin"));
-    EXPECT_TRUE(is_local_only_method("unblockPin"));
-    EXPECT_TRUE(is_local_only_method("status"));
-    EXPECT_FALSE(is_local_only_method("sign"));
-}
-
 TEST(Utf8, CountsCodePoints) {
     EXPECT_EQ(utf8_length(""), 0u);
     EXPECT_EQ(utf8_length("abc"), 3u);
@@ -132,18 +106,18 @@ TEST(Authenticate, WrongTypes) {
 TEST(Authenticate, OriginByTransport) {
     const auto with = obj(R"({"challengeNonce":")" + kNonce44 + R"(","origin":"https://a.se"})");
     const auto without = obj(R"({"challengeNonce":")" + kNonce44 + "\"}");
-    EXPECT_TRUE(parse_authenticate(with, Transport::unix_socket));
-    EXPECT_EQ(field_of(parse_authenticate(without, Transport::unix_socket)), "origin");
+    EXPECT_TRUE(parse_authenticate(with, OriginAuthority::local_user));
+    EXPECT_EQ(field_of(parse_authenticate(without, OriginAuthority::local_user)), "origin");
     EXPECT_EQ(
         field_of(parse_authenticate(obj(R"({"challengeNonce":")" + kNonce44 + R"(","origin":""})"),
-                                    Transport::unix_socket)),
+                                    OriginAuthority::local_user)),
         "origin");
-    EXPECT_TRUE(parse_authenticate(without, Transport::websocket));
-    EXPECT_EQ(field_of(parse_authenticate(with, Transport::websocket)), "origin");
+    EXPECT_TRUE(parse_authenticate(without, OriginAuthority::browser_handshake));
+    EXPECT_EQ(field_of(parse_authenticate(with, OriginAuthority::browser_handshake)), "origin");
     // The other rules still come first.
-    EXPECT_EQ(
-        field_of(parse_authenticate(obj(R"({"origin":"https://a.se"})"), Transport::unix_socket)),
-        "challengeNonce");
+    EXPECT_EQ(field_of(parse_authenticate(obj(R"({"origin":"https://a.se"})"),
+                                          OriginAuthority::local_user)),
+              "challengeNonce");
 }
 
 // ---- sign

@@ -1,0 +1,41 @@
+#pragma once
+// The card layer as the daemon's handlers see it (CardService is the real one; tests use fakes).
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/vocabulary.hpp"
+#include "pkcs11/card_model.hpp"
+#include "pkcs11/card_set.hpp"
+#include "pkcs11/secret.hpp"
+
+namespace sithsd::daemon {
+
+// The cards as handlers see them. Everything but cards() and submit() is card work: it runs inside
+// a job given to submit(), on that card's queue, and throws pkcs11::CardError.
+class Cards {
+  public:
+    virtual ~Cards() = default;
+    // The snapshot after the last card event.
+    virtual std::vector<pkcs11::CardInfo> cards() const = 0;
+    // Queues card work; false when that card's queue is full (BUSY).
+    virtual bool submit(const std::string& card_id, std::function<void()> job) = 0;
+    // Reads the cards again soon (after an operation found the card gone, or a PIN changed).
+    virtual void request_refresh() = 0;
+
+    virtual pkcs11::PinInfo pin_info(const std::string& card_id, PinKind kind) = 0;
+    // keep_login: the identification PIN cache; the card stays logged in for the configured time.
+    virtual std::vector<std::uint8_t> sign(const pkcs11::SignatureRequest& request,
+                                           const pkcs11::Secret& pin, bool keep_login) = 0;
+    // A signature with a login kept by sign(…, true); nullopt when there is none.
+    virtual std::optional<std::vector<std::uint8_t>> sign_with_kept_login(
+        const pkcs11::SignatureRequest& request) = 0;
+    virtual void change_pin(const std::string& card_id, PinKind kind, const pkcs11::Secret& old_pin,
+                            const pkcs11::Secret& new_pin) = 0;
+    virtual void unblock_pin(const std::string& card_id, PinKind kind, const pkcs11::Secret& puk,
+                             const pkcs11::Secret& new_pin) = 0;
+};
+
+}  // namespace sithsd::daemon

@@ -1,0 +1,42 @@
+#pragma once
+// What method handlers may use, as narrow interfaces (Cards, Prompts, Audit, Clock): the daemon
+// passes the real ones (CardService, Prompter, AuditLog, the system clock); the unit tests pass
+// fakes, so that every path of a handler runs without a card, a pinentry or a socket.
+#include <chrono>
+
+#include "daemon/audit_log.hpp"
+#include "daemon/cards.hpp"
+#include "daemon/prompt.hpp"
+
+namespace sithsd::daemon {
+
+struct Config;
+class CardJobRunner;
+class PendingRequests;
+
+class Clock {
+  public:
+    virtual ~Clock() = default;
+    virtual std::chrono::system_clock::time_point now() const = 0;
+};
+
+class SystemClock final : public Clock {
+  public:
+    std::chrono::system_clock::time_point now() const override {
+        return std::chrono::system_clock::now();
+    }
+};
+
+// Everything a handler reaches, passed by the dispatcher.
+struct Services {
+    const Config& config;
+    Cards& cards;
+    Prompts& prompts;
+    Audit& audit;
+    const Clock& clock;
+    CardJobRunner& jobs;
+    PendingRequests& pending;  // for cancel, and the connection count of status
+    std::chrono::system_clock::time_point started;
+};
+
+}  // namespace sithsd::daemon

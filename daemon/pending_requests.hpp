@@ -1,0 +1,86 @@
+#pragma once
+// The requests that wait for a card or a person, per connection: what a cancel, a client that goes
+// away and the daemon's shutdown reach. A request is answered at most once, and leaves the
+// registry when it is answered.
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "daemon/connection.hpp"
+#include "daemon/prompt.hpp"
+#include "protocol/errors.hpp"
+#include "protocol/jsonrpc.hpp"
+
+namespace sithsd::daemon {
+
+class PendingRequests;
+
+class PendingRequest {
+  public:
+    PendingRequest(std::shared_ptr<Connection> connection, protocol::Id id, std::string method)
+        : connection_(std::move(connection)), id_(std::move(id)), method_(std::move(method)) {}
+
+    // Sends the result or error unless something already answered; true when this one did.
+    bool answer_result(const boost::json::value& result);
+    bool answer_error(const protocol::ProtocolError& error);
+    bool answered() const { return answered_; }
+    // The error it was answered with (USER_CANCELLED, SHUTTING_DOWN, …), for the audit line.
+    protocol::ErrorCode answered_with() const { return answered_with_; }
+    // Closes the prompt this request waits on (cancel, client gone, shutdown).
+    void cancel_prompt() { cancel_.cancel(); }
+    CancelToken& cancel_token() { return cancel_; }
+    // Leaves the registry without an answer (a consent question ended; the request goes on).
+    void release();
+
+    const protocol::Id& id() const { return id_; }
+    const std::string& method() const { return method_; }
+    const Peer& peer() const { return connection_->peer(); }
+    const std::shared_ptr<Connection>& connection() const { return connection_; }
+
+  private:
+    friend class PendingRequests;
+
+    std::shared_ptr<Connection> connection_;
+    protocol::Id id_;
+    std::string method_;
+    std::atomic<bool> answered_{false};
+    std::atomic<protocol::ErrorCode> answered_with_{protocol::ErrorCode::UserCancelled};
+    CancelToken cancel_;
+    PendingRequests* registry_ = nullptr;  // set while tracked; outlives every request it tracks
+};
+
+class PendingRequests {
+  public:
+    void open(std::shared_ptr<Connection> connection);
+    // The connection is gone: returns its waiting requests (to be answered by the caller).
+    std::vector<std::shared_ptr<PendingRequest>> close(std::uint64_t connection_id);
+    // A request that is tracked until it is answered or released. Untracked (but still usable)
+    // when its connection is already closed.
+    std::shared_ptr<PendingRequest> track(const std::shared_ptr<Connection>& connection,
+                                          const protocol::Id& id, std::string method);
+    std::shared_ptr<PendingRequest> find(std::uint64_t connection_id, const protocol::Id& id) const;
+    // From now on shutting_down() is true; returns every waiting request.
+    std::vector<std::shared_ptr<PendingRequest>> shut_down();
+    bool shutting_down() const;
+    std::vector<std::shared_ptr<Connection>> connections() const;
+    std::size_t connection_count() const;
+
+  private:
+    friend class PendingRequest;
+    void untrack(const PendingRequest& request);
+
+    struct Client {
+        std::shared_ptr<Connection> connection;
+        std::map<std::string, std::shared_ptr<PendingRequest>> pending;  // serialized id -> request
+    };
+    mutable std::mutex mutex_;
+    std::map<std::uint64_t, Client> clients_;
+    bool shutting_down_ = false;
+};
+
+}  // namespace sithsd::daemon

@@ -1,0 +1,379 @@
+// The method handlers through the dispatcher, with fakes for the cards, the prompts, the audit log
+// and the clock: every way authenticate, sign and the PIN methods can end, and the routing that
+// the method table decides (LOCAL_ONLY, METHOD_NOT_FOUND, consent, rate limit).
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "daemon/config.hpp"
+#include "daemon/consent_store.hpp"
+#include "daemon/dispatcher.hpp"
+#include "daemon/methods/handlers.hpp"
+#include "fakes.hpp"
+#include "protocol/method_table.hpp"
+
+namespace sithsd::test {
+namespace {
+
+using daemon::OriginStatus;
+using pkcs11::CardError;
+using pkcs11::CardErrorReason;
+using pkcs11::PinStatus;
+
+const std::string kNonce(44, 'N');
+const std::string kPortal = "https://portal.example.se";
+
+class MethodsTest : public ::testing::Test {
+  protected:
+    MethodsTest() {
+        config.language = "sv";
+        pkcs11::CardInfo card;
+        card.card_id = "card-1";
+        card.identification = pkcs11::PinInfo{};
+        card.signing = pkcs11::PinInfo{};
+        card.certificates = {certificate("card-1", "id-hsa", Purpose::identification, "SE1-A"),
+                             certificate("card-1", "sign-hsa", Purpose::signing, "SE1-A")};
+        cards.cards_now = {card};
+    }
+    ~MethodsTest() override { std::filesystem::remove_all(dir); }
+
+    daemon::Dispatcher& dispatcher() {
+        if (!dispatcher_) dispatcher_.emplace(config, cards, prompts, audit, consent, clock);
+        return *dispatcher_;
+    }
+
+    // Sends one request from `peer` and returns every message the client got for it.
+    std::shared_ptr<FakeConnection> open(daemon::Peer peer, std::uint64_t id = 1) {
+        auto c = std::make_shared<FakeConnection>(std::move(peer), id);
+        dispatcher().on_open(c);
+        return c;
+    }
+    // The answer to one request; {} when none came within `wait` (consent questions answer from
+    // their own thread; everything else at once with these fakes).
+    boost::json::object call(const std::shared_ptr<FakeConnection>& c, const std::string& method,
+                             boost::json::object params = {}, int id = 7,
+                             std::chrono::milliseconds wait = 5s) {
+        const auto before = c->sent().size();
+        boost::json::object request{
+            {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
+        dispatcher().on_message(c, boost::json::serialize(request));
+        const auto deadline = std::chrono::steady_clock::now() + wait;
+        do {
+            const auto sent = c->sent();
+            for (auto i = before; i < sent.size(); ++i)
+                if (sent[i].contains("id") && sent[i].at("id") == id) return sent[i];
+            std::this_thread::sleep_for(2ms);
+        } while (std::chrono::steady_clock::now() < deadline);
+        return {};
+    }
+    boost::json::object web(const std::string& method, boost::json::object params = {}) {
+        return call(open(web_peer(kPortal)), method, std::move(params));
+    }
+
+    static std::string reason(const boost::json::object& answer) {
+        if (!answer.contains("error")) return "no error: " + boost::json::serialize(answer);
+        return std::string(answer.at("error").at("data").at("reason").as_string());
+    }
+    std::vector<std::string> audit_results() const {
+        std::vector<std::string> out;
+        for (const auto& line : audit.lines) out.push_back(line.result);
+        return out;
+    }
+    boost::json::object sign_params(const std::string& text = "Order 1") {
+        return {{"displayText", text}, {"data", "aGVsbG8="}, {"format", "raw"}};
+    }
+
+    std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / ("sithsd-methods-" + std::to_string(::getpid()));
+    daemon::Config config;
+    FakeCards cards;
+    FakePrompts prompts;
+    FakeAudit audit;
+    FixedClock clock;
+    daemon::ConsentStore consent{dir / "origins.json"};
+    std::optional<daemon::Dispatcher> dispatcher_;
+};
+
+// ---- authenticate
+
+TEST_F(MethodsTest, AuthenticateSignsTheTokenAfterTheIdentificationPin) {
+    prompts.script = {"pin 1234"};
+    auto answer = web("authenticate", {{"challengeNonce", kNonce}});
+    ASSERT_TRUE(answer.contains("result")) << answer;
+    EXPECT_EQ(answer.at("result").at("format"), "web-eid:1.0");
+    EXPECT_EQ(answer.at("result").at("algorithm"), "ES256");
+    EXPECT_EQ(cards.pins_used, std::vector<std::string>{"1234"});
+    ASSERT_EQ(prompts.shown.size(), 1u);
+    EXPECT_NE(prompts.shown[0].description.find(kPortal), std::string::npos);
+    EXPECT_NE(prompts.shown[0].prompt.find("legitimering"), std::string::npos);
+    ASSERT_EQ(audit.lines.size(), 1u);
+    EXPECT_EQ(audit.lines[0].result, "ok");
+    EXPECT_EQ(audit.lines[0].origin, kPortal);
+    EXPECT_EQ(audit.lines[0].hsa_id, "SE1-A");
+}
+
+TEST_F(MethodsTest, AuthenticateNeedsAChoiceAmongSeveral) {
+    cards.cards_now[0].certificates.push_back(
+        certificate("card-1", "id-pnr", Purpose::identification, std::nullopt, "191212121212"));
+    auto answer = web("authenticate", {{"challengeNonce", kNonce}});
+    EXPECT_EQ(reason(answer), "CERTIFICATE_SELECTION_REQUIRED");
+    EXPECT_EQ(answer.at("error").at("data").at("candidates").as_array().size(), 2u);
+    EXPECT_TRUE(prompts.shown.empty());
+    EXPECT_EQ(audit_results(), std::vector<std::string>{"CERTIFICATE_SELECTION_REQUIRED"});
+    // require picks one of them.
+    prompts.script = {"pin 1234"};
+    EXPECT_TRUE(
+        web("authenticate", {{"challengeNonce", kNonce}, {"require", "hsaId"}}).contains("result"));
+}
+
+TEST_F(MethodsTest, AuthenticateRequireThatNoCertificateMeets) {
+    auto answer =
+        web("authenticate", {{"challengeNonce", kNonce}, {"require", "personalIdentityNumber"}});
+    EXPECT_EQ(reason(answer), "NO_CARD");
+    EXPECT_EQ(cards.sign_calls, 0);
+}
+
+TEST_F(MethodsTest, AuthenticateWithASignatureCertificateIsRefused) {
+    auto answer = web("authenticate", {{"challengeNonce", kNonce}, {"certificateId", "sign-hsa"}});
+    EXPECT_EQ(reason(answer), "CERTIFICATE_NOT_FOUND");
+    EXPECT_NE(answer.at("error").at("message").as_string().find("signature certificate"),
+              std::string::npos);
+}
+
+TEST_F(MethodsTest, AuthenticateWithAnExpiredCertificate) {
+    clock.at += 24h * 400;
+    EXPECT_EQ(reason(web("authenticate", {{"challengeNonce", kNonce}})), "CERTIFICATE_EXPIRED");
+    EXPECT_TRUE(prompts.shown.empty());
+}
+
+TEST_F(MethodsTest, AuthenticateWrongPinSaysHowManyTriesAreLeft) {
+    prompts.script = {"pin 0000"};
+    cards.sign_error = CardError(CardErrorReason::pin_incorrect, "wrong");
+    cards.sign_error->pin_status = PinStatus::count_low;
+    auto answer = web("authenticate", {{"challengeNonce", kNonce}});
+    EXPECT_EQ(reason(answer), "PIN_INCORRECT");
+    EXPECT_EQ(answer.at("error").at("data").at("pinStatus"), "countLow");
+    EXPECT_EQ(cards.sign_calls, 1) << "no try made by software";
+    EXPECT_EQ(audit_results(), std::vector<std::string>{"PIN_INCORRECT"});
+}
+
+TEST_F(MethodsTest, ABlockedPinIsNeverTriedNorAskedFor) {
+    cards.pin_state.status = PinStatus::locked;
+    EXPECT_EQ(reason(web("authenticate", {{"challengeNonce", kNonce}})), "PIN_BLOCKED");
+    EXPECT_EQ(reason(web("sign", sign_params())), "PIN_BLOCKED");
+    EXPECT_TRUE(prompts.shown.empty());
+    EXPECT_EQ(cards.sign_calls, 0);
+}
+
+TEST_F(MethodsTest, PromptEndingsBecomeTheirErrors) {
+    const std::vector<std::pair<std::string, std::string>> endings{
+        {"cancel", "USER_CANCELLED"},
+        {"timeout", "TIMEOUT"},
+        {"unavailable", "PROMPT_UNAVAILABLE"}};
+    for (const auto& [answer, expected] : endings) {
+        prompts.script = {answer};
+        EXPECT_EQ(reason(web("authenticate", {{"challengeNonce", kNonce}})), expected) << answer;
+        prompts.script = {answer};
+        EXPECT_EQ(reason(web("sign", sign_params())), expected) << answer;
+    }
+    EXPECT_EQ(cards.sign_calls, 0);
+    EXPECT_EQ(audit.lines.size(), 6u);
+}
+
+TEST_F(MethodsTest, CardRemovedDuringTheOperation) {
+    prompts.script = {"pin 1234"};
+    cards.sign_error = CardError(CardErrorReason::card_removed, "gone");
+    EXPECT_EQ(reason(web("authenticate", {{"challengeNonce", kNonce}})), "CARD_REMOVED");
+    EXPECT_EQ(cards.refreshes, 1) << "the cards are read again";
+}
+
+TEST_F(MethodsTest, CancelledWhileTheJobWaitedOnTheQueue) {
+    cards.run_at_once = false;
+    auto client = open(web_peer(kPortal));
+    EXPECT_TRUE(call(client, "authenticate", {{"challengeNonce", kNonce}}, 1, 0ms).empty());
+    auto cancelled = call(client, "cancel", {{"id", 1}}, 2);
+    EXPECT_EQ(cancelled.at("result").at("cancelled"), true);
+    cards.run_queued();
+    EXPECT_TRUE(prompts.shown.empty()) << "nobody is asked for a cancelled request";
+    EXPECT_EQ(audit_results(), std::vector<std::string>{"USER_CANCELLED"});
+    std::size_t answers_for_1 = 0;
+    for (const auto& m : client->sent())
+        if (m.contains("id") && m.at("id") == 1) ++answers_for_1;
+    EXPECT_EQ(answers_for_1, 1u) << "exactly one answer";
+}
+
+TEST_F(MethodsTest, ClientGoneDuringThePromptMeansNoSignature) {
+    auto client = open(web_peer(kPortal));
+    prompts.script = {"pin 1234"};
+    prompts.while_asking = [&] { dispatcher().on_close(client); };
+    call(client, "sign", sign_params());
+    EXPECT_EQ(cards.sign_calls, 0);
+    EXPECT_EQ(audit_results(), std::vector<std::string>{"USER_CANCELLED"});
+}
+
+TEST_F(MethodsTest, AFullQueueIsBusy) {
+    cards.queue_full = true;
+    EXPECT_EQ(reason(web("authenticate", {{"challengeNonce", kNonce}})), "BUSY");
+}
+
+TEST_F(MethodsTest, NoAnswerWithoutItsAuditLine) {
+    audit.full = true;
+    prompts.script = {"pin 1234"};
+    EXPECT_EQ(reason(web("sign", sign_params())), "INTERNAL_ERROR");
+}
+
+TEST_F(MethodsTest, TheIdentificationPinCacheKeepsTheLogin) {
+    config.identification_pin_cache = 300s;
+    prompts.script = {"pin 1234"};
+    EXPECT_TRUE(web("authenticate", {{"challengeNonce", kNonce}}).contains("result"));
+    EXPECT_TRUE(cards.kept);
+    cards.kept_login = std::vector<std::uint8_t>(64, 1);
+    EXPECT_TRUE(web("authenticate", {{"challengeNonce", kNonce}}).contains("result"));
+    EXPECT_EQ(prompts.shown.size(), 1u) << "the kept login signs without a prompt";
+}
+
+TEST_F(MethodsTest, ALocalProgramNamesTheOriginAndTheProgramIsAudited) {
+    auto client = open(local_peer());
+    prompts.script = {"pin 1234"};
+    auto answer = call(client, "authenticate", {{"challengeNonce", kNonce}, {"origin", kPortal}});
+    ASSERT_TRUE(answer.contains("result")) << answer;
+    EXPECT_EQ(audit.lines.back().origin, kPortal + " (/usr/bin/journal-app)");
+    EXPECT_EQ(reason(call(client, "authenticate", {{"challengeNonce", kNonce}})), "INVALID_PARAMS");
+    EXPECT_EQ(reason(call(client, "authenticate",
+                          {{"challengeNonce", kNonce}, {"origin", "not an origin"}})),
+              "INVALID_PARAMS");
+}
+
+// ---- sign
+
+TEST_F(MethodsTest, SignShowsTheTextAndAuditsTheHashes) {
+    prompts.script = {"pin 5678"};
+    auto answer = web("sign", sign_params("Remiss 4711 till Kardiologen"));
+    ASSERT_TRUE(answer.contains("result")) << answer;
+    EXPECT_EQ(answer.at("result").at("algorithm"), "ES256");
+    ASSERT_EQ(prompts.shown.size(), 1u);
+    EXPECT_NE(prompts.shown[0].description.find("Remiss 4711 till Kardiologen"), std::string::npos);
+    EXPECT_NE(prompts.shown[0].prompt.find("underskrift"), std::string::npos);
+    EXPECT_FALSE(cards.kept) << "the signing PIN is never kept";
+    ASSERT_EQ(audit.lines.size(), 1u);
+    EXPECT_EQ(audit.lines[0].display_text_sha256.size(), 64u);
+    EXPECT_EQ(audit.lines[0].signed_hash_sha256.size(), 64u);
+}
+
+TEST_F(MethodsTest, SignWithoutASignatureKey) {
+    cards.cards_now[0].certificates.pop_back();
+    auto answer = web("sign", sign_params());
+    EXPECT_EQ(reason(answer), "CERTIFICATE_NOT_FOUND");
+    EXPECT_NE(answer.at("error").at("message").as_string().find("no signature key"),
+              std::string::npos);
+    auto with_id = sign_params();
+    with_id["certificateId"] = "id-hsa";
+    EXPECT_EQ(reason(web("sign", with_id)), "CERTIFICATE_NOT_FOUND");
+}
+
+TEST_F(MethodsTest, SignErrorsFromTheCard) {
+    prompts.script = {"pin 1", "pin 2"};
+    cards.sign_error = CardError(CardErrorReason::pin_incorrect, "wrong");
+    cards.sign_error->pin_status = PinStatus::final_try;
+    auto wrong = web("sign", sign_params());
+    EXPECT_EQ(reason(wrong), "PIN_INCORRECT");
+    EXPECT_EQ(wrong.at("error").at("data").at("pinStatus"), "finalTry");
+    cards.sign_error = CardError(CardErrorReason::card_removed, "gone");
+    EXPECT_EQ(reason(web("sign", sign_params())), "CARD_REMOVED");
+    clock.at += 24h * 400;
+    EXPECT_EQ(reason(web("sign", sign_params())), "CERTIFICATE_EXPIRED");
+    EXPECT_EQ(audit_results(),
+              (std::vector<std::string>{"PIN_INCORRECT", "CARD_REMOVED", "CERTIFICATE_EXPIRED"}));
+}
+
+TEST_F(MethodsTest, BadSignParamsAreAuditedAndNamed) {
+    auto answer = web("sign", {{"displayText", "x"}});
+    EXPECT_EQ(reason(answer), "INVALID_PARAMS");
+    EXPECT_EQ(audit_results(), std::vector<std::string>{"INVALID_PARAMS"});
+}
+
+// ---- PIN management (local programs only)
+
+TEST_F(MethodsTest, ChangePinAsksForBothPinsThroughThePrompt) {
+    auto client = open(local_peer());
+    prompts.script = {"pin 1111", "pin 2222"};
+    auto answer = call(client, "changePin", {{"cardId", "card-1"}, {"pin", "signing"}});
+    ASSERT_TRUE(answer.contains("result")) << answer;
+    EXPECT_EQ(cards.pins_used, (std::vector<std::string>{"1111", "2222"}));
+    ASSERT_EQ(prompts.shown.size(), 2u);
+    EXPECT_NE(prompts.shown[0].description.find("PIN för underskrift"), std::string::npos);
+    EXPECT_EQ(audit.lines.back().method, "changePin");
+    EXPECT_EQ(reason(call(client, "unblockPin", {{"cardId", "nope"}, {"pin", "signing"}})),
+              "NO_CARD");
+    prompts.script = {"pin 1", "pin 2"};
+    cards.sign_error = CardError(CardErrorReason::pin_incorrect, "wrong PUK");
+    EXPECT_EQ(reason(call(client, "unblockPin", {{"cardId", "card-1"}, {"pin", "signing"}})),
+              "PIN_INCORRECT");
+}
+
+// ---- routing from the method table
+
+TEST_F(MethodsTest, TheTableDecidesWhoMayCallWhat) {
+    EXPECT_EQ(reason(web("changePin", {{"cardId", "card-1"}})), "LOCAL_ONLY");
+    EXPECT_EQ(reason(web("status")), "LOCAL_ONLY");
+    EXPECT_EQ(reason(web("fly")), "METHOD_NOT_FOUND");
+    auto hello = web("hello");
+    EXPECT_EQ(hello.at("result").at("methods").as_array().size(), 6u);
+    EXPECT_EQ(hello.at("result").at("origin").as_string(), kPortal);
+    auto local = call(open(local_peer()), "hello");
+    EXPECT_EQ(local.at("result").at("methods").as_array().size(), 9u);
+    EXPECT_TRUE(local.at("result").at("origin").is_null());
+    EXPECT_TRUE(call(open(local_peer()), "status").contains("result"));
+}
+
+TEST_F(MethodsTest, AnUnknownOriginIsAskedOnceAndRemembered) {
+    auto client = open(web_peer("https://new.example.se", OriginStatus::unknown));
+    EXPECT_TRUE(client->sent().empty()) << "no notifications before consent";
+    prompts.script = {"no"};
+    EXPECT_EQ(reason(call(client, "listCards")), "ORIGIN_DENIED");
+    EXPECT_EQ(reason(call(client, "listCards")), "ORIGIN_DENIED");
+    EXPECT_EQ(prompts.shown.size(), 1u);
+    EXPECT_EQ(audit.lines.back().result, "deny");
+    auto other = open(web_peer("https://other.example.se", OriginStatus::unknown), 2);
+    prompts.script = {"yes"};
+    EXPECT_TRUE(call(other, "listCards").contains("result"));
+    EXPECT_EQ(
+        reason(call(open(web_peer("https://x.example.se", OriginStatus::denied), 3), "listCards")),
+        "ORIGIN_DENIED");
+}
+
+TEST_F(MethodsTest, RateLimitFromTheConfig) {
+    config.rate_limit_per_minute = 2;
+    cards.queue_full = true;  // the requests need not get far
+    auto client = open(web_peer(kPortal));
+    EXPECT_EQ(reason(call(client, "authenticate", {{"challengeNonce", kNonce}})), "BUSY");
+    EXPECT_EQ(reason(call(client, "authenticate", {{"challengeNonce", kNonce}})), "BUSY");
+    EXPECT_EQ(reason(call(client, "authenticate", {{"challengeNonce", kNonce}})), "RATE_LIMITED");
+    EXPECT_TRUE(call(client, "listCards").contains("result")) << "only prompting methods count";
+    // Local programs are not limited.
+    auto local = open(local_peer(), 2);
+    for (int i = 0; i < 3; ++i)
+        EXPECT_EQ(
+            reason(call(local, "authenticate", {{"challengeNonce", kNonce}, {"origin", kPortal}})),
+            "BUSY");
+}
+
+TEST_F(MethodsTest, ShutdownAnswersWhatWaits) {
+    cards.run_at_once = false;
+    auto client = open(web_peer(kPortal));
+    call(client, "authenticate", {{"challengeNonce", kNonce}}, 1, 0ms);
+    dispatcher().on_shutdown();
+    EXPECT_EQ(reason(client->sent().back()), "SHUTTING_DOWN");
+    EXPECT_EQ(reason(call(client, "listCards")), "SHUTTING_DOWN");
+    cards.run_queued();
+    EXPECT_EQ(audit_results(), std::vector<std::string>{"SHUTTING_DOWN"});
+}
+
+TEST(HandlerTable, EveryRowHasItsHandler) {
+    for (const auto& row : protocol::method_table())
+        EXPECT_NE(daemon::find_handler(row.name), nullptr) << row.name;
+}
+
+}  // namespace
+}  // namespace sithsd::test
