@@ -33,12 +33,18 @@ class PortalCluster(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
+        problems = []
         for node in cls.nodes:
             node.stop()
+            for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+                if marker in node.child.output():
+                    problems.append(f"{node.child.name}: {marker}\n{node.child.output()}")
         for service in ("ocsp", "redis"):
             if hasattr(cls, service):
                 getattr(cls, service).stop()
         remove_dir(cls.dir)
+        if problems:
+            raise AssertionError("\n".join(problems))
 
     def logins(self):
         return sum(n.child.output().count(f"login: {TOLVAN}") for n in self.nodes)
