@@ -165,7 +165,6 @@ ApiResponse PortalApi::login(std::string_view body, std::string_view cookie) {
         return fail(403, "NO_HSA_ID",
                     "Certifikatet har inget HSA-id. Logga in med ditt SITHS-kort med HSA-id.");
     }
-    spdlog::info("login: {}", who(*result));
     auto out = protocol::to_json(*result);
     out["name"] = result->common_name;
     out["display"] = who(*result);
@@ -174,6 +173,7 @@ ApiResponse PortalApi::login(std::string_view body, std::string_view cookie) {
     Session logged_in = sessions_.create();
     logged_in.user = out;
     sessions_.save(logged_in);
+    spdlog::info("login: {}", who(*result));  // only now: a store failure above is a 503
     auto answer = ok(out);
     answer.set_cookie = session_set_cookie(logged_in.id, secure_cookie_);
     return answer;
