@@ -7,7 +7,7 @@ FUZZ_TARGETS = request token identity origin
 WORLD      ?= $(BUILD)/world
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build test demo world asan test-asan fuzz bench soak clean format
+.PHONY: all deps configure build test demo world asan test-asan fuzz bench bench-portal soak clean format
 
 all: build
 
@@ -68,6 +68,11 @@ fuzz: deps $(FUZZ_BUILD)/build.ninja
 # Benchmarks: one table, also written to docs/PERFORMANCE.md (figures only; nothing fails on time).
 bench: build
 	bench/run-bench $(BUILD)
+
+# The portal at scale: logins/s on one and two sithsd-portal nodes sharing Redis, with and without
+# the OCSP cache, beside the bare verifier (a series with an error answer fails the run).
+bench-portal: build
+	bench/run-portal-bench $(BUILD)
 
 # Load and soak (SOAK_SECONDS, default 600): figures, and a failure on lost or mixed-up answers.
 soak: build

@@ -5,6 +5,7 @@
 #include <openssl/httperr.h>
 #include <openssl/x509v3.h>
 
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -52,11 +53,36 @@ std::string responder_url(X509* cert, const VerifierOptions& options) {
     return url;
 }
 
+std::optional<std::chrono::system_clock::time_point> to_time_point(const ASN1_GENERALIZEDTIME* t) {
+    std::tm tm{};
+    if (!t || ASN1_TIME_to_tm(t, &tm) != 1) return std::nullopt;
+    return std::chrono::system_clock::from_time_t(timegm(&tm));
+}
+
 }  // namespace
 
-std::optional<VerifyFailure> check_ocsp(X509* cert, X509* issuer, X509_STORE* store,
-                                        STACK_OF(X509) * untrusted,
-                                        const VerifierOptions& options) {
+std::string ocsp_cert_key(X509* cert, X509* issuer) {
+    ossl::OcspCertIdPtr id(OCSP_cert_to_id(EVP_sha1(), cert, issuer));
+    unsigned char* der = nullptr;
+    const int length = id ? i2d_OCSP_CERTID(id.get(), &der) : -1;
+    if (length <= 0) return {};
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int digest_length = 0;
+    const bool hashed = EVP_Digest(der, static_cast<std::size_t>(length), digest, &digest_length,
+                                   EVP_sha256(), nullptr) == 1;
+    OPENSSL_free(der);
+    if (!hashed) return {};
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string key;
+    for (unsigned int i = 0; i < digest_length; ++i) {
+        key += kHex[digest[i] >> 4];
+        key += kHex[digest[i] & 0x0f];
+    }
+    return key;
+}
+
+VerifyResult<OcspAnswer> ask_ocsp(X509* cert, X509* issuer, X509_STORE* store,
+                                  STACK_OF(X509) * untrusted, const VerifierOptions& options) {
     const std::string url = responder_url(cert, options);
     if (url.empty()) return VerifyFailure{VerifyError::OcspUnavailable, "no OCSP responder"};
     const auto where = parse_http_url(url);
@@ -127,14 +153,13 @@ std::optional<VerifyFailure> check_ocsp(X509* cert, X509* issuer, X509_STORE* st
         return VerifyFailure{VerifyError::OcspInvalid,
                              "the OCSP response is too old or not yet valid"};
     }
+    OcspAnswer checked{{cert_status == V_OCSP_CERTSTATUS_GOOD, {}}, to_time_point(next_update)};
     if (cert_status == V_OCSP_CERTSTATUS_REVOKED) {
-        return VerifyFailure{VerifyError::CertificateRevoked,
-                             "revoked at " + ossl::rfc3339(revoked_at)};
+        checked.verdict.detail = "revoked at " + ossl::rfc3339(revoked_at);
+    } else if (cert_status != V_OCSP_CERTSTATUS_GOOD) {
+        checked.verdict.detail = "OCSP status unknown";
     }
-    if (cert_status != V_OCSP_CERTSTATUS_GOOD) {
-        return VerifyFailure{VerifyError::CertificateRevoked, "OCSP status unknown"};
-    }
-    return std::nullopt;
+    return checked;
 }
 
 }  // namespace sithsd::protocol

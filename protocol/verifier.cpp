@@ -108,11 +108,23 @@ VerifyResult<ossl::X509Ptr> Verifier::Impl::check_chain(X509* cert, STACK_OF(X50
 std::optional<VerifyFailure> Verifier::Impl::check_revocation(X509* cert, X509* issuer,
                                                               STACK_OF(X509) * extra) const {
     if (options.no_ocsp) return std::nullopt;
+    const auto judged = [](const OcspVerdict& verdict) -> std::optional<VerifyFailure> {
+        if (verdict.good) return std::nullopt;
+        return VerifyFailure{VerifyError::CertificateRevoked, verdict.detail};
+    };
+    // An empty key (the CertID could not be made) only means: not remembered.
+    const std::string key = options.ocsp_cache ? ocsp_cert_key(cert, issuer) : std::string();
+    if (!key.empty()) {
+        if (auto remembered = options.ocsp_cache->find(key)) return judged(*remembered);
+    }
     ossl::ShallowCertStackPtr untrusted(sk_X509_dup(intermediates.get()));
     for (int i = 0; extra && i < sk_X509_num(extra); ++i)
         sk_X509_push(untrusted.get(), sk_X509_value(extra, i));
     sk_X509_push(untrusted.get(), issuer);
-    return check_ocsp(cert, issuer, store.get(), untrusted.get(), options);
+    auto answer = ask_ocsp(cert, issuer, store.get(), untrusted.get(), options);
+    if (!answer) return answer.error();  // a failing responder is never remembered
+    if (!key.empty()) options.ocsp_cache->remember(key, answer->verdict, answer->next_update);
+    return judged(answer->verdict);
 }
 
 }  // namespace sithsd::protocol

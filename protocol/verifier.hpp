@@ -15,6 +15,8 @@
 
 namespace sithsd::protocol {
 
+class OcspCache;
+
 enum class VerifyError {
     FormatInvalid,          // not a web-eid:1 token / not a DER CMS SignedData
     AlgorithmNotAllowed,    // algorithm outside the allow list or not matching the key
@@ -44,6 +46,9 @@ struct VerifierOptions {
     std::chrono::seconds ocsp_timeout{10};
     std::chrono::seconds ocsp_max_age{120};   // a response's thisUpdate at most this old
     std::chrono::seconds ocsp_max_skew{900};  // clock skew allowed on thisUpdate/nextUpdate
+    // Remembers checked OCSP answers until their nextUpdate (protocol/ocsp_cache.hpp), shared by
+    // every verifier (and node) that shares its store; none: the responder is asked every time.
+    std::shared_ptr<OcspCache> ocsp_cache;
     // The time certificates are checked at; default: now. (OCSP times are always checked
     // against now.)
     std::optional<std::chrono::system_clock::time_point> at;

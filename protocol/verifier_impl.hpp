@@ -1,8 +1,11 @@
 #pragma once
 // Internal to protocol/: the verifier's state and the checks shared by tokens and CMS.
 
+#include <chrono>
 #include <optional>
+#include <string>
 
+#include "protocol/ocsp_cache.hpp"
 #include "protocol/openssl_util.hpp"
 #include "protocol/verifier.hpp"
 
@@ -22,8 +25,18 @@ struct Verifier::Impl {
                                                   STACK_OF(X509) * extra) const;
 };
 
-// The OCSP exchange and every check of its answer (ocsp_check.cpp).
-std::optional<VerifyFailure> check_ocsp(X509* cert, X509* issuer, X509_STORE* store,
-                                        STACK_OF(X509) * untrusted, const VerifierOptions& options);
+// A responder's answer that passed every check: its verdict and until when it holds.
+struct OcspAnswer {
+    OcspVerdict verdict;
+    std::optional<std::chrono::system_clock::time_point> next_update;
+};
+
+// The OCSP exchange and every check of its answer (ocsp_check.cpp). An error is a responder
+// that could not be asked or answered wrongly; a revoked certificate is an answer.
+VerifyResult<OcspAnswer> ask_ocsp(X509* cert, X509* issuer, X509_STORE* store,
+                                  STACK_OF(X509) * untrusted, const VerifierOptions& options);
+// What the status of `cert` is remembered under: the hex SHA-256 of the DER of its OCSP CertID
+// (issuer name and key hashes, serial number).
+std::string ocsp_cert_key(X509* cert, X509* issuer);
 
 }  // namespace sithsd::protocol

@@ -1,6 +1,6 @@
-// The demo portal's server side without HTTP: nonces (single use, five minutes) and the API's
-// checks of tokens and CMS signatures made with the test world's keys (OCSP off here; the browser
-// tests run the same code with OCSP).
+// The demo portal's server side without HTTP: session-bound nonces and the API's checks of tokens
+// and CMS signatures made with the test world's keys (OCSP off here; the browser tests run the
+// same code with OCSP, tests/portal with Redis and several nodes).
 #include "browser-bridge/demo/server/portal_api.hpp"
 
 #include <gtest/gtest.h>
@@ -9,16 +9,17 @@
 #include <boost/json/serialize.hpp>
 #include <set>
 
-#include "browser-bridge/demo/server/nonce_store.hpp"
 #include "browser-bridge/demo/server/orders.hpp"
+#include "browser-bridge/demo/server/session_store.hpp"
 #include "protocol/auth_token.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/cms_builder.hpp"
+#include "protocol/memory_store.hpp"
+#include "protocol/nonce_store.hpp"
 #include "support.hpp"
 
 namespace {
 
-using sithsd::portal::NonceStore;
 using sithsd::portal::OrderBook;
 using sithsd::portal::PortalApi;
 namespace json = boost::json;
@@ -28,34 +29,13 @@ using sithsd::HashAlgorithm;
 
 constexpr const char* kOrigin = "http://127.0.0.1:8080";
 
-TEST(NonceStore, SingleUseAndFresh) {
-    auto now = NonceStore::Clock::now();
-    NonceStore store([&] { return now; });
-    std::set<std::string> seen;
-    for (int i = 0; i < 20; ++i) {
-        const auto nonce = store.issue();
-        EXPECT_EQ(nonce.size(), 44u);
-        EXPECT_TRUE(protocol::base64_decode(nonce).has_value());
-        seen.insert(nonce);
-    }
-    EXPECT_EQ(seen.size(), 20u);
-    const auto a = store.issue();
-    EXPECT_TRUE(store.consume(a));
-    EXPECT_FALSE(store.consume(a)) << "a second use";
-    EXPECT_FALSE(store.consume("never-issued"));
-
-    const auto fresh = store.issue();
-    const auto old = store.issue();
-    now += std::chrono::minutes(4) + std::chrono::seconds(59);
-    EXPECT_TRUE(store.consume(fresh));
-    now += std::chrono::seconds(1);
-    EXPECT_FALSE(store.consume(old)) << "five minutes old";
-    EXPECT_EQ(store.outstanding(), 0u) << "expired nonces are dropped";
-}
-
 class PortalApiTest : public ::testing::Test {
   protected:
-    PortalApiTest() : verifier_(options()), api_(verifier_, nonces_, orders_, kOrigin) {}
+    PortalApiTest()
+        : verifier_(options()),
+          nonces_(store_),
+          sessions_(store_),
+          api_(verifier_, nonces_, sessions_, orders_, kOrigin) {}
 
     static protocol::VerifierOptions options() {
         protocol::VerifierOptions o;
@@ -65,16 +45,27 @@ class PortalApiTest : public ::testing::Test {
         return o;
     }
 
+    // One request from the browser whose session cookie is `cookie_` (kept from Set-Cookie).
     json::object call(std::string_view method, std::string_view target, const json::value& body,
                       int expected_status) {
-        const auto answer =
-            api_.handle(method, target, body.is_null() ? "" : json::serialize(body));
+        const std::string text = body.is_null() ? "" : json::serialize(body);
+        const std::string cookie = "portal_session=" + cookie_;
+        const auto answer = api_.handle({method, target, text, cookie});
         EXPECT_EQ(answer.status, expected_status) << target << ": " << answer.body;
+        if (!answer.set_cookie.empty()) {
+            last_set_cookie_ = answer.set_cookie;
+            cookie_ = sithsd::portal::session_cookie(
+                answer.set_cookie.substr(0, answer.set_cookie.find(';')));
+        }
         return json::parse(answer.body).as_object();
     }
 
     std::string nonce() {
         return std::string(call("POST", "/api/nonce", nullptr, 200).at("nonce").as_string());
+    }
+
+    json::object login(const json::object& token, int expected_status) {
+        return call("POST", "/api/login", json::object{{"token", token}}, expected_status);
     }
 
     json::object token(const std::string& cert, const std::string& nonce,
@@ -91,21 +82,60 @@ class PortalApiTest : public ::testing::Test {
     }
 
     protocol::Verifier verifier_;
-    NonceStore nonces_;
+    protocol::MemoryStore store_;
+    protocol::NonceStore nonces_;
+    sithsd::portal::SessionStore sessions_;
     OrderBook orders_;
     PortalApi api_;
+    std::string cookie_;  // this test's browser
+    std::string last_set_cookie_;
 };
 
 TEST_F(PortalApiTest, LoginWithAVerifiedToken) {
     const auto n = nonce();
-    const auto who =
-        call("POST", "/api/login", json::object{{"token", token("id-hsa", n)}, {"nonce", n}}, 200);
+    EXPECT_EQ(n.size(), 44u);
+    EXPECT_EQ(last_set_cookie_.find("portal_session="), 0u);
+    EXPECT_NE(last_set_cookie_.find("; HttpOnly"), std::string::npos);
+    EXPECT_NE(last_set_cookie_.find("; SameSite=Strict"), std::string::npos);
+    EXPECT_EQ(last_set_cookie_.find("Secure"), std::string::npos) << "an http origin";
+    const auto before = cookie_;
+    EXPECT_EQ(call("GET", "/api/session", nullptr, 401).at("error").as_string(), "NOT_LOGGED_IN");
+
+    const auto who = login(token("id-hsa", n), 200);
     EXPECT_EQ(who.at("display").as_string(), "Tolvan Tolvansson (SE5560000001-P000000000001)");
     EXPECT_EQ(who.at("hsaId").as_string(), "SE5560000001-P000000000001");
-    // The same token again: the nonce is spent.
-    const auto again =
-        call("POST", "/api/login", json::object{{"token", token("id-hsa", n)}, {"nonce", n}}, 401);
-    EXPECT_EQ(again.at("error").as_string(), "NONCE_INVALID");
+    EXPECT_NE(cookie_, before) << "a new session id at login";
+    EXPECT_EQ(call("GET", "/api/session", nullptr, 200).at("user").at("hsaId").as_string(),
+              "SE5560000001-P000000000001");
+    // The same token again: the nonce is spent; with the session of before the login, no session.
+    EXPECT_EQ(login(token("id-hsa", n), 401).at("error").as_string(), "NONCE_INVALID");
+    cookie_ = before;
+    EXPECT_EQ(login(token("id-hsa", n), 401).at("error").as_string(), "NO_SESSION");
+}
+
+TEST_F(PortalApiTest, TheNonceIsTheSessionsNotTheBodys) {
+    // Another browser's nonce (issued to its session) brought to this session.
+    const auto theirs = nonce();
+    const auto their_cookie = cookie_;
+    cookie_.clear();
+    nonce();
+    EXPECT_NE(cookie_, their_cookie) << "a session of its own";
+    EXPECT_EQ(call("POST", "/api/login",
+                   json::object{{"token", token("id-hsa", theirs)}, {"nonce", theirs}}, 401)
+                  .at("error")
+                  .as_string(),
+              "NONCE_MISMATCH");
+    // Unnamed, the token is checked against this session's nonce, and fails.
+    nonce();
+    EXPECT_EQ(login(token("id-hsa", theirs), 401).at("error").as_string(), "SIGNATURE_INVALID");
+    // A second nonce replaces the first in its session: the first is spent.
+    const auto first = nonce();
+    nonce();
+    EXPECT_EQ(login(token("id-hsa", first), 401).at("error").as_string(), "SIGNATURE_INVALID");
+    // The other browser's own login was never touched.
+    cookie_ = their_cookie;
+    EXPECT_EQ(login(token("id-hsa", theirs), 200).at("hsaId").as_string(),
+              "SE5560000001-P000000000001");
 }
 
 TEST_F(PortalApiTest, LoginRefusals) {
@@ -115,40 +145,53 @@ TEST_F(PortalApiTest, LoginRefusals) {
                   .at("error")
                   .as_string(),
               "BAD_REQUEST");
-    const auto unknown = call("POST", "/api/login",
-                              json::object{{"token", token("id-hsa", std::string(44, 'A'))},
-                                           {"nonce", std::string(44, 'A')}},
-                              401);
-    EXPECT_EQ(unknown.at("error").as_string(), "NONCE_INVALID");
-    EXPECT_FALSE(std::string(unknown.at("message").as_string()).empty());
+    const auto no_session = login(token("id-hsa", std::string(44, 'A')), 401);
+    EXPECT_EQ(no_session.at("error").as_string(), "NO_SESSION");
+    EXPECT_FALSE(std::string(no_session.at("message").as_string()).empty());
 
     // Signed for another origin: the signature fails here, and the nonce is spent all the same.
     const auto n = nonce();
-    const auto wrong_origin = call(
-        "POST", "/api/login",
-        json::object{{"token", token("id-hsa", n, "https://evil.example")}, {"nonce", n}}, 401);
+    const auto wrong_origin = login(token("id-hsa", n, "https://evil.example"), 401);
     EXPECT_EQ(wrong_origin.at("error").as_string(), "SIGNATURE_INVALID");
     EXPECT_EQ(wrong_origin.at("message").as_string(), "Underskriften stämmer inte.");
-    EXPECT_EQ(
-        call("POST", "/api/login", json::object{{"token", token("id-hsa", n)}, {"nonce", n}}, 401)
-            .at("error")
-            .as_string(),
-        "NONCE_INVALID");
+    EXPECT_EQ(login(token("id-hsa", n), 401).at("error").as_string(), "NONCE_INVALID");
 
     // A personnummer certificate on the same card: valid, but this portal wants an HSA-ID.
-    const auto p = nonce();
-    EXPECT_EQ(
-        call("POST", "/api/login", json::object{{"token", token("id-pnr", p)}, {"nonce", p}}, 403)
-            .at("error")
-            .as_string(),
-        "NO_HSA_ID");
+    EXPECT_EQ(login(token("id-pnr", nonce()), 403).at("error").as_string(), "NO_HSA_ID");
     // A signature certificate is not for logging in.
-    const auto s = nonce();
-    EXPECT_EQ(
-        call("POST", "/api/login", json::object{{"token", token("sign-hsa", s)}, {"nonce", s}}, 401)
-            .at("error")
-            .as_string(),
-        "WRONG_PURPOSE");
+    EXPECT_EQ(login(token("sign-hsa", nonce()), 401).at("error").as_string(), "WRONG_PURPOSE");
+}
+
+// The shared store cannot be asked: 503, and never a login (a store that throws on every call).
+class BrokenStore final : public protocol::TtlStore {
+  public:
+    bool add(std::string_view, std::string_view, std::chrono::seconds) override { fail(); }
+    void put(std::string_view, std::string_view, std::chrono::seconds) override { fail(); }
+    std::optional<std::string> get(std::string_view) override { fail(); }
+    std::optional<std::string> take(std::string_view) override { fail(); }
+    void remove(std::string_view) override { fail(); }
+
+  private:
+    [[noreturn]] static void fail() { throw protocol::StoreUnavailable("down for the test"); }
+};
+
+TEST_F(PortalApiTest, StoreUnavailableIs503) {
+    const auto n = nonce();
+    BrokenStore broken;
+    protocol::NonceStore nonces(broken);
+    sithsd::portal::SessionStore sessions(broken);
+    PortalApi api(verifier_, nonces, sessions, orders_, kOrigin);
+    const std::string cookie = "portal_session=" + cookie_;
+    const auto body = json::serialize(json::object{{"token", token("id-hsa", n)}});
+    for (const auto& [method, target, text] :
+         {std::tuple{"POST", "/api/login", body}, std::tuple{"POST", "/api/nonce", std::string()},
+          std::tuple{"GET", "/api/session", std::string()}}) {
+        const auto answer = api.handle({method, target, text, cookie});
+        EXPECT_EQ(answer.status, 503) << target;
+        EXPECT_EQ(json::parse(answer.body).at("error").as_string(), "STORE_UNAVAILABLE");
+    }
+    // The nonce was never spent by the broken node: the working one still accepts it.
+    EXPECT_EQ(login(token("id-hsa", n), 200).at("hsaId").as_string(), "SE5560000001-P000000000001");
 }
 
 TEST_F(PortalApiTest, AttestVerifiesTheCmsAndTheDisplayText) {

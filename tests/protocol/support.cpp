@@ -230,6 +230,66 @@ OcspResponder::~OcspResponder() {
     }
 }
 
+namespace {
+
+bool redis_answers(int port) {
+    const int s = socket(AF_INET, SOCK_STREAM, 0);
+    if (s < 0) return false;
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<std::uint16_t>(port));
+    std::string said;
+    if (connect(s, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+        write(s, "PING\r\n", 6) == 6) {
+        pollfd fd{s, POLLIN, 0};
+        if (poll(&fd, 1, 1000) > 0) drain(s, said);
+    }
+    close(s);
+    return said.starts_with("+PONG");
+}
+
+}  // namespace
+
+RedisServer::RedisServer() : port_(free_port()) {
+    start();
+}
+
+RedisServer::~RedisServer() {
+    stop();
+}
+
+void RedisServer::start() {
+    const int devnull = open("/dev/null", O_WRONLY);
+    pid_ = spawn({SITHSD_REDIS_SERVER, "--port", std::to_string(port_), "--bind", "127.0.0.1",
+                  "--save", "", "--appendonly", "no", "--dir", dir_.path().string()},
+                 devnull, devnull);
+    close(devnull);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!redis_answers(port_)) {
+        if (std::chrono::steady_clock::now() > deadline || waitpid(pid_, nullptr, WNOHANG) != 0) {
+            stop();
+            throw std::runtime_error("redis-server did not start");
+        }
+        poll(nullptr, 0, 20);
+    }
+}
+
+void RedisServer::stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (waitpid(pid_, nullptr, WNOHANG) == 0) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+            break;
+        }
+        poll(nullptr, 0, 10);
+    }
+    pid_ = -1;
+}
+
 std::string OcspResponder::url() const {
     return "http://127.0.0.1:" + std::to_string(port_) + "/";
 }

@@ -65,6 +65,24 @@ class OcspResponder {
     int port_ = 0;
 };
 
+// redis-server on a free loopback port, without persistence, in a temp dir of its own; started
+// and waited for (PING) by start(), stopped (SIGTERM, waited for) by stop() and the destructor.
+class RedisServer {
+  public:
+    RedisServer();
+    ~RedisServer();
+    RedisServer(const RedisServer&) = delete;
+    RedisServer& operator=(const RedisServer&) = delete;
+    void start();
+    void stop();
+    int port() const { return port_; }
+
+  private:
+    TempDir dir_;
+    pid_t pid_ = -1;
+    int port_ = 0;
+};
+
 int free_port();
 
 }  // namespace sithsd::test

@@ -61,7 +61,9 @@ struct HttpServer::Impl {
     PortalApi* api = nullptr;
     asio::io_context io;
     tcp::acceptor acceptor{io};
-    std::string host;  // 127.0.0.1:PORT: the only Host served; others are sent there
+    std::string host;         // 127.0.0.1:PORT
+    std::string origin;       // the public origin (options.origin, or http://127.0.0.1:PORT)
+    std::string origin_host;  // its host[:port], also served
 
     explicit Impl(HttpServerOptions o) : options(std::move(o)) {}
 
@@ -70,20 +72,29 @@ struct HttpServer::Impl {
         res.set(http::field::server, "sithsd-demo-portal");
         res.keep_alive(req.keep_alive());
         const std::string target(req.target());
-        const auto path = target.substr(0, target.find('?'));
+        const std::string path = target.substr(0, target.find('?'));
 
         // One origin: the token is signed over it, so a page opened as localhost would fail.
-        if (req[http::field::host] != host) {
+        const auto asked_host = req[http::field::host];
+        if (asked_host != host && asked_host != origin_host) {
             res.result(http::status::temporary_redirect);
-            res.set(http::field::location, "http://" + host + target);
+            res.set(http::field::location, origin + target);
             res.prepare_payload();
             return res;
         }
         if (path.starts_with("/api/")) {
-            const auto answer = api->handle(std::string(req.method_string()), path, req.body());
+            const auto page_origin = req[http::field::origin];
+            ApiResponse answer;
+            if (!page_origin.empty() && page_origin != origin) {
+                answer = {403, R"({"error":"ORIGIN_REFUSED","message":"Fel ursprung."})", {}};
+            } else {
+                answer =
+                    api->handle({req.method_string(), path, req.body(), req[http::field::cookie]});
+            }
             res.result(static_cast<http::status>(answer.status));
             res.set(http::field::content_type, "application/json; charset=utf-8");
             res.set(http::field::cache_control, "no-store");
+            if (!answer.set_cookie.empty()) res.set(http::field::set_cookie, answer.set_cookie);
             res.body() = answer.body;
             res.prepare_payload();
             return res;
@@ -148,6 +159,8 @@ HttpServer::HttpServer(HttpServerOptions options)
     impl_->acceptor.listen();
     const auto port = impl_->acceptor.local_endpoint().port();
     impl_->host = "127.0.0.1:" + std::to_string(port);
+    impl_->origin = impl_->options.origin.empty() ? "http://" + impl_->host : impl_->options.origin;
+    impl_->origin_host = impl_->origin.substr(impl_->origin.find("://") + 3);
 }
 
 HttpServer::~HttpServer() = default;

@@ -13,7 +13,11 @@
 namespace sithsd::portal {
 
 struct HttpServerOptions {
-    std::uint16_t port = 8080;         // on 127.0.0.1 only
+    std::uint16_t port = 8080;  // on 127.0.0.1 only
+    // The public origin every node serves behind the load balancer (empty: this node's own
+    // http://127.0.0.1:PORT). Its host is served besides 127.0.0.1:PORT; API calls from pages of
+    // any other origin are refused (with SameSite=Strict cookies, a second line against CSRF).
+    std::string origin;
     std::filesystem::path static_dir;  // login.html, attest.html, style.css, dist/*.js
     std::string daemon_url;            // ws://127.0.0.1:24891/v1, written into the pages
 };

@@ -15,11 +15,11 @@ namespace json = boost::json;
 namespace {
 
 ApiResponse ok(const json::object& body) {
-    return {200, json::serialize(body)};
+    return {200, json::serialize(body), {}};
 }
 
 ApiResponse fail(int status, std::string_view reason, std::string_view message) {
-    return {status, json::serialize(json::object{{"error", reason}, {"message", message}})};
+    return {status, json::serialize(json::object{{"error", reason}, {"message", message}}), {}};
 }
 
 std::optional<json::object> parse_object(std::string_view body) {
@@ -68,22 +68,28 @@ std::string_view swedish_message(protocol::VerifyError error) noexcept {
     return "Kontrollen misslyckades.";
 }
 
-PortalApi::PortalApi(const protocol::Verifier& verifier, NonceStore& nonces, OrderBook& orders,
-                     std::string origin)
-    : verifier_(verifier), nonces_(nonces), orders_(orders), origin_(std::move(origin)) {}
+PortalApi::PortalApi(const protocol::Verifier& verifier, protocol::NonceStore& nonces,
+                     SessionStore& sessions, OrderBook& orders, std::string origin)
+    : verifier_(verifier),
+      nonces_(nonces),
+      sessions_(sessions),
+      orders_(orders),
+      origin_(std::move(origin)),
+      secure_cookie_(origin_.starts_with("https://")) {}
 
-ApiResponse PortalApi::handle(std::string_view method, std::string_view target,
-                              std::string_view body) {
-    if (method == "POST" && target == "/api/nonce") {
-        try {
-            return ok({{"nonce", nonces_.issue()}});
-        } catch (const std::exception& e) {
-            spdlog::warn("nonce: {}", e.what());
-            return fail(503, "NONCE_UNAVAILABLE",
-                        "Servern kan inte ge en utmaning just nu. Försök igen.");
-        }
+ApiResponse PortalApi::handle(const ApiRequest& request) {
+    const auto method = request.method;
+    const auto target = request.target;
+    try {
+        if (method == "POST" && target == "/api/nonce") return nonce(request.cookie);
+        if (method == "POST" && target == "/api/login") return login(request.body, request.cookie);
+        if (method == "GET" && target == "/api/session") return session(request.cookie);
+    } catch (const protocol::StoreUnavailable& e) {
+        // Without the shared store no nonce can be checked: refuse, whatever the token says.
+        spdlog::warn("{} {}: store unavailable: {}", method, target, e.what());
+        return fail(503, "STORE_UNAVAILABLE",
+                    "Inloggningen är inte tillgänglig just nu. Försök igen om en stund.");
     }
-    if (method == "POST" && target == "/api/login") return login(body);
     if (method == "GET" && target == "/api/orders") {
         json::array list;
         for (const auto& order : orders_.list()) list.push_back(to_json(order));
@@ -97,24 +103,57 @@ ApiResponse PortalApi::handle(std::string_view method, std::string_view target,
             const std::string id(rest.substr(0, slash));
             const auto action = rest.substr(slash + 1);
             if (action == "prepare") return prepare(id);
-            if (action == "attest") return attest(id, body);
+            if (action == "attest") return attest(id, request.body);
         }
     }
     return fail(404, "NOT_FOUND", "Sidan finns inte.");
 }
 
-ApiResponse PortalApi::login(std::string_view body) {
+// A fresh challenge for this browser's session (a new session when it has none): the nonce is
+// kept in the session, and the page only carries it to sithsd.
+ApiResponse PortalApi::nonce(std::string_view cookie) {
+    auto existing = sessions_.find(session_cookie(cookie));
+    const bool created = !existing;
+    Session s = created ? sessions_.create() : std::move(*existing);
+    // An earlier challenge of this session that was never used is spent now.
+    if (!s.nonce.empty()) nonces_.consume(s.nonce, s.id);
+    s.nonce = nonces_.issue(s.id);
+    sessions_.save(s);
+    auto answer = ok({{"nonce", s.nonce}});
+    if (created) answer.set_cookie = session_set_cookie(s.id, secure_cookie_);
+    return answer;
+}
+
+ApiResponse PortalApi::login(std::string_view body, std::string_view cookie) {
     const auto request = parse_object(body);
     const auto* token = request ? request->if_contains("token") : nullptr;
     if (!token || !token->is_object())
         return fail(400, "BAD_REQUEST", "Inloggningen saknar svar från kortet.");
-    const std::string nonce = string_field(*request, "nonce");
-    // The nonce first: single use, so a token can never be replayed, valid or not.
-    if (!nonces_.consume(nonce)) {
+    auto s = sessions_.find(session_cookie(cookie));
+    if (!s) {
+        return fail(401, "NO_SESSION",
+                    "Sessionen har gått ut eller saknas. Ladda om sidan och försök igen.");
+    }
+    // The nonce is the session's, never the body's; it is spent first, so that a token can never
+    // be replayed, valid or not.
+    const std::string nonce = s->nonce;
+    const auto refusal = nonces_.consume(nonce, s->id);
+    if (refusal) {
+        if (*refusal == protocol::NonceRefusal::OtherSession) {
+            spdlog::warn("login refused: the session's nonce belongs to another session");
+            return fail(401, "NONCE_MISMATCH",
+                        "Inloggningen hör till en annan webbläsarsession. Försök igen.");
+        }
         return fail(401, "NONCE_INVALID",
                     "Inloggningen tog för lång tid eller har redan använts. Försök igen.");
     }
-    std::lock_guard lock(verify_mutex_);
+    // A page may name the nonce it had signed: one of another session is said so plainly.
+    const std::string named = string_field(*request, "nonce");
+    if (!named.empty() && named != nonce) {
+        spdlog::info("login refused: the token was made for another session's nonce");
+        return fail(401, "NONCE_MISMATCH",
+                    "Inloggningen hör till en annan webbläsarsession. Försök igen.");
+    }
     const auto result = verifier_.verify_token(json::serialize(*token), origin_, nonce);
     if (!result) {
         spdlog::info("login refused: {} ({})", protocol::verify_error_name(result.error().reason),
@@ -126,11 +165,24 @@ ApiResponse PortalApi::login(std::string_view body) {
         return fail(403, "NO_HSA_ID",
                     "Certifikatet har inget HSA-id. Logga in med ditt SITHS-kort med HSA-id.");
     }
-    spdlog::info("login: {}", who(*result));
     auto out = protocol::to_json(*result);
     out["name"] = result->common_name;
     out["display"] = who(*result);
-    return ok(out);
+    // A new session id at login, so that an id known before the login is worth nothing after.
+    sessions_.remove(s->id);
+    Session logged_in = sessions_.create();
+    logged_in.user = out;
+    sessions_.save(logged_in);
+    spdlog::info("login: {}", who(*result));  // only now: a store failure above is a 503
+    auto answer = ok(out);
+    answer.set_cookie = session_set_cookie(logged_in.id, secure_cookie_);
+    return answer;
+}
+
+ApiResponse PortalApi::session(std::string_view cookie) {
+    const auto s = sessions_.find(session_cookie(cookie));
+    if (!s || !s->user) return fail(401, "NOT_LOGGED_IN", "Du är inte inloggad.");
+    return ok({{"user", *s->user}});
 }
 
 ApiResponse PortalApi::prepare(const std::string& id) {
@@ -150,7 +202,6 @@ ApiResponse PortalApi::attest(const std::string& id, std::string_view body) {
         return fail(409, "REQUEST_EXPIRED",
                     "Attesten tog för lång tid eller har redan skickats. Försök igen.");
     }
-    std::lock_guard lock(verify_mutex_);
     const auto result = verifier_.verify_cms(*cms, signing->data);
     if (!result) {
         spdlog::info("attest {} refused: {} ({})", id,

@@ -42,6 +42,7 @@ async function login(certificateId?: string) {
   busy(true);
   $("chooser").hidden = true;
   try {
+    // The server keeps the nonce in this browser's session (its cookie comes with the answer).
     const { nonce } = await api<{ nonce: string }>("POST", "/api/nonce");
     status.waiting({ sv: "Ange din PIN-kod för legitimering i rutan som visas.", en: "Enter your identification PIN in the dialog." });
     let token: AuthToken;
@@ -55,7 +56,8 @@ async function login(certificateId?: string) {
       throw e;
     }
     status.waiting({ sv: "Kontrollerar inloggningen…", en: "Checking the login…" });
-    const who = await api<LoginResult>("POST", "/api/login", { token, nonce });
+    // Only the token: the server checks it against the nonce of this session, sent by the cookie.
+    const who = await api<LoginResult>("POST", "/api/login", { token });
     status.done({
       sv: `Inloggad som ${who.display}`,
       en: `Logged in as ${who.display}: the server verified the token (signature, certificate chain, OCSP).`,
