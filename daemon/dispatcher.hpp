@@ -122,8 +122,8 @@ class Dispatcher : public MessageHandler {
     AuditLog& audit_;
     ConsentStore& consent_;
     SerialQueue consent_queue_{64};  // consent prompts, one at a time
-    // authenticate and sign from one web origin: at most 120 a minute (a person signs far fewer).
-    RateLimiter rate_limiter_{120, std::chrono::minutes(1)};
+    // authenticate and sign from one web origin: at most rate_limit_per_minute (default 120).
+    RateLimiter rate_limiter_{config_.rate_limit_per_minute, std::chrono::minutes(1)};
     const std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 
     mutable std::mutex mutex_;
