@@ -116,6 +116,28 @@ json::array samples_json(const std::vector<double>& samples) {
     return out;
 }
 
+// Error answers by reason (data.reason): run-bench prints a series with any of them as a failure.
+struct ErrorTally {
+    long count = 0;
+    std::map<std::string, long> reasons;
+
+    void add(std::string_view m) {
+        ++count;
+        auto at = m.find("\"reason\":\"");
+        std::string reason = "unknown";
+        if (at != std::string_view::npos) {
+            auto from = at + 10;
+            reason = std::string(m.substr(from, m.find('"', from) - from));
+        }
+        ++reasons[reason];
+    }
+    json::object reasons_json() const {
+        json::object out;
+        for (const auto& [k, v] : reasons) out[k] = v;
+        return out;
+    }
+};
+
 void print(const json::object& o) {
     std::cout << json::serialize(o) << std::endl;
 }
@@ -135,7 +157,8 @@ int latency(const Args& a) {
     Loop loop;
     Connection& c = loop.connect(a.target);
     std::vector<double> samples;
-    long next = 1, errors = 0;
+    long next = 1;
+    ErrorTally errors;  // the warm-up's too
     std::int64_t sent_at = 0;
     auto send_next = [&] {
         sent_at = now_ns();
@@ -146,7 +169,7 @@ int latency(const Args& a) {
         long id = response_id(m, &error);
         if (id != next) return;  // a notification
         double us = static_cast<double>(now_ns() - sent_at) / 1e3;
-        if (error) ++errors;
+        if (error) errors.add(m);
         if (next > a.warmup) samples.push_back(us);
         if (next++ >= a.warmup + a.count) {
             loop.stop();
@@ -157,7 +180,9 @@ int latency(const Args& a) {
     send_next();
     if (!loop.run_until(Clock::now() + std::chrono::seconds(600)))
         throw std::runtime_error("latency: timed out");
-    print({{"samples_us", samples_json(samples)}, {"errors", errors}});
+    print({{"samples_us", samples_json(samples)},
+           {"errors", errors.count},
+           {"error_reasons", errors.reasons_json()}});
     return 0;
 }
 
@@ -165,7 +190,8 @@ int throughput(const Args& a) {
     Loop loop;
     std::vector<Connection*> conns;
     for (long i = 0; i < a.clients; ++i) conns.push_back(&loop.connect(a.target));
-    long answered = 0, errors = 0;
+    long answered = 0;
+    ErrorTally errors;  // the warm-up's too: an error is never part of a rate
     bool measuring = false;
     std::vector<std::int64_t> sent_at(conns.size());
     std::vector<long> next_id(conns.size(), 1);
@@ -175,9 +201,9 @@ int throughput(const Args& a) {
             bool error = false;
             long id = response_id(m, &error);
             if (id != next_id[conn.index]) return;
+            if (error) errors.add(m);
             if (measuring) {
                 ++answered;
-                if (error) ++errors;
                 if (samples.size() < 2000000)
                     samples.push_back(static_cast<double>(now_ns() - sent_at[conn.index]) / 1e3);
             }
@@ -203,7 +229,8 @@ int throughput(const Args& a) {
         return samples.empty() ? 0.0 : samples[static_cast<std::size_t>(p * (samples.size() - 1))];
     };
     print({{"requests", answered},
-           {"errors", errors},
+           {"errors", errors.count},
+           {"error_reasons", errors.reasons_json()},
            {"seconds", elapsed},
            {"rate", answered / elapsed},
            {"p50_us", pct(0.5)},
@@ -220,8 +247,8 @@ int flood(const Args& a) {
     std::vector<std::vector<unsigned char>> answers(conns.size(),
                                                     std::vector<unsigned char>(a.requests, 0));
     std::vector<long> sent(conns.size(), 0);
-    long total_answers = 0, errors = 0, unexpected = 0, closed = 0;
-    std::map<std::string, long> reasons;
+    long total_answers = 0, unexpected = 0, closed = 0;
+    ErrorTally errors;
     const long expected = a.connections * a.requests;
     auto send_one = [&](Connection& c) {
         long id = ++sent[c.index];
@@ -243,16 +270,7 @@ int flood(const Args& a) {
             }
             if (answers[conn.index][id - 1] < 255) ++answers[conn.index][id - 1];
             ++total_answers;
-            if (error) {
-                ++errors;
-                auto at = m.find("\"reason\":\"");
-                std::string reason = "unknown";
-                if (at != std::string_view::npos) {
-                    auto from = at + 10;
-                    reason = std::string(m.substr(from, m.find('"', from) - from));
-                }
-                ++reasons[reason];
-            }
+            if (error) errors.add(m);
             if (sent[conn.index] < a.requests) send_one(conn);
             if (total_answers >= expected) loop.stop();
         };
@@ -271,15 +289,13 @@ int flood(const Args& a) {
             if (n == 0) ++missing;
             if (n > 1) duplicates += n - 1;
         }
-    json::object reason_counts;
-    for (auto& [k, v] : reasons) reason_counts[k] = v;
     print({{"connections", a.connections},
            {"sent", expected},
-           {"error_reasons", reason_counts},
+           {"error_reasons", errors.reasons_json()},
            {"answered", total_answers},
            {"missing", missing},
            {"duplicates", duplicates},
-           {"errors", errors},
+           {"errors", errors.count},
            {"unexpected", unexpected},
            {"closed_by_daemon", closed},
            {"seconds", elapsed},

@@ -200,6 +200,11 @@ Config parse_config(std::string_view text, const Environment& env, std::string_v
          [&](const toml::node& n, std::string_view k) {
              config.idle_timeout = std::chrono::seconds(integer(n, source, k, 1, 86400));
          }},
+        {"rate_limit_per_minute",
+         [&](const toml::node& n, std::string_view k) {
+             config.rate_limit_per_minute =
+                 static_cast<std::uint32_t>(integer(n, source, k, 0, 1'000'000));
+         }},
     };
 
     for (const auto& [key, node] : table) {

@@ -45,7 +45,8 @@ struct Config {
     // Not in PROTOCOL.md's table yet (proposed): a connection with no message in either
     // direction for this long is closed. Longer than a prompt (120 s) by default.
     std::chrono::seconds idle_timeout{600};
-    // authenticate and sign per minute from one web origin; 0: no limit.
+    // Not in PROTOCOL.md's table yet (proposed): authenticate and sign requests one web origin may
+    // make in a minute before RATE_LIMITED (a person makes far fewer); 0 = no limit (benchmarks).
     std::uint32_t rate_limit_per_minute = 120;
 };
 

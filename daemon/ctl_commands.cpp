@@ -1,19 +1,15 @@
 #include "daemon/ctl_commands.hpp"
 
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
-
 #include <boost/json.hpp>
-#include <cstdio>
+#include <chrono>
 #include <fstream>
 #include <iostream>
-#include <sstream>
+#include <optional>
 
 #include "daemon/audit_log.hpp"
 #include "daemon/config.hpp"
 #include "daemon/consent_store.hpp"
+#include "daemon/local_client.hpp"
 #include "protocol/base64.hpp"
 
 namespace sithsd::daemon {
@@ -47,62 +43,28 @@ class DaemonNotRunning : public std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
-// One request over the Unix socket (NDJSON): the answer's result, or throws with its error.
+// A person may take minutes over a PIN prompt (the daemon's prompt timeout is at most an hour,
+// 120 s by default); nothing else takes more than a second.
+constexpr std::chrono::seconds kConnectTimeout{5};
+constexpr std::chrono::seconds kAnswerTimeout{300};
+
+// One request over the Unix socket: the answer's result, or throws with its error.
 boost::json::value call(const std::string& socket_path, const std::string& method,
-                        boost::json::object params, int timeout_seconds = 300) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    if (socket_path.size() >= sizeof address.sun_path)
-        throw std::runtime_error("socket path too long");
-    std::snprintf(address.sun_path, sizeof address.sun_path, "%s", socket_path.c_str());
-    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-        if (fd >= 0) ::close(fd);
+                        boost::json::object params) {
+    LocalClientOptions options;
+    options.max_kept_notifications = 0;  // cardsChanged and the like are of no use here
+    std::optional<LocalClient> client;
+    try {
+        client.emplace(LocalClient::connect(socket_path, kConnectTimeout, options));
+    } catch (const LocalClientError& e) {
+        if (e.failure() != LocalClientFailure::not_running) throw;
         throw DaemonNotRunning(
             "sithsd is not running (nothing listens on " + socket_path +
             "). Start it with `sithsd --config FILE`, or `systemctl --user start sithsd`.");
     }
-    std::string line =
-        boost::json::serialize(boost::json::object{
-            {"jsonrpc", "2.0"}, {"id", 1}, {"method", method}, {"params", std::move(params)}}) +
-        "\n";
-    if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
-        ::close(fd);
-        throw std::runtime_error("cannot send to sithsd");
-    }
-    // Notifications (cardsChanged, certificateExpiring) may come first: read up to the response.
-    std::string answer, buffer_text;
-    char buffer[65536];
-    boost::json::object reply;
-    while (reply.empty()) {
-        while (buffer_text.find('\n') == std::string::npos) {
-            pollfd p{fd, POLLIN, 0};
-            if (::poll(&p, 1, timeout_seconds * 1000) <= 0) {
-                ::close(fd);
-                throw std::runtime_error("no answer from sithsd");
-            }
-            ssize_t n = ::read(fd, buffer, sizeof buffer);
-            if (n <= 0) {
-                ::close(fd);
-                throw std::runtime_error("sithsd closed the connection");
-            }
-            buffer_text.append(buffer, static_cast<std::size_t>(n));
-        }
-        answer = buffer_text.substr(0, buffer_text.find('\n'));
-        buffer_text.erase(0, answer.size() + 1);
-        auto message = boost::json::parse(answer).as_object();
-        if (message.contains("id")) reply = std::move(message);
-    }
-    ::close(fd);
-    if (auto* error = reply.if_contains("error")) {
-        const auto& e = error->as_object();
-        std::string reason;
-        if (auto* data = e.if_contains("data"); data && data->is_object())
-            if (auto* r = data->as_object().if_contains("reason"); r && r->is_string())
-                reason = r->as_string().c_str();
-        throw std::runtime_error(reason + ": " + std::string(e.at("message").as_string().c_str()));
-    }
-    return reply.at("result");
+    auto answer = client->call(method, std::move(params), kAnswerTimeout);
+    if (!answer.ok()) throw std::runtime_error(answer.error->reason + ": " + answer.error->message);
+    return std::move(answer.result);
 }
 
 std::string str(const boost::json::value& v) {

@@ -3,6 +3,7 @@
 namespace sithsd::daemon {
 
 bool RateLimiter::allow(const std::string& origin, Clock::time_point now) {
+    if (limit_ == 0) return true;  // rate_limit_per_minute = 0
     std::lock_guard lock(mutex_);
     auto& times = recent_[origin];
     while (!times.empty() && now - times.front() >= window_) times.pop_front();

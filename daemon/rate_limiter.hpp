@@ -1,7 +1,7 @@
 #pragma once
 // RATE_LIMITED (PROTOCOL.md 1015): a page that fires authenticate or sign requests in a loop
 // would pile prompts on the person. Each web origin gets at most `limit` such requests in any
-// `window`; local programs (the Unix socket) are not limited.
+// `window`; local programs (the Unix socket) are not limited. A limit of 0 turns it off.
 #include <chrono>
 #include <deque>
 #include <map>

@@ -7,17 +7,16 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
-#include <deque>
 #include <stdexcept>
 
 #include "daemon/listener.hpp"
+#include "daemon/session_core.hpp"
 
 namespace sithsd::daemon {
 namespace {
@@ -35,77 +34,48 @@ std::string errno_text() {
     return std::strerror(errno);
 }
 
-class UnixSession : public Connection,
-                    public Closable,
-                    public std::enable_shared_from_this<UnixSession> {
+class UnixSession : public SessionCore {
   public:
-    UnixSession(stream::socket&& socket, std::shared_ptr<const UnixShared> shared)
-        : shared_(std::move(shared)),
-          id_(shared_->context.registry->next_id()),
-          socket_(std::move(socket)),
-          idle_(socket_.get_executor()) {
+    UnixSession(stream::socket&& socket, const std::shared_ptr<const UnixShared>& shared)
+        : SessionCore(std::shared_ptr<const TransportContext>(shared, &shared->context),
+                      socket.get_executor(), "unix"),
+          uid_(shared->uid),
+          socket_(std::move(socket)) {
         peer_.transport = Transport::unix_socket;
         peer_.authority = OriginAuthority::local_user;
     }
 
-    ~UnixSession() override {
-        if (reserved_) shared_->context.registry->unreserve();
-        shared_->context.registry->untrack(id_);
-    }
-
-    void start() {
-        if (!shared_->context.registry->track(id_, weak_from_this())) return;  // stopping
-        net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->begin(); });
-    }
-
-    const Peer& peer() const override { return peer_; }
-    std::uint64_t id() const override { return id_; }
-    void send(std::string text) override {
-        net::post(socket_.get_executor(),
-                  [self = shared_from_this(), text = std::move(text)]() mutable {
-                      self->do_send(std::move(text));
-                  });
-    }
-    void close() override {
-        net::post(socket_.get_executor(),
-                  [self = shared_from_this()] { self->begin_close("closed by the daemon"); });
-    }
-    void shutdown_close() override {
-        net::post(socket_.get_executor(),
-                  [self = shared_from_this()] { self->begin_close("daemon shutting down"); });
-    }
-
   private:
-    void begin() {
+    std::shared_ptr<UnixSession> self() {
+        return std::static_pointer_cast<UnixSession>(shared_from_this());
+    }
+
+    void on_start() override {
         ucred cred{};
         socklen_t length = sizeof cred;
         if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &length) != 0) {
-            spdlog::warn("unix #{} refused: SO_PEERCRED failed: {}", id_, errno_text());
+            spdlog::warn("unix #{} refused: SO_PEERCRED failed: {}", id(), errno_text());
             abort();
             return;
         }
         peer_.pid = cred.pid;
         peer_.uid = cred.uid;
-        if (cred.uid != shared_->uid) {
-            spdlog::warn("unix #{} refused: peer pid {} has uid {}, not ours ({})", id_, cred.pid,
-                         cred.uid, shared_->uid);
+        if (cred.uid != uid_) {
+            spdlog::warn("unix #{} refused: peer pid {} has uid {}, not ours ({})", id(), cred.pid,
+                         cred.uid, uid_);
             abort();
             return;
         }
-        if (!shared_->context.registry->reserve()) {
-            spdlog::warn("unix #{} refused: max_connections ({}) reached", id_,
-                         shared_->context.limits.max_connections);
+        if (!reserve()) {
+            spdlog::warn("unix #{} refused: max_connections ({}) reached", id(),
+                         context().limits.max_connections);
             abort();
             return;
         }
-        reserved_ = true;
         peer_.program = program_of(cred.pid);
-        open_ = true;
-        spdlog::info("unix #{} open: pid {}, program {}", id_, peer_.pid,
+        spdlog::info("unix #{} open: pid {}, program {}", id(), peer_.pid,
                      peer_.program.empty() ? "?" : peer_.program);
-        shared_->context.handler.on_open(shared_from_this());
-        touch();
-        arm_idle_timer();
+        opened();
         do_read();
     }
 
@@ -121,133 +91,59 @@ class UnixSession : public Connection,
     void do_read() {
         read_pending_ = true;
         net::async_read_until(
-            socket_, net::dynamic_buffer(input_, shared_->context.limits.max_message + 1), '\n',
-            [self = shared_from_this()](error_code ec, std::size_t n) { self->on_read(ec, n); });
+            socket_, net::dynamic_buffer(input_, context().limits.max_message + 1), '\n',
+            [self = self()](error_code ec, std::size_t n) { self->on_read(ec, n); });
     }
 
     void on_read(error_code ec, std::size_t n) {
         read_pending_ = false;
         if (ec == net::error::not_found) {  // the buffer is full and holds no newline
             input_.clear();
-            if (!closing_) {
+            if (!closing()) {
                 do_send(std::string(line_too_long_error));
-                begin_close("line over the limit");
+                begin_close(CloseCode::normal, "line over the limit");
             }
             return;  // no more reading: the framing is lost
         }
         if (ec) {
-            finish(ec == net::error::eof ? "client closed" : closing_ ? "closed" : ec.message());
+            finish(ec == net::error::eof ? "client closed" : closing() ? "closed" : ec.message());
             return;
         }
         std::string line = input_.substr(0, n - 1);
         input_.erase(0, n);
         if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (!closing_ && !line.empty()) {
-            touch();
-            shared_->context.handler.on_message(shared_from_this(), std::move(line));
-        }
+        if (!closing() && !line.empty()) received(std::move(line));
         do_read();
     }
 
-    void finish(const std::string& why) {
-        if (finished_) return;
-        finished_ = true;
-        idle_.cancel();
-        if (!writing_) queue_.clear();  // else on_write still owns the front buffer
-        if (!open_) return;             // refused before on_open: the refusal was logged
-        spdlog::info("unix #{} closed ({}{}{})", id_, why, close_reason_.empty() ? "" : ", ",
-                     close_reason_);
-        shared_->context.handler.on_close(shared_from_this());
-    }
-
-    // --- writing: one writer, a bounded queue ---
-    void do_send(std::string text) {
-        if (finished_ || !open_ || closing_) return;
-        if (queue_.size() >= shared_->context.limits.send_queue_depth) {
-            spdlog::warn(
-                "unix #{} send queue full ({} messages): client not reading, "
-                "disconnecting",
-                id_, queue_.size());
-            abort();
-            return;
-        }
-        // One message per line: a raw newline can only be JSON whitespace here (never inside a
-        // JSON string), so turning it into a space keeps the message and the framing intact.
+    // --- writing: one message per line ---
+    void frame(std::string& text) override {
+        // A raw newline can only be JSON whitespace here (never inside a JSON string), so turning
+        // it into a space keeps the message and the framing intact.
         for (char& c : text)
             if (c == '\n') c = ' ';
         text.push_back('\n');
-        queue_.push_back(std::move(text));
-        if (!writing_) do_write();
     }
 
-    void do_write() {
-        writing_ = true;
-        net::async_write(
-            socket_, net::buffer(queue_.front()),
-            [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+    void start_write(const std::string& message) override {
+        net::async_write(socket_, net::buffer(message),
+                         [self = self()](error_code ec, std::size_t) { self->on_write(ec); });
     }
 
-    void on_write(error_code ec) {
-        writing_ = false;
-        if (finished_) {
-            queue_.clear();
-            return;
-        }
-        if (ec) {
-            abort();
-            return;
-        }
-        queue_.pop_front();
-        touch();
-        if (!queue_.empty())
-            do_write();
-        else if (closing_)
-            abort();  // everything is sent; the pending read ends and calls finish()
-    }
+    // --- closing: no closing handshake on a stream; everything is sent ---
+    void close_after_flush() override { abort(); }
 
-    void begin_close(std::string reason) {
-        if (closing_ || finished_) return;
-        closing_ = true;
-        close_reason_ = std::move(reason);
-        if (!writing_) abort();
-    }
-
-    void abort() {
+    void abort() override {
         error_code ignored;
         socket_.shutdown(stream::socket::shutdown_both, ignored);
         socket_.close(ignored);
         if (!read_pending_) finish("closed");  // else the pending read ends and calls finish()
     }
 
-    void touch() { last_activity_ = std::chrono::steady_clock::now(); }
-
-    void arm_idle_timer() {
-        idle_.expires_at(last_activity_ + shared_->context.limits.idle_timeout);
-        idle_.async_wait([self = shared_from_this()](error_code ec) {
-            if (ec || self->finished_) return;
-            if (std::chrono::steady_clock::now() - self->last_activity_ >=
-                self->shared_->context.limits.idle_timeout)
-                self->begin_close("idle timeout");
-            else
-                self->arm_idle_timer();
-        });
-    }
-
-    std::shared_ptr<const UnixShared> shared_;
-    const std::uint64_t id_;
-    Peer peer_;
+    const unsigned uid_;
     stream::socket socket_;
     std::string input_;
-    net::steady_timer idle_;
-    std::chrono::steady_clock::time_point last_activity_;
-    std::deque<std::string> queue_;
-    bool reserved_ = false;
-    bool open_ = false;
-    bool writing_ = false;
-    bool closing_ = false;
     bool read_pending_ = false;
-    bool finished_ = false;
-    std::string close_reason_;
 };
 
 // The socket's folder: ours, a real directory (not a symlink), mode 0700. In /tmp (no

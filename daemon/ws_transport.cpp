@@ -6,18 +6,17 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/v6_only.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <deque>
 #include <optional>
 #include <stdexcept>
 
 #include "daemon/handshake_check.hpp"
 #include "daemon/listener.hpp"
+#include "daemon/session_core.hpp"
 
 namespace sithsd::daemon {
 namespace {
@@ -46,74 +45,40 @@ std::string endpoint_text(const tcp::socket& socket) {
     return address + ":" + std::to_string(remote.port());
 }
 
-class WsSession : public Connection,
-                  public Closable,
-                  public std::enable_shared_from_this<WsSession> {
+class WsSession : public SessionCore {
   public:
-    WsSession(tcp::socket&& socket, std::shared_ptr<const WsShared> shared)
-        : shared_(std::move(shared)),
-          id_(shared_->context.registry->next_id()),
+    WsSession(tcp::socket&& socket, const std::shared_ptr<const WsShared>& shared)
+        : SessionCore(std::shared_ptr<const TransportContext>(shared, &shared->context),
+                      socket.get_executor(), "ws"),
+          shared_(shared),
           remote_(endpoint_text(socket)),
-          ws_(std::move(socket)),
-          idle_(ws_.get_executor()) {
+          ws_(std::move(socket)) {
         peer_.transport = Transport::websocket;
         peer_.authority = OriginAuthority::browser_handshake;
     }
 
-    ~WsSession() override {
-        if (reserved_) shared_->context.registry->unreserve();
-        shared_->context.registry->untrack(id_);
-    }
-
-    void start() {
-        if (!shared_->context.registry->track(id_, weak_from_this())) return;  // stopping
-        net::dispatch(ws_.get_executor(), [self = shared_from_this()] { self->do_read_request(); });
-    }
-
-    // Connection
-    const Peer& peer() const override { return peer_; }
-    std::uint64_t id() const override { return id_; }
-    void send(std::string text) override {
-        net::post(ws_.get_executor(),
-                  [self = shared_from_this(), text = std::move(text)]() mutable {
-                      self->do_send(std::move(text));
-                  });
-    }
-    void close() override {
-        net::post(ws_.get_executor(), [self = shared_from_this()] {
-            self->begin_close(websocket::close_code::normal, "closed by the daemon");
-        });
-    }
-
-    // Closable
-    void shutdown_close() override {
-        net::post(ws_.get_executor(), [self = shared_from_this()] {
-            if (!self->open_) {  // still in the HTTP phase: just drop it
-                self->abort();
-                return;
-            }
-            self->ws_.set_option(websocket::stream_base::timeout{
-                std::chrono::seconds(1), websocket::stream_base::none(), false});
-            self->begin_close(websocket::close_code::going_away, "daemon shutting down");
-        });
-    }
-
   private:
+    std::shared_ptr<WsSession> self() {
+        return std::static_pointer_cast<WsSession>(shared_from_this());
+    }
+
+    void on_start() override { do_read_request(); }
+
     // --- HTTP upgrade: every check before async_accept ---
     void do_read_request() {
         parser_.emplace();
         parser_->header_limit(8 * 1024);
         parser_->body_limit(0);
-        beast::get_lowest_layer(ws_).expires_after(shared_->context.limits.handshake_timeout);
+        beast::get_lowest_layer(ws_).expires_after(context().limits.handshake_timeout);
         http::async_read(
             beast::get_lowest_layer(ws_), buffer_, *parser_,
-            [self = shared_from_this()](error_code ec, std::size_t) { self->on_read_request(ec); });
+            [self = self()](error_code ec, std::size_t) { self->on_read_request(ec); });
     }
 
     void on_read_request(error_code ec) {
         if (ec) {
             if (ec != net::error::operation_aborted)
-                spdlog::warn("ws #{} refused from {}: unreadable HTTP request ({})", id_, remote_,
+                spdlog::warn("ws #{} refused from {}: unreadable HTTP request ({})", id(), remote_,
                              ec.message());
             abort();
             return;
@@ -135,13 +100,12 @@ class WsSession : public Connection,
             refuse(static_cast<http::status>(verdict.status), verdict.reason);
             return;
         }
-        if (!shared_->context.registry->reserve()) {
+        if (!reserve()) {
             refuse(http::status::service_unavailable,
-                   "max_connections (" + std::to_string(shared_->context.limits.max_connections) +
+                   "max_connections (" + std::to_string(context().limits.max_connections) +
                        ") reached");
             return;
         }
-        reserved_ = true;
         peer_.origin = verdict.origin;
         peer_.origin_status = verdict.origin_status;
         auto offered = req[http::field::sec_websocket_protocol];
@@ -149,18 +113,18 @@ class WsSession : public Connection,
             offers_subprotocol(std::string_view(offered.data(), offered.size()), subprotocol);
 
         beast::get_lowest_layer(ws_).expires_never();  // the websocket stream times itself now
-        ws_.set_option(websocket::stream_base::timeout{shared_->context.limits.handshake_timeout,
+        ws_.set_option(websocket::stream_base::timeout{context().limits.handshake_timeout,
                                                        websocket::stream_base::none(), false});
         ws_.set_option(websocket::stream_base::decorator([select](websocket::response_type& res) {
             res.set(http::field::server, "sithsd");
             if (select) res.set(http::field::sec_websocket_protocol, subprotocol);
         }));
-        ws_.read_message_max(shared_->context.limits.max_message);
-        ws_.async_accept(req, [self = shared_from_this()](error_code ec) { self->on_accept(ec); });
+        ws_.read_message_max(context().limits.max_message);
+        ws_.async_accept(req, [self = self()](error_code ec) { self->on_accept(ec); });
     }
 
     void refuse(http::status status, const std::string& reason) {
-        spdlog::warn("ws #{} refused from {}: HTTP {} ({})", id_, remote_,
+        spdlog::warn("ws #{} refused from {}: HTTP {} ({})", id(), remote_,
                      static_cast<unsigned>(status), reason);
         auto res = std::make_shared<http::response<http::string_body>>(status, 11);
         res->set(http::field::server, "sithsd");
@@ -170,7 +134,7 @@ class WsSession : public Connection,
         res->prepare_payload();
         beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(5));
         http::async_write(beast::get_lowest_layer(ws_), *res,
-                          [self = shared_from_this(), res](error_code, std::size_t) {
+                          [self = self(), res](error_code, std::size_t) {
                               error_code ignored;
                               beast::get_lowest_layer(self->ws_).socket().shutdown(
                                   tcp::socket::shutdown_both, ignored);
@@ -180,168 +144,89 @@ class WsSession : public Connection,
 
     void on_accept(error_code ec) {
         if (ec) {
-            spdlog::warn("ws #{} refused from {}: upgrade failed ({})", id_, remote_, ec.message());
+            spdlog::warn("ws #{} refused from {}: upgrade failed ({})", id(), remote_,
+                         ec.message());
             abort();
             return;
         }
         parser_.reset();
-        open_ = true;
-        spdlog::info("ws #{} open from {}, origin {} ({})", id_, remote_, peer_.origin_text(),
+        spdlog::info("ws #{} open from {}, origin {} ({})", id(), remote_, peer_.origin_text(),
                      to_string(peer_.origin_status));
-        shared_->context.handler.on_open(shared_from_this());
-        touch();
-        arm_idle_timer();
+        opened();
         do_read();
     }
 
     // --- reading ---
     void do_read() {
-        ws_.async_read(buffer_, [self = shared_from_this()](error_code ec, std::size_t) {
-            self->on_read(ec);
-        });
+        ws_.async_read(buffer_, [self = self()](error_code ec, std::size_t) { self->on_read(ec); });
     }
 
     void on_read(error_code ec) {
         if (ec) {
-            finish(ec);
+            finish(close_text(ec));
             return;
         }
-        if (closing_) {  // closing: read on until the peer's close frame, drop the rest
+        if (closing()) {  // closing: read on until the peer's close frame, drop the rest
             buffer_.consume(buffer_.size());
             do_read();
             return;
         }
-        touch();
         if (!ws_.got_text()) {
+            touch();
             buffer_.consume(buffer_.size());
             do_send(std::string(binary_frame_error));
-            begin_close(websocket::close_code::unknown_data, "binary frame");  // 1003
+            begin_close(CloseCode::unsupported_data, "binary frame");  // 1003
             do_read();
             return;
         }
         std::string text = beast::buffers_to_string(buffer_.data());
         buffer_.consume(buffer_.size());
-        shared_->context.handler.on_message(shared_from_this(), std::move(text));
+        received(std::move(text));
         do_read();
     }
 
-    // The read loop ended: the client is gone, or the close handshake is over.
-    void finish(error_code ec) {
-        if (finished_) return;
-        finished_ = true;
-        idle_.cancel();
-        std::string why;
-        if (close_sent_) {
-            why = "sent close " + std::to_string(static_cast<unsigned>(close_code_));
-        } else if (ec == websocket::error::closed) {
-            why = "client sent close " + std::to_string(static_cast<unsigned>(ws_.reason().code));
-        } else if (ec == websocket::error::message_too_big) {
-            why = "message over the limit, close 1009";
-        } else {
-            why = ec.message();
-        }
-        if (!close_reason_.empty()) why += ", " + close_reason_;
-        spdlog::info("ws #{} closed ({})", id_, why);
-        if (!writing_) queue_.clear();  // else on_write still owns the front buffer
-        shared_->context.handler.on_close(shared_from_this());
+    // Why the read loop ended: the client is gone, or the close handshake is over.
+    std::string close_text(error_code ec) const {
+        if (close_sent_) return "sent close " + std::to_string(static_cast<unsigned>(close_code()));
+        if (ec == websocket::error::closed)
+            return "client sent close " + std::to_string(static_cast<unsigned>(ws_.reason().code));
+        if (ec == websocket::error::message_too_big) return "message over the limit, close 1009";
+        return ec.message();
     }
 
-    // --- writing: one writer, a bounded queue ---
-    void do_send(std::string text) {
-        if (finished_ || !open_ || closing_) return;
-        if (queue_.size() >= shared_->context.limits.send_queue_depth) {
-            spdlog::warn("ws #{} send queue full ({} messages): client not reading, disconnecting",
-                         id_, queue_.size());
-            abort();
-            return;
-        }
-        queue_.push_back(std::move(text));
-        if (!writing_) do_write();
-    }
-
-    void do_write() {
-        writing_ = true;
+    // --- writing: one text frame per message ---
+    void start_write(const std::string& message) override {
         ws_.text(true);
-        ws_.async_write(
-            net::buffer(queue_.front()),
-            [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
-    }
-
-    void on_write(error_code ec) {
-        writing_ = false;
-        if (finished_) {
-            queue_.clear();
-            return;
-        }
-        if (ec) {
-            abort();
-            return;
-        }
-        queue_.pop_front();
-        touch();
-        if (!queue_.empty()) {
-            do_write();
-        } else if (closing_ && !close_sent_) {
-            do_close();
-        }
+        ws_.async_write(net::buffer(message),
+                        [self = self()](error_code ec, std::size_t) { self->on_write(ec); });
     }
 
     // --- closing ---
-    void begin_close(websocket::close_code code, std::string reason) {
-        if (closing_ || finished_ || !open_) return;
-        closing_ = true;
-        close_code_ = code;
-        close_reason_ = std::move(reason);
-        if (!writing_) do_close();
+    void before_shutdown_close() override {
+        ws_.set_option(websocket::stream_base::timeout{std::chrono::seconds(1),
+                                                       websocket::stream_base::none(), false});
     }
 
-    void do_close() {
+    void close_after_flush() override {
+        if (close_sent_) return;
         close_sent_ = true;
-        ws_.async_close(websocket::close_reason(close_code_),
-                        [self = shared_from_this()](error_code ec) {
+        ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code())),
+                        [self = self()](error_code ec) {
                             if (ec) self->abort();
                         });
     }
 
-    void abort() {
+    void abort() override {
         error_code ignored;
         beast::get_lowest_layer(ws_).socket().close(ignored);
     }
 
-    // --- idle time: no message in either direction ---
-    void touch() { last_activity_ = std::chrono::steady_clock::now(); }
-
-    void arm_idle_timer() {
-        idle_.expires_at(last_activity_ + shared_->context.limits.idle_timeout);
-        idle_.async_wait([self = shared_from_this()](error_code ec) {
-            if (ec || self->finished_) return;
-            if (std::chrono::steady_clock::now() - self->last_activity_ >=
-                self->shared_->context.limits.idle_timeout) {
-                self->begin_close(websocket::close_code::normal, "idle timeout");
-            } else {
-                self->arm_idle_timer();
-            }
-        });
-    }
-
     std::shared_ptr<const WsShared> shared_;
-    const std::uint64_t id_;
     const std::string remote_;
-    Peer peer_;
     websocket::stream<beast::tcp_stream> ws_;
     beast::flat_buffer buffer_;
     std::optional<http::request_parser<http::empty_body>> parser_;
-    net::steady_timer idle_;
-    std::chrono::steady_clock::time_point last_activity_;
-    std::deque<std::string> queue_;
-    bool reserved_ = false;
-    bool open_ = false;
-    bool writing_ = false;
-    bool closing_ = false;
     bool close_sent_ = false;
-    bool finished_ = false;
-    websocket::close_code close_code_ = websocket::close_code::normal;
-    std::string close_reason_;
 };
 
 class WsListener : public Listener, public std::enable_shared_from_this<WsListener> {

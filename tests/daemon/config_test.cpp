@@ -176,6 +176,18 @@ TEST(Config, BadValuesNameTheKey) {
     }
 }
 
+TEST(Config, RateLimitPerMinute) {
+    EXPECT_EQ(default_config(env()).rate_limit_per_minute, 120u);  // the limit before the key
+    EXPECT_EQ(parse_config("rate_limit_per_minute = 10", env()).rate_limit_per_minute, 10u);
+    EXPECT_EQ(parse_config("rate_limit_per_minute = 0", env()).rate_limit_per_minute, 0u);  // off
+    for (const char* toml : {"rate_limit_per_minute = -1", "rate_limit_per_minute = 2000000",
+                             "rate_limit_per_minute = \"120\"", "rate_limit_per_minute = 1.5"}) {
+        std::string error = error_of(toml);
+        EXPECT_NE(error.find("'rate_limit_per_minute'"), std::string::npos)
+            << toml << " -> " << error;
+    }
+}
+
 TEST(Config, InvalidTomlGivesLine) {
     std::string error = error_of("port = 1\nport = 2\n");
     EXPECT_NE(error.find("test.toml:2"), std::string::npos) << error;

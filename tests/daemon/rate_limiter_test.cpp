@@ -16,3 +16,9 @@ TEST(RateLimiter, LimitPerOriginInASlidingWindow) {
         EXPECT_TRUE(limiter.allow("https://a.example.se", t0 + std::chrono::seconds(10)));
     EXPECT_FALSE(limiter.allow("https://a.example.se", t0 + std::chrono::seconds(10)));
 }
+
+TEST(RateLimiter, ZeroMeansNoLimit) {
+    RateLimiter limiter(0, std::chrono::minutes(1));  // rate_limit_per_minute = 0
+    auto t0 = RateLimiter::Clock::now();
+    for (int i = 0; i < 10'000; ++i) ASSERT_TRUE(limiter.allow("https://a.example.se", t0));
+}
