@@ -12,12 +12,13 @@ namespace sithsd::daemon {
 using protocol::ErrorCode;
 using protocol::ProtocolError;
 
-Dispatcher::Dispatcher(const Config& config, Cards& cards, Prompts& prompts, Audit& audit,
-                       ConsentStore& consent, const Clock& clock)
+Dispatcher::Dispatcher(const Config& config, OriginPolicy policy, Cards& cards, Prompts& prompts,
+                       Audit& audit, ConsentStore& consent, const Clock& clock)
     : config_(config),
+      policy_(std::move(policy)),
       cards_(cards),
       jobs_(cards, audit),
-      services_{config, cards, prompts, audit, clock, jobs_, pending_, clock.now()},
+      services_{config, policy_, cards, prompts, audit, clock, jobs_, pending_, clock.now()},
       gate_(config.language, config.prompt_unknown_origins, prompts, audit, consent),
       daily_(std::chrono::hours(24), [this] { daily_round(); }) {
     if (config.rate_limit_per_minute > 0)
@@ -26,7 +27,7 @@ Dispatcher::Dispatcher(const Config& config, Cards& cards, Prompts& prompts, Aud
 
 void Dispatcher::on_open(std::shared_ptr<Connection> connection) {
     pending_.open(connection);
-    if (!gate_.allowed(connection->peer())) return;
+    if (!gate_.allowed(pending_.peer(*connection))) return;
     for (auto& note : expiring_notifications(cards_.cards(), services_.clock.now(), false))
         connection->send(std::move(note));
 }
@@ -49,9 +50,10 @@ void Dispatcher::on_shutdown() {
 }
 
 std::vector<std::shared_ptr<Connection>> Dispatcher::allowed_clients() const {
-    auto clients = pending_.connections();
-    std::erase_if(clients, [this](const auto& c) { return !gate_.allowed(c->peer()); });
-    return clients;
+    std::vector<std::shared_ptr<Connection>> out;
+    for (auto& [connection, peer] : pending_.connections())
+        if (gate_.allowed(peer)) out.push_back(std::move(connection));
+    return out;
 }
 
 void Dispatcher::on_cards_changed(const std::vector<pkcs11::CardInfo>& before,
@@ -94,7 +96,7 @@ void Dispatcher::on_message(std::shared_ptr<Connection> connection, std::string 
 // caller may not call, the origin (asking the person once), the rate limit, then the params.
 void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection,
                           protocol::Request request) {
-    const Peer& peer = connection->peer();
+    const Peer peer = pending_.peer(*connection);
     auto reply_error = [&](const ProtocolError& e) {
         connection->send(protocol::serialize_error(*request.id, e));
     };
@@ -120,10 +122,9 @@ void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection,
             ErrorCode::RateLimited, "Too many requests from this origin; try again in a minute."));
 
     // Card methods wait: tracked, so that cancel, the client going away and shutdown reach them.
-    auto call = Call{
-        row->needs_card ? pending_.track(connection, *request.id, request.method)
-                        : std::make_shared<PendingRequest>(connection, *request.id, request.method),
-        {}};
+    auto call = Call{row->needs_card ? pending_.track(connection, *request.id, request.method)
+                                     : pending_.untracked(connection, *request.id, request.method),
+                     {}};
     auto params = row->parse(request.params, peer.authority);
     if (!params) {
         // A card method's every end is audited (PROTOCOL.md: success or failure).

@@ -16,6 +16,7 @@
 #include "daemon/methods/card_job.hpp"
 #include "daemon/methods/services.hpp"
 #include "daemon/origin_gate.hpp"
+#include "daemon/origin_policy.hpp"
 #include "daemon/pending_requests.hpp"
 #include "daemon/periodic_timer.hpp"
 #include "daemon/rate_limiter.hpp"
@@ -25,8 +26,8 @@ namespace sithsd::daemon {
 
 class Dispatcher : public MessageHandler {
   public:
-    Dispatcher(const Config& config, Cards& cards, Prompts& prompts, Audit& audit,
-               ConsentStore& consent, const Clock& clock);
+    Dispatcher(const Config& config, OriginPolicy policy, Cards& cards, Prompts& prompts,
+               Audit& audit, ConsentStore& consent, const Clock& clock);
     ~Dispatcher() override = default;
 
     void on_open(std::shared_ptr<Connection> connection) override;
@@ -46,6 +47,7 @@ class Dispatcher : public MessageHandler {
     void daily_round();
 
     const Config& config_;
+    const OriginPolicy policy_;
     Cards& cards_;
     PendingRequests pending_;
     CardJobRunner jobs_;

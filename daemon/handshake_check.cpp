@@ -43,20 +43,12 @@ HandshakeVerdict check_handshake(const HandshakeRequest& request, const OriginPo
     std::string why;
     auto origin = protocol::parse_origin(*request.origin, &why);
     if (!origin) return refuse(403, "Origin '" + printable(*request.origin) + "' invalid: " + why);
-    const std::string serialized = origin->serialize();
-    const OriginStatus status = policy.status(*origin);
-    if (status == OriginStatus::denied)
-        return refuse(403, "Origin " + serialized + " is on the deny list");
-    if (origin->scheme != "https" && status != OriginStatus::allowed)
-        return refuse(403, "Origin " + serialized + " is not https and not on the allow list");
-    if (status == OriginStatus::unknown && !policy.prompt_unknown_origins())
-        return refuse(403, "Origin " + serialized +
-                               " is not on the allow list (prompt_unknown_origins = false)");
+    if (auto refused = policy.refusal(*origin)) return refuse(403, *refused);
     if (request.target != "/v1") return refuse(404, "path '" + printable(request.target) + "'");
     if (!request.websocket_upgrade) return refuse(400, "not a WebSocket upgrade request");
     HandshakeVerdict verdict;
     verdict.origin = *origin;
-    verdict.origin_status = status;
+    verdict.origin_status = policy.status(*origin);
     return verdict;
 }
 

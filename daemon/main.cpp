@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
         AuditLog audit(config.audit_log);
         ConsentStore consent(config.state_dir / "origins.json");
         const SystemClock clock;
-        Dispatcher dispatcher(config, cards, prompter, audit, consent, clock);
+        Dispatcher dispatcher(config, policy, cards, prompter, audit, consent, clock);
         cards.start([&dispatcher](const auto& before, const auto& after) {
             dispatcher.on_cards_changed(before, after);
         });

@@ -20,4 +20,16 @@ OriginStatus OriginPolicy::status(const protocol::Origin& origin) const {
     return OriginStatus::unknown;
 }
 
+std::optional<std::string> OriginPolicy::refusal(const protocol::Origin& origin) const {
+    const std::string serialized = origin.serialize();
+    const OriginStatus s = status(origin);
+    if (s == OriginStatus::denied) return "Origin " + serialized + " is on the deny list";
+    if (origin.scheme != "https" && s != OriginStatus::allowed)
+        return "Origin " + serialized + " is not https and not on the allow list";
+    if (s == OriginStatus::unknown && !prompt_unknown_)
+        return "Origin " + serialized +
+               " is not on the allow list (prompt_unknown_origins = false)";
+    return std::nullopt;
+}
+
 }  // namespace sithsd::daemon

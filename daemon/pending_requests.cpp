@@ -33,7 +33,29 @@ void PendingRequest::release() {
 
 void PendingRequests::open(std::shared_ptr<Connection> connection) {
     std::lock_guard lock(mutex_);
-    clients_[connection->id()].connection = std::move(connection);
+    auto& client = clients_[connection->id()];
+    client.peer = connection->peer();
+    client.connection = std::move(connection);
+}
+
+Peer PendingRequests::peer(const Connection& connection) const {
+    std::lock_guard lock(mutex_);
+    auto it = clients_.find(connection.id());
+    return it == clients_.end() ? connection.peer() : it->second.peer;
+}
+
+bool PendingRequests::introduce(std::uint64_t connection_id, Peer peer) {
+    std::lock_guard lock(mutex_);
+    auto it = clients_.find(connection_id);
+    if (it == clients_.end()) return false;
+    it->second.peer = std::move(peer);
+    return true;
+}
+
+std::shared_ptr<PendingRequest> PendingRequests::untracked(
+    const std::shared_ptr<Connection>& connection, const protocol::Id& id,
+    std::string method) const {
+    return std::make_shared<PendingRequest>(connection, peer(*connection), id, std::move(method));
 }
 
 std::vector<std::shared_ptr<PendingRequest>> PendingRequests::close(std::uint64_t connection_id) {
@@ -48,9 +70,11 @@ std::vector<std::shared_ptr<PendingRequest>> PendingRequests::close(std::uint64_
 
 std::shared_ptr<PendingRequest> PendingRequests::track(
     const std::shared_ptr<Connection>& connection, const protocol::Id& id, std::string method) {
-    auto request = std::make_shared<PendingRequest>(connection, id, std::move(method));
     std::lock_guard lock(mutex_);
     auto it = clients_.find(connection->id());
+    auto request = std::make_shared<PendingRequest>(
+        connection, it == clients_.end() ? connection->peer() : it->second.peer, id,
+        std::move(method));
     if (it != clients_.end()) {
         it->second.pending[id_key(id)] = request;
         request->registry_ = this;
@@ -89,10 +113,10 @@ bool PendingRequests::shutting_down() const {
     return shutting_down_;
 }
 
-std::vector<std::shared_ptr<Connection>> PendingRequests::connections() const {
-    std::vector<std::shared_ptr<Connection>> out;
+std::vector<std::pair<std::shared_ptr<Connection>, Peer>> PendingRequests::connections() const {
+    std::vector<std::pair<std::shared_ptr<Connection>, Peer>> out;
     std::lock_guard lock(mutex_);
-    for (const auto& [id, client] : clients_) out.push_back(client.connection);
+    for (const auto& [id, client] : clients_) out.emplace_back(client.connection, client.peer);
     return out;
 }
 

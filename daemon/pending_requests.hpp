@@ -22,8 +22,12 @@ class PendingRequests;
 
 class PendingRequest {
   public:
-    PendingRequest(std::shared_ptr<Connection> connection, protocol::Id id, std::string method)
-        : connection_(std::move(connection)), id_(std::move(id)), method_(std::move(method)) {}
+    PendingRequest(std::shared_ptr<Connection> connection, Peer peer, protocol::Id id,
+                   std::string method)
+        : connection_(std::move(connection)),
+          peer_(std::move(peer)),
+          id_(std::move(id)),
+          method_(std::move(method)) {}
 
     // Sends the result or error unless something already answered; true when this one did.
     bool answer_result(const boost::json::value& result);
@@ -39,13 +43,15 @@ class PendingRequest {
 
     const protocol::Id& id() const { return id_; }
     const std::string& method() const { return method_; }
-    const Peer& peer() const { return connection_->peer(); }
+    // Who asked, as the connection was when the request came (see PendingRequests::introduce).
+    const Peer& peer() const { return peer_; }
     const std::shared_ptr<Connection>& connection() const { return connection_; }
 
   private:
     friend class PendingRequests;
 
     std::shared_ptr<Connection> connection_;
+    Peer peer_;
     protocol::Id id_;
     std::string method_;
     std::atomic<bool> answered_{false};
@@ -63,21 +69,31 @@ class PendingRequests {
     // when its connection is already closed.
     std::shared_ptr<PendingRequest> track(const std::shared_ptr<Connection>& connection,
                                           const protocol::Id& id, std::string method);
+    // A request answered at once (not tracked), with the connection's current peer.
+    std::shared_ptr<PendingRequest> untracked(const std::shared_ptr<Connection>& connection,
+                                              const protocol::Id& id, std::string method) const;
+    // The connection's peer: as the transport made it, or as `introduce` changed it.
+    Peer peer(const Connection& connection) const;
+    // A local program says it is the browser extension (for one page origin) or the browser's
+    // PKCS#11 module: later requests on this connection act for that. False when gone.
+    bool introduce(std::uint64_t connection_id, Peer peer);
     std::shared_ptr<PendingRequest> find(std::uint64_t connection_id, const protocol::Id& id) const;
     // From now on shutting_down() is true; returns every waiting request.
     std::vector<std::shared_ptr<PendingRequest>> shut_down();
     bool shutting_down() const;
-    std::vector<std::shared_ptr<Connection>> connections() const;
+    struct Client {
+        std::shared_ptr<Connection> connection;
+        Peer peer;
+        std::map<std::string, std::shared_ptr<PendingRequest>> pending;  // serialized id -> request
+    };
+    // Every open connection with its peer (notifications go to those whose origin is allowed).
+    std::vector<std::pair<std::shared_ptr<Connection>, Peer>> connections() const;
     std::size_t connection_count() const;
 
   private:
     friend class PendingRequest;
     void untrack(const PendingRequest& request);
 
-    struct Client {
-        std::shared_ptr<Connection> connection;
-        std::map<std::string, std::shared_ptr<PendingRequest>> pending;  // serialized id -> request
-    };
     mutable std::mutex mutex_;
     std::map<std::uint64_t, Client> clients_;
     bool shutting_down_ = false;

@@ -34,9 +34,10 @@ constexpr auto kSign = parse_with<SignParams, parse_sign>;
 constexpr auto kCancel = parse_with<CancelParams, parse_cancel>;
 constexpr auto kChangePin = parse_with<PinParams, parse_change_pin>;
 constexpr auto kUnblockPin = parse_with<PinParams, parse_unblock_pin>;
+constexpr auto kIntroduce = parse_with<IntroduceParams, parse_introduce>;
 
 //                         name, callers, consent, card, prompts, params
-constexpr std::array<MethodRow, 9> kTable{{
+constexpr std::array<MethodRow, 10> kTable{{
     {"hello", kEveryone, false, false, false, no_params},
     {"listCards", kEveryone, true, false, false, no_params},
     {"listCertificates", kEveryone, true, false, false, kListCertificates},
@@ -46,6 +47,7 @@ constexpr std::array<MethodRow, 9> kTable{{
     {"changePin", kLocalPrograms, true, true, true, kChangePin},
     {"unblockPin", kLocalPrograms, true, true, true, kUnblockPin},
     {"status", kLocalPrograms, true, false, false, no_params},
+    {"introduce", kLocalPrograms, false, false, false, kIntroduce},
 }};
 
 }  // namespace

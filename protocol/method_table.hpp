@@ -18,7 +18,7 @@ namespace sithsd::protocol {
 
 // A method's params once parsed; monostate for methods that take none.
 using MethodParams = std::variant<std::monostate, ListCertificatesParams, AuthenticateParams,
-                                  SignParams, CancelParams, PinParams>;
+                                  SignParams, CancelParams, PinParams, IntroduceParams>;
 using ParamsParser = ParamsResult<MethodParams> (*)(const boost::json::object& params,
                                                     OriginAuthority caller);
 

@@ -210,4 +210,29 @@ ParamsResult<PinParams> parse_unblock_pin(const boost::json::object& params) {
     return parse_pin_params(params);
 }
 
+ParamsResult<IntroduceParams> parse_introduce(const boost::json::object& params) {
+    IntroduceParams out;
+    const auto* as = params.if_contains("as");
+    if (!as || !as->is_string())
+        return invalid_params("as", "as must be \"extension\" or \"browserModule\".");
+    if (as->get_string() == "extension") {
+        out.as = OriginAuthority::extension;
+    } else if (as->get_string() == "browserModule") {
+        out.as = OriginAuthority::browser_module;
+    } else {
+        return invalid_params("as", "as must be \"extension\" or \"browserModule\".");
+    }
+    auto origin = optional_string(params, "origin");
+    if (!origin) return origin.error();
+    if (out.as == OriginAuthority::browser_module) {
+        if (*origin) return invalid_params("origin", "A browser module has no page origin.");
+        return out;
+    }
+    if (!*origin) return invalid_params("origin", "origin is required for the extension.");
+    std::string why;
+    out.origin = parse_origin(**origin, &why);
+    if (!out.origin) return invalid_params("origin", "origin is not an origin: " + why);
+    return out;
+}
+
 }  // namespace sithsd::protocol

@@ -15,6 +15,7 @@
 #include "common/vocabulary.hpp"
 #include "protocol/errors.hpp"
 #include "protocol/hash_algorithm.hpp"
+#include "protocol/origin.hpp"
 #include "protocol/result.hpp"
 
 namespace sithsd::protocol {
@@ -77,6 +78,15 @@ ParamsResult<SignParams> parse_sign(const boost::json::object& params);
 ParamsResult<CancelParams> parse_cancel(const boost::json::object& params);
 ParamsResult<PinParams> parse_change_pin(const boost::json::object& params);
 ParamsResult<PinParams> parse_unblock_pin(const boost::json::object& params);
+
+// introduce: a local program says what it relays for. "extension" (the native-messaging host of
+// the browser extension) with the page's origin as the browser gave it; "browserModule" (the
+// PKCS#11 module a browser loaded, for TLS client login) with no origin.
+struct IntroduceParams {
+    OriginAuthority as = OriginAuthority::extension;
+    std::optional<Origin> origin;  // extension only
+};
+ParamsResult<IntroduceParams> parse_introduce(const boost::json::object& params);
 
 // The number of Unicode code points of valid UTF-8 text.
 std::size_t utf8_length(std::string_view text) noexcept;

@@ -6,7 +6,7 @@
 namespace sithsd::daemon {
 
 Handler find_handler(std::string_view method) noexcept {
-    static constexpr std::array<std::pair<std::string_view, Handler>, 9> kHandlers{{
+    static constexpr std::array<std::pair<std::string_view, Handler>, 10> kHandlers{{
         {"hello", hello},
         {"listCards", list_cards},
         {"listCertificates", list_certificates},
@@ -16,6 +16,7 @@ Handler find_handler(std::string_view method) noexcept {
         {"sign", sign},
         {"changePin", change_pin},
         {"unblockPin", unblock_pin},
+        {"introduce", introduce},
     }};
     for (const auto& [name, handler] : kHandlers)
         if (name == method) return handler;

@@ -1,7 +1,7 @@
 #pragma once
 // The handlers of the method table's rows (protocol/method_table.hpp), a file per family:
 // queries.cpp (hello, listCards, listCertificates, status, cancel), authenticate.cpp, sign.cpp,
-// pins.cpp (changePin, unblockPin). The dispatcher has checked who may call, consent and the rate
+// pins.cpp (changePin, unblockPin), introduce.cpp. The dispatcher has checked who may call, consent and the rate
 // limit, and parsed the params; a handler answers the request exactly once (card methods through
 // the CardJobRunner, which also writes the audit line).
 #include <memory>
@@ -32,5 +32,6 @@ void authenticate(const Services& services, const Call& call);
 void sign(const Services& services, const Call& call);
 void change_pin(const Services& services, const Call& call);
 void unblock_pin(const Services& services, const Call& call);
+void introduce(const Services& services, const Call& call);
 
 }  // namespace sithsd::daemon

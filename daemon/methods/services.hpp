@@ -11,6 +11,7 @@
 namespace sithsd::daemon {
 
 struct Config;
+class OriginPolicy;
 class CardJobRunner;
 class PendingRequests;
 
@@ -30,6 +31,7 @@ class SystemClock final : public Clock {
 // Everything a handler reaches, passed by the dispatcher.
 struct Services {
     const Config& config;
+    const OriginPolicy& policy;
     Cards& cards;
     Prompts& prompts;
     Audit& audit;

@@ -39,7 +39,12 @@ class MethodsTest : public ::testing::Test {
     ~MethodsTest() override { std::filesystem::remove_all(dir); }
 
     daemon::Dispatcher& dispatcher() {
-        if (!dispatcher_) dispatcher_.emplace(config, cards, prompts, audit, consent, clock);
+        if (!dispatcher_)
+            dispatcher_.emplace(
+                config,
+                daemon::OriginPolicy(
+                    protocol::OriginList({*protocol::OriginPattern::parse(kPortal)}), {}, true),
+                cards, prompts, audit, consent, clock);
         return *dispatcher_;
     }
 
@@ -322,7 +327,7 @@ TEST_F(MethodsTest, TheTableDecidesWhoMayCallWhat) {
     EXPECT_EQ(hello.at("result").at("methods").as_array().size(), 6u);
     EXPECT_EQ(hello.at("result").at("origin").as_string(), kPortal);
     auto local = call(open(local_peer()), "hello");
-    EXPECT_EQ(local.at("result").at("methods").as_array().size(), 9u);
+    EXPECT_EQ(local.at("result").at("methods").as_array().size(), 10u);
     EXPECT_TRUE(local.at("result").at("origin").is_null());
     EXPECT_TRUE(call(open(local_peer()), "status").contains("result"));
 }
@@ -368,6 +373,37 @@ TEST_F(MethodsTest, ShutdownAnswersWhatWaits) {
     EXPECT_EQ(reason(call(client, "listCards")), "SHUTTING_DOWN");
     cards.run_queued();
     EXPECT_EQ(audit_results(), std::vector<std::string>{"SHUTTING_DOWN"});
+}
+
+TEST_F(MethodsTest, TheExtensionsHostIntroducesThePagesOrigin) {
+    auto host = open(local_peer());
+    auto answer = call(host, "introduce", {{"as", "extension"}, {"origin", kPortal}});
+    ASSERT_TRUE(answer.contains("result")) << answer;
+    EXPECT_EQ(answer.at("result").at("originStatus").as_string(), "allowed");
+    // From now on it is a page: page methods only, its origin in the token and the audit line.
+    EXPECT_EQ(reason(call(host, "status")), "LOCAL_ONLY");
+    EXPECT_EQ(reason(call(host, "introduce", {{"as", "browserModule"}})), "LOCAL_ONLY");
+    EXPECT_EQ(reason(call(host, "authenticate", {{"challengeNonce", kNonce}, {"origin", kPortal}})),
+              "INVALID_PARAMS");
+    prompts.script = {"pin 1234"};
+    EXPECT_TRUE(call(host, "authenticate", {{"challengeNonce", kNonce}}).contains("result"));
+    EXPECT_EQ(audit.lines.back().origin, kPortal);
+    auto hello = call(host, "hello");
+    EXPECT_EQ(hello.at("result").at("origin").as_string(), kPortal);
+    EXPECT_EQ(hello.at("result").at("methods").as_array().size(), 6u);
+}
+
+TEST_F(MethodsTest, TheExtensionsOriginMeetsThePolicyOfAPage) {
+    auto plain = call(open(local_peer()), "introduce",
+                      {{"as", "extension"}, {"origin", "http://portal.example.se"}});
+    EXPECT_EQ(reason(plain), "ORIGIN_DENIED") << "not https and not allowed";
+    auto unknown = open(local_peer(), 2);
+    EXPECT_TRUE(
+        call(unknown, "introduce", {{"as", "extension"}, {"origin", "https://new.example.se"}})
+            .contains("result"));
+    prompts.script = {"no"};
+    EXPECT_EQ(reason(call(unknown, "listCards")), "ORIGIN_DENIED") << "the person was asked";
+    EXPECT_EQ(prompts.shown.size(), 1u);
 }
 
 TEST(HandlerTable, EveryRowHasItsHandler) {

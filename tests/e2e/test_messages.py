@@ -63,7 +63,8 @@ class Messages(unittest.TestCase):
             self.assertEqual(result["protocol"], "sithsd/1")
             # The local-only methods are listed over the Unix socket only.
             self.assertEqual(result["methods"], ["hello", "listCards", "listCertificates", "authenticate",
-                                                 "sign", "cancel", "changePin", "unblockPin", "status"])
+                                                 "sign", "cancel", "changePin", "unblockPin", "status",
+                                                 "introduce"])
             # Several requests on one connection, answered in order, ids echoed.
             for id_ in ["abc", 7, 0, -3, 1.5, None]:
                 request = json.dumps({"jsonrpc": "2.0", "id": id_, "method": "hello"})

@@ -18,7 +18,7 @@ boost::json::object obj(const std::string& text) {
 TEST(MethodTable, HelloListsWhatEachCallerMayCall) {
     const Names web{"hello", "listCards", "listCertificates", "authenticate", "sign", "cancel"};
     const Names local{"hello",  "listCards", "listCertificates", "authenticate", "sign",
-                      "cancel", "changePin", "unblockPin",       "status"};
+                      "cancel", "changePin", "unblockPin",       "status",       "introduce"};
     EXPECT_EQ(method_names(OriginAuthority::browser_handshake), web);
     EXPECT_EQ(method_names(OriginAuthority::extension), web);
     EXPECT_EQ(method_names(OriginAuthority::local_user), local);
@@ -40,7 +40,7 @@ TEST(MethodTable, WhatEachMethodNeeds) {
                                  row.name == "changePin" || row.name == "unblockPin";
         EXPECT_EQ(row.needs_card, card_method) << row.name;
         EXPECT_EQ(row.prompts, card_method) << row.name;
-        EXPECT_EQ(row.needs_consent, row.name != "hello") << row.name;
+        EXPECT_EQ(row.needs_consent, row.name != "hello" && row.name != "introduce") << row.name;
     }
 }
 
@@ -71,6 +71,19 @@ TEST(MethodTable, ParsersGiveTheirParams) {
     ASSERT_TRUE(none);
     EXPECT_TRUE(std::holds_alternative<std::monostate>(*none));
     EXPECT_FALSE(find_method("cancel")->parse(obj("{}"), OriginAuthority::local_user));
+
+    const auto& introduce = *find_method("introduce");
+    auto ext = introduce.parse(obj(R"({"as":"extension","origin":"https://A.se:443"})"),
+                               OriginAuthority::local_user);
+    ASSERT_TRUE(ext);
+    EXPECT_EQ(std::get<IntroduceParams>(*ext).origin->serialize(), "https://a.se");
+    EXPECT_FALSE(introduce.parse(obj(R"({"as":"extension"})"), OriginAuthority::local_user));
+    EXPECT_FALSE(introduce.parse(obj(R"({"as":"extension","origin":"https://a.se/x"})"),
+                                 OriginAuthority::local_user));
+    EXPECT_FALSE(introduce.parse(obj(R"({"as":"browserModule","origin":"https://a.se"})"),
+                                 OriginAuthority::local_user));
+    EXPECT_FALSE(introduce.parse(obj(R"({"as":"page"})"), OriginAuthority::local_user));
+    EXPECT_TRUE(introduce.parse(obj(R"({"as":"browserModule"})"), OriginAuthority::local_user));
 }
 
 }  // namespace
