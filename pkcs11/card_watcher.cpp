@@ -79,6 +79,8 @@ struct CardWatcher::Shared {
     }
 
     void watch_pcsc();
+    // The readers of one context until stop() (true) or pcscd goes away (throws pcsc::Error).
+    bool watch_readers(pcsc::Context& context);
     void watch_module(const std::shared_ptr<Module>& module);
     // Each returns true when stopping, false when the module fell back to the next way.
     bool wait_blocking(const std::shared_ptr<Module>& module);
@@ -177,34 +179,9 @@ void CardWatcher::Shared::watch_pcsc() {
             if (stopping) return;
             pcsc_context = context.get();
         }
-        bool cancelled = false;
+        bool stopped = false;
         try {
-            bool first = true;
-            while (!cancelled) {
-                pcsc::ReaderMonitor monitor(*context);
-                if (!first) report(Source::pcsc);  // the reader list itself changed
-                first = false;
-                for (bool readers_changed = false; !readers_changed && !cancelled;) {
-                    // stop() repeats its cancel until this thread is done, so a wait that
-                    // began just after a cancel ends too.
-                    if (is_stopping())
-                        cancelled = true;
-                    else
-                        switch (monitor.wait(options.pcsc_wait)) {
-                            case pcsc::ReaderMonitor::Change::none:
-                                break;
-                            case pcsc::ReaderMonitor::Change::cards:
-                                report(Source::pcsc);
-                                break;
-                            case pcsc::ReaderMonitor::Change::readers:
-                                readers_changed = true;
-                                break;
-                            case pcsc::ReaderMonitor::Change::cancelled:
-                                cancelled = true;
-                                break;
-                        }
-                }
-            }
+            stopped = watch_readers(*context);
         } catch (const pcsc::Error& e) {
             // pcscd went away (SCARD_E_NO_SERVICE and friends): report, then start over.
             spdlog::debug("card watcher: {}", e.what());
@@ -214,9 +191,25 @@ void CardWatcher::Shared::watch_pcsc() {
             pcsc_context = nullptr;
         }
         context.reset();
-        if (cancelled && is_stopping()) return;
+        if (stopped) return;
         report(Source::pcsc);
         if (wait_or_stop(options.pcsc_retry)) return;
+    }
+}
+
+bool CardWatcher::Shared::watch_readers(pcsc::Context& context) {
+    for (bool first = true;; first = false) {
+        pcsc::ReaderMonitor monitor(context);
+        if (!first) report(Source::pcsc);  // the reader list itself changed
+        while (true) {
+            // stop() repeats its cancel until this thread is done, so a wait that began just
+            // after one cancel ends too.
+            if (is_stopping()) return true;
+            const auto change = monitor.wait(options.pcsc_wait);
+            if (change == pcsc::ReaderMonitor::Change::cancelled) return true;
+            if (change == pcsc::ReaderMonitor::Change::readers) break;
+            if (change == pcsc::ReaderMonitor::Change::cards) report(Source::pcsc);
+        }
     }
 }
 
