@@ -1,7 +1,6 @@
 #include "daemon/audit_log.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
@@ -24,19 +23,6 @@ std::filesystem::path head_file(const std::filesystem::path& log) {
 }
 
 }  // namespace
-
-std::string sha256_hex(std::string_view bytes) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(), nullptr);
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (unsigned i = 0; i < length; ++i) {
-        out += digits[digest[i] >> 4];
-        out += digits[digest[i] & 15];
-    }
-    return out;
-}
 
 AuditLog::AuditLog(std::filesystem::path file) : file_(std::move(file)), prev_(kGenesis) {
     std::filesystem::create_directories(file_.parent_path());

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/digest.hpp"  // sha256_hex: the chain's hash
+
 namespace sithsd::daemon {
 
 struct AuditEntry {
@@ -57,7 +59,5 @@ struct AuditProblem {
 // Checks the chain of a whole audit file (and its last line against FILE.head); empty when every
 // line links to the one before.
 std::vector<AuditProblem> verify_audit_file(const std::filesystem::path& file);
-
-std::string sha256_hex(std::string_view bytes);
 
 }  // namespace sithsd::daemon

@@ -35,7 +35,6 @@ void CardService::start(ChangeCallback on_change) {
 }
 
 void CardService::stop() {
-    if (watcher_) watcher_->stop();
     {
         std::lock_guard lock(mutex_);
         stopping_ = true;
@@ -48,6 +47,12 @@ void CardService::stop() {
         queues.swap(queues_);
     }
     queues.clear();  // each finishes its jobs (they answer quickly once the daemon stops)
+    // Last: the watcher ends blocking slot-event waits with C_Finalize, after which no card call
+    // works; kept logins are logged out before.
+    if (watcher_) {
+        for (const auto& card : cards_.cards()) cards_.forget_login(card.card_id);
+        watcher_->stop();
+    }
 }
 
 std::vector<pkcs11::CardInfo> CardService::cards() const {

@@ -14,22 +14,9 @@
 #include "pkcs11/card_model.hpp"
 #include "pkcs11/module.hpp"
 #include "pkcs11/secret.hpp"
+#include "pkcs11/signature.hpp"
 
 namespace sithsd::pkcs11 {
-
-enum class SignatureScheme {
-    rsa_pkcs1,  // PKCS#1 v1.5 over a DigestInfo, with CKM_RSA_PKCS (works on every RSA card)
-    rsa_pss,    // CKM_RSA_PKCS_PSS, MGF1 with the same hash, salt length = hash length
-    ecdsa,      // CKM_ECDSA over the digest
-};
-
-struct SignatureRequest {
-    std::string certificate_id;
-    HashAlgorithm hash = HashAlgorithm::sha256;
-    std::vector<std::uint8_t> digest;
-    SignatureScheme scheme = SignatureScheme::rsa_pkcs1;
-    bool ecdsa_der = false;  // ECDSA as DER ECDSA-Sig-Value instead of r||s
-};
 
 struct CardState;   // card_set.cpp
 struct CardLayout;  // card_set.cpp
@@ -79,11 +66,5 @@ class CardSet {
     mutable std::mutex mutex_;  // guards cards_ (the map), never held during a card operation
     std::map<std::string, std::shared_ptr<CardState>> cards_;
 };
-
-// DER ECDSA-Sig-Value from r||s (CMS wants DER, JWS and PKCS#11 use r||s).
-std::vector<std::uint8_t> ecdsa_raw_to_der(const std::vector<std::uint8_t>& raw);
-// The DER DigestInfo prefix + digest that CKM_RSA_PKCS signs for PKCS#1 v1.5.
-std::vector<std::uint8_t> digest_info(HashAlgorithm hash, const std::vector<std::uint8_t>& digest);
-std::size_t digest_size(HashAlgorithm hash);
 
 }  // namespace sithsd::pkcs11

@@ -8,20 +8,14 @@
 
 #include <cmath>
 #include <ctime>
-#include <memory>
 #include <stdexcept>
 
+#include "common/digest.hpp"
+#include "common/openssl_owners.hpp"
 #include "protocol/identity_rules.hpp"
 
 namespace sithsd::pkcs11 {
 namespace {
-
-struct X509Free {
-    void operator()(X509* x) const { X509_free(x); }
-};
-struct GeneralNamesFree {
-    void operator()(GENERAL_NAMES* names) const { GENERAL_NAMES_free(names); }
-};
 
 // The UTF-8 value of the first attribute NID in name, or "".
 std::string name_entry(const X509_NAME* name, int nid) {
@@ -43,19 +37,9 @@ std::chrono::system_clock::time_point to_time_point(const ASN1_TIME* t) {
     return std::chrono::system_clock::from_time_t(timegm(&tm));
 }
 
-std::string hex(const unsigned char* data, std::size_t size) {
-    static const char digits[] = "0123456789abcdef";
-    std::string out;
-    for (std::size_t i = 0; i < size; ++i) {
-        out += digits[data[i] >> 4];
-        out += digits[data[i] & 15];
-    }
-    return out;
-}
-
 // A personnummer in the subjectAltName: an otherName whose value is a string of the right form.
 std::optional<std::string> personal_number_in_alt_names(X509* cert) {
-    std::unique_ptr<GENERAL_NAMES, GeneralNamesFree> names(static_cast<GENERAL_NAMES*>(
+    ossl::GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(
         X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
     if (!names) return std::nullopt;
     for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
@@ -83,10 +67,7 @@ bool is_personal_identity_number(std::string_view text) {
 }
 
 std::string certificate_id(std::span<const std::uint8_t> der) {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
-    EVP_Digest(der.data(), der.size(), digest, &length, EVP_sha256(), nullptr);
-    return hex(digest, 16);
+    return sha256_hex({reinterpret_cast<const char*>(der.data()), der.size()}, 16);
 }
 
 long CertificateInfo::days_left(std::chrono::system_clock::time_point now) const {
@@ -100,7 +81,7 @@ std::string CertificateInfo::display_name() const {
 
 CertificateInfo parse_certificate(std::span<const std::uint8_t> der) {
     const unsigned char* p = der.data();
-    std::unique_ptr<X509, X509Free> cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
+    ossl::X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
     if (!cert || p != der.data() + der.size()) throw std::invalid_argument("not a DER certificate");
 
     CertificateInfo info;
@@ -121,8 +102,8 @@ CertificateInfo parse_certificate(std::span<const std::uint8_t> der) {
     info.issuer = name_entry(X509_get_issuer_name(cert.get()), NID_commonName);
 
     const ASN1_INTEGER* serial = X509_get0_serialNumber(cert.get());
-    info.serial_hex =
-        hex(ASN1_STRING_get0_data(serial), static_cast<std::size_t>(ASN1_STRING_length(serial)));
+    info.serial_hex = hex_encode(
+        {ASN1_STRING_get0_data(serial), static_cast<std::size_t>(ASN1_STRING_length(serial))});
     info.not_before = to_time_point(X509_get0_notBefore(cert.get()));
     info.not_after = to_time_point(X509_get0_notAfter(cert.get()));
 

@@ -13,8 +13,12 @@ Module::Module(std::string path, void* handle, CK_FUNCTION_LIST* functions, bool
     : path_(std::move(path)), handle_(handle), functions_(functions), finalize_(finalize) {}
 
 Module::~Module() {
-    if (finalize_) functions_->C_Finalize(nullptr);
+    finalize();
     dlclose(handle_);
+}
+
+void Module::finalize() {
+    if (finalize_.exchange(false)) functions_->C_Finalize(nullptr);
 }
 
 std::shared_ptr<Module> Module::load(const std::string& path) {

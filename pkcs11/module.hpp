@@ -2,6 +2,7 @@
 // A loaded PKCS#11 module: dlopen, C_GetFunctionList, C_Initialize with OS locking, and C_Finalize
 // and dlclose when the last owner lets go. main() loads the modules and passes them down; there is
 // no global registry.
+#include <atomic>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,13 +33,21 @@ class Module {
     bool supports_slot_events() const { return slot_events_; }
     void set_supports_slot_events(bool supported) { slot_events_ = supported; }
 
+    // Whether we initialised the module (not CKR_CRYPTOKI_ALREADY_INITIALIZED), so that we may
+    // finalise it.
+    bool owns_initialization() const { return finalize_.load(); }
+    // C_Finalize now, once, if we initialised the module; every later call into it fails. The one
+    // way to end a C_WaitForSlotEvent that blocks in another thread (PKCS#11 v2.40 §5.4.2: it
+    // returns CKR_CRYPTOKI_NOT_INITIALIZED). The destructor does it otherwise.
+    void finalize();
+
   private:
     Module(std::string path, void* handle, _CK_FUNCTION_LIST* functions, bool finalize);
 
     std::string path_;
     void* handle_;
     _CK_FUNCTION_LIST* functions_;
-    bool finalize_;  // we initialised it (not CKR_CRYPTOKI_ALREADY_INITIALIZED), so we finalise it
+    std::atomic<bool> finalize_;  // we initialised it and have not finalised it yet
     bool slot_events_ = true;
 };
 

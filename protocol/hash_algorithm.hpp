@@ -8,14 +8,15 @@
 #include <string_view>
 #include <vector>
 
+#include "common/digest.hpp"
 #include "common/vocabulary.hpp"
 
 namespace sithsd::protocol {
 
 std::string_view hash_algorithm_name(HashAlgorithm alg) noexcept;  // "SHA-256"
 std::optional<HashAlgorithm> hash_algorithm_from_name(std::string_view name) noexcept;
-std::size_t hash_size(HashAlgorithm alg) noexcept;  // 32, 48, 64
-
-std::vector<std::uint8_t> hash(HashAlgorithm alg, std::span<const std::uint8_t> data);
+// hash_size and hash are common/digest.hpp's; protocol code and its callers name them protocol::….
+using sithsd::hash;
+using sithsd::hash_size;
 
 }  // namespace sithsd::protocol

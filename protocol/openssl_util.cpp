@@ -26,58 +26,6 @@ std::vector<std::uint8_t> certificate_der(X509* cert) {
     return out;
 }
 
-const EVP_MD* md_for(HashAlgorithm alg) noexcept {
-    switch (alg) {
-        case HashAlgorithm::sha256:
-            return EVP_sha256();
-        case HashAlgorithm::sha384:
-            return EVP_sha384();
-        case HashAlgorithm::sha512:
-            return EVP_sha512();
-    }
-    return EVP_sha256();
-}
-
-std::vector<std::uint8_t> ecdsa_raw_to_der(std::span<const std::uint8_t> raw) {
-    if (raw.empty() || raw.size() % 2 != 0) return {};
-    const std::size_t half = raw.size() / 2;
-    ECDSA_SIG* sig = ECDSA_SIG_new();
-    if (!sig) return {};
-    BIGNUM* r = BN_bin2bn(raw.data(), static_cast<int>(half), nullptr);
-    BIGNUM* s = BN_bin2bn(raw.data() + half, static_cast<int>(half), nullptr);
-    std::vector<std::uint8_t> out;
-    if (r && s && ECDSA_SIG_set0(sig, r, s) == 1) {
-        const int len = i2d_ECDSA_SIG(sig, nullptr);
-        if (len > 0) {
-            out.resize(static_cast<std::size_t>(len));
-            unsigned char* p = out.data();
-            i2d_ECDSA_SIG(sig, &p);
-        }
-    } else {
-        BN_free(r);
-        BN_free(s);
-    }
-    ECDSA_SIG_free(sig);
-    return out;
-}
-
-std::vector<std::uint8_t> ecdsa_der_to_raw(std::span<const std::uint8_t> der, std::size_t half) {
-    const unsigned char* p = der.data();
-    ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
-    if (!sig) return {};
-    std::vector<std::uint8_t> out(2 * half);
-    const BIGNUM* r = nullptr;
-    const BIGNUM* s = nullptr;
-    ECDSA_SIG_get0(sig, &r, &s);
-    const bool ok =
-        p == der.data() + der.size() &&
-        BN_bn2binpad(r, out.data(), static_cast<int>(half)) == static_cast<int>(half) &&
-        BN_bn2binpad(s, out.data() + half, static_cast<int>(half)) == static_cast<int>(half);
-    ECDSA_SIG_free(sig);
-    if (!ok) return {};
-    return out;
-}
-
 std::size_t ec_half_size(EVP_PKEY* key) noexcept {
     const int bits = EVP_PKEY_get_bits(key);
     return bits > 0 ? static_cast<std::size_t>((bits + 7) / 8) : 0;

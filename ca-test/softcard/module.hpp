@@ -4,9 +4,11 @@
 //
 // Card i of softcard.json owns slots 2i (identification) and 2i+1 (signing), listed always with
 // tokenPresent = FALSE and only while inserted with tokenPresent = TRUE. softcard.json and the
-// state file are re-read when they change (checked on every call, and every 50 ms inside a
-// blocking C_WaitForSlotEvent), so softcard-ctl in another process takes effect at once.
-// One mutex guards everything; injected delays and C_WaitForSlotEvent wait without it.
+// state file are re-read when they change (checked on every call; a blocking C_WaitForSlotEvent
+// sleeps until inotify says softcard.json changed), so softcard-ctl in another process takes
+// effect at once. One mutex guards everything; injected delays and C_WaitForSlotEvent wait
+// without it. The member functions are defined by role: module.cpp (library, slots, tokens),
+// slot_events.cpp, sessions.cpp (sessions, objects), pins.cpp (PINs, faults), signing.cpp.
 
 #include <p11-kit/pkcs11.h>
 #include <sys/stat.h>
@@ -21,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "ca-test/softcard/conf_watch.hpp"
 #include "ca-test/softcard/config.hpp"
 #include "ca-test/softcard/sign_operation.hpp"
 #include "ca-test/softcard/state_store.hpp"
@@ -113,10 +116,11 @@ class Module {
     CK_RV finish_sign(Session& s, Card& card, CK_BYTE* sig, CK_ULONG* sig_len);
 
     std::mutex mutex_;
-    std::condition_variable slot_event_;
     bool initialized_ = false;
-    std::uint64_t epoch_ = 0;  // grows with every C_Finalize, to wake and end waiting calls
-    int waiters_ = 0;
+    std::uint64_t epoch_ = 0;  // grows with every C_Finalize, to end waiting calls
+    int waiters_ = 0;          // calls in C_WaitForSlotEvent
+    std::condition_variable waiters_left_;
+    std::unique_ptr<WakeSignal> finalize_wake_;  // raised by C_Finalize; while initialised
     std::optional<WorldConfig> world_;
     std::unique_ptr<StateStore> store_;
     std::vector<Card> cards_;

@@ -2,6 +2,8 @@
 
 #include <openssl/rsa.h>
 
+#include "common/ecdsa_signature.hpp"
+
 namespace sithsd::softcard {
 
 namespace {
@@ -38,17 +40,6 @@ const EVP_MD* md_of_mgf(CK_RSA_PKCS_MGF_TYPE mgf) {
         default:
             return nullptr;
     }
-}
-
-// ECDSA's DER signature as PKCS#11's r || s, each as long as the group order.
-bool der_to_raw(const std::vector<std::uint8_t>& der, size_t half, std::vector<std::uint8_t>& raw) {
-    const unsigned char* p = der.data();
-    EcdsaSigPtr sig(d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size())));
-    if (!sig) return false;
-    raw.assign(half * 2, 0);
-    return BN_bn2binpad(ECDSA_SIG_get0_r(sig.get()), raw.data(), static_cast<int>(half)) >= 0 &&
-           BN_bn2binpad(ECDSA_SIG_get0_s(sig.get()), raw.data() + half, static_cast<int>(half)) >=
-               0;
 }
 
 }  // namespace
@@ -126,7 +117,7 @@ CK_RV SignOperation::finish(std::vector<std::uint8_t>& signature) {
     }
     if (!ec && md_ && !prehashed_) {
         // CKM_SHAx_RSA_PKCS: hash, DigestInfo and PKCS#1 v1.5 in one step.
-        MdCtxPtr ctx(EVP_MD_CTX_new());
+        ossl::MdCtxPtr ctx(EVP_MD_CTX_new());
         size_t len = 0;
         if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, md_, nullptr, key_.get()) != 1 ||
             EVP_DigestSign(ctx.get(), nullptr, &len, data_.data(), data_.size()) != 1)
@@ -137,7 +128,7 @@ CK_RV SignOperation::finish(std::vector<std::uint8_t>& signature) {
         signature.resize(len);
         return CKR_OK;
     }
-    PkeyCtxPtr ctx(EVP_PKEY_CTX_new(key_.get(), nullptr));
+    ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new(key_.get(), nullptr));
     if (!ctx || EVP_PKEY_sign_init(ctx.get()) != 1) return CKR_FUNCTION_FAILED;
     if (!ec) {
         const size_t k = static_cast<size_t>(EVP_PKEY_get_size(key_.get()));
@@ -168,7 +159,9 @@ CK_RV SignOperation::finish(std::vector<std::uint8_t>& signature) {
         signature = std::move(out);
         return CKR_OK;
     }
-    return der_to_raw(out, signature_length() / 2, signature) ? CKR_OK : CKR_FUNCTION_FAILED;
+    // OpenSSL gives DER; PKCS#11 wants r || s, each as long as the group order.
+    signature = ecdsa_der_to_raw(out, signature_length() / 2);
+    return signature.empty() ? CKR_FUNCTION_FAILED : CKR_OK;
 }
 
 }  // namespace sithsd::softcard

@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "ca-test/softcard/openssl_ptr.hpp"
+#include "common/openssl_owners.hpp"
 
 namespace sithsd::softcard {
 

@@ -43,24 +43,24 @@ Bytes bn_param(const EVP_PKEY* key, const char* name) {
     BIGNUM* raw = nullptr;
     if (EVP_PKEY_get_bn_param(key, name, &raw) != 1)
         throw std::runtime_error("softcard: key parameter missing");
-    BnPtr bn(raw);
+    ossl::BnPtr bn(raw);
     Bytes out(static_cast<size_t>(BN_num_bytes(bn.get())));
     BN_bn2bin(bn.get(), out.data());
     return out;
 }
 
-PkeyPtr read_key(const std::filesystem::path& path) {
-    BioPtr bio(BIO_new_file(path.c_str(), "r"));
+ossl::PkeyPtr read_key(const std::filesystem::path& path) {
+    ossl::BioPtr bio(BIO_new_file(path.c_str(), "r"));
     if (!bio) throw std::runtime_error("softcard: cannot read key " + path.string());
-    PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+    ossl::PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
     if (!key) throw std::runtime_error("softcard: invalid key " + path.string());
     return key;
 }
 
-X509Ptr read_certificate(const std::filesystem::path& path) {
-    BioPtr bio(BIO_new_file(path.c_str(), "r"));
+ossl::X509Ptr read_certificate(const std::filesystem::path& path) {
+    ossl::BioPtr bio(BIO_new_file(path.c_str(), "r"));
     if (!bio) throw std::runtime_error("softcard: cannot read certificate " + path.string());
-    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+    ossl::X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!cert) throw std::runtime_error("softcard: invalid certificate " + path.string());
     return cert;
 }
@@ -91,9 +91,7 @@ void add_public_values(TokenObject& o, const EVP_PKEY* key) {
         if (EVP_PKEY_get_octet_string_param(key, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof point,
                                             &point_len) != 1)
             throw std::runtime_error("softcard: EC key without a public point");
-        std::unique_ptr<ASN1_OCTET_STRING,
-                        OpenSslDeleter<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>>
-            os(ASN1_OCTET_STRING_new());
+        ossl::Asn1OctetPtr os(ASN1_OCTET_STRING_new());
         ASN1_OCTET_STRING_set(os.get(), point, static_cast<int>(point_len));
         a[CKA_EC_POINT] = der(os.get(), i2d_ASN1_OCTET_STRING);
     } else {
@@ -124,7 +122,7 @@ std::vector<TokenObject> load_token_objects(const CardConfig& card, SlotKind slo
     CK_OBJECT_HANDLE next = slot_id * 1000 + 1;
     for (const ObjectConfig& oc : card.objects) {
         if (oc.slot != slot) continue;
-        X509Ptr cert = read_certificate(oc.certificate);
+        ossl::X509Ptr cert = read_certificate(oc.certificate);
         if (oc.key.empty()) {  // a CA certificate: the certificate object alone
             TokenObject crt;
             add_common(crt, CKO_CERTIFICATE, oc, false);
@@ -140,7 +138,7 @@ std::vector<TokenObject> load_token_objects(const CardConfig& card, SlotKind slo
             out.push_back(std::move(crt));
             continue;
         }
-        PkeyPtr key = read_key(oc.key);
+        ossl::PkeyPtr key = read_key(oc.key);
         if (X509_check_private_key(cert.get(), key.get()) != 1)
             throw std::runtime_error("softcard: key and certificate differ: " + oc.key.string());
         const Bytes subject = der(X509_get_subject_name(cert.get()), i2d_X509_NAME);

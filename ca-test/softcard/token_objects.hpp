@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "ca-test/softcard/config.hpp"
-#include "ca-test/softcard/openssl_ptr.hpp"
+#include "common/openssl_owners.hpp"
 
 namespace sithsd::softcard {
 
