@@ -15,8 +15,8 @@ std::vector<std::uint8_t> ecdsa_raw_to_der(std::span<const std::uint8_t> raw) {
     ossl::BnPtr r(BN_bin2bn(raw.data(), half, nullptr));
     ossl::BnPtr s(BN_bin2bn(raw.data() + half, half, nullptr));
     if (!sig || !r || !s || ECDSA_SIG_set0(sig.get(), r.get(), s.get()) != 1) return {};
-    r.release();  // sig owns r and s now
-    s.release();
+    (void)r.release();  // sig owns r and s now
+    (void)s.release();
     const int length = i2d_ECDSA_SIG(sig.get(), nullptr);
     if (length <= 0) return {};
     std::vector<std::uint8_t> out(static_cast<std::size_t>(length));

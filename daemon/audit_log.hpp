@@ -37,7 +37,7 @@ class AuditLog final : public Audit {
   public:
     // Opens (creating folder and file, mode 0600) and reads the last line to continue the chain.
     explicit AuditLog(std::filesystem::path file);
-    ~AuditLog();
+    ~AuditLog() override;
     AuditLog(const AuditLog&) = delete;
     AuditLog& operator=(const AuditLog&) = delete;
 

@@ -67,7 +67,7 @@ struct LocalNotification {
 struct LocalClientOptions {
     // The longest line accepted from the daemon (without "\n"). Answers carry certificates and
     // CMS signatures of up to 1 MiB of data in base64, so a few MiB.
-    std::size_t max_line = 8 * 1024 * 1024;
+    std::size_t max_line = std::size_t{8} * 1024 * 1024;
     // Notifications kept for next_notification() when no handler is set; the oldest is dropped.
     std::size_t max_kept_notifications = 256;
 };

@@ -57,7 +57,7 @@ std::vector<std::shared_ptr<sithsd::pkcs11::Module>> load_modules(const Config& 
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run(int argc, char** argv) {
     CLI::App app{"sithsd: SITHS smart-card daemon (WebSocket on loopback and a Unix socket)",
                  "sithsd"};
     std::string config_file;
@@ -123,4 +123,16 @@ int main(int argc, char** argv) {
     }
     spdlog::info("sithsd stopped");
     return 0;
+}
+
+// Nothing escapes main: a failure that got this far is said, not a std::terminate.
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "sithsd: %s\n", e.what());
+    } catch (...) {
+        std::fprintf(stderr, "sithsd: unexpected failure\n");
+    }
+    return 1;
 }

@@ -9,7 +9,7 @@
 namespace sithsd::daemon {
 
 struct TransportLimits {
-    std::size_t max_message = 1024 * 1024;  // a WebSocket message or a Unix line (without "\n")
+    std::size_t max_message = std::size_t{1024} * 1024;  // a WebSocket message or a Unix line (without "\n")
     // Responses and notifications waiting for a slow client; one more and it is disconnected.
     std::size_t send_queue_depth = 1024;
     std::chrono::seconds idle_timeout{600};      // no message in either direction

@@ -6,9 +6,9 @@
 
 namespace sithsd::pkcs11 {
 
-CardError::CardError(CardErrorReason reason, std::string message, std::string function,
+CardError::CardError(CardErrorReason reason, const std::string& message, std::string function,
                      unsigned long ckr)
-    : std::runtime_error(std::move(message)),
+    : std::runtime_error(message),
       reason_(reason),
       function_(std::move(function)),
       ckr_(ckr) {}

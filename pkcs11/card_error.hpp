@@ -22,7 +22,7 @@ enum class CardErrorReason {
 
 class CardError : public std::runtime_error {
   public:
-    CardError(CardErrorReason reason, std::string message, std::string function = {},
+    CardError(CardErrorReason reason, const std::string& message, std::string function = {},
               unsigned long ckr = 0);
 
     CardErrorReason reason() const { return reason_; }

@@ -108,7 +108,7 @@ CertificateInfo parse_certificate(std::span<const std::uint8_t> der) {
     info.not_after = to_time_point(X509_get0_notAfter(cert.get()));
 
     info.is_ca = X509_check_ca(cert.get()) > 0;
-    // Purpose by key usage, never by label (DOMAIN.md): nonRepudiation signs.
+    // Purpose by key usage, never by label (docs/DOMAIN.md): nonRepudiation signs.
     uint32_t usage = X509_get_key_usage(cert.get());  // UINT32_MAX when the extension is absent
     if (usage != UINT32_MAX && !info.is_ca) {
         if (usage & KU_NON_REPUDIATION)

@@ -12,7 +12,7 @@ namespace sithsd::pkcs11 {
 // Parses a DER certificate; throws std::invalid_argument when it is not one.
 CertificateInfo parse_certificate(std::span<const std::uint8_t> der);
 
-// `SE` + 10-digit organisation number + `-` + 1..31 letters or digits (DOMAIN.md).
+// `SE` + 10-digit organisation number + `-` + 1..31 letters or digits (docs/DOMAIN.md).
 bool is_hsa_id(std::string_view text);
 // 12 digits YYYYMMDDNNNN, a real date (day + 60 for a samordningsnummer), Luhn check digit.
 bool is_personal_identity_number(std::string_view text);

@@ -9,7 +9,7 @@
 
 // p11-kit's pkcs11.h names the function list struct _CK_FUNCTION_LIST (its ck_function_list is a
 // macro for it); declared here so that pkcs11.h stays out of this header.
-struct _CK_FUNCTION_LIST;
+struct _CK_FUNCTION_LIST;  // NOLINT(bugprone-reserved-identifier): the header's own name
 
 namespace sithsd::pkcs11 {
 

@@ -8,7 +8,7 @@
 namespace sithsd::protocol {
 namespace {
 
-constexpr std::size_t kMaxCmsBytes = 1024 * 1024;
+constexpr std::size_t kMaxCmsBytes = std::size_t{1024} * 1024;
 
 VerifyFailure failure(VerifyError e, std::string detail) {
     return {e, std::move(detail)};

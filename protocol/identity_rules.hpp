@@ -1,5 +1,5 @@
 #pragma once
-// The forms of the identities a SITHS certificate carries (../shared/DOMAIN.md). One definition,
+// The forms of the identities a SITHS certificate carries (docs/DOMAIN.md). One definition,
 // used by the card layer (pkcs11/certificate.cpp) and by the verifier (certificate_identity.cpp):
 // a small library of its own (sithsd_identity_rules) with no JSON and no OpenSSL.
 #include <string_view>

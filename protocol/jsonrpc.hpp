@@ -14,7 +14,7 @@
 
 namespace sithsd::protocol {
 
-inline constexpr std::size_t kMaxMessageBytes = 1024 * 1024;  // as the WebSocket frame limit
+inline constexpr std::size_t kMaxMessageBytes = std::size_t{1024} * 1024;  // as the WebSocket frame limit
 inline constexpr std::size_t kMaxJsonDepth = 32;
 
 // A request id: a JSON string, number or null (held as the JSON value itself).

@@ -14,7 +14,7 @@
 namespace sithsd::protocol {
 namespace {
 
-constexpr std::size_t kMaxResponseBytes = 100 * 1024;
+constexpr std::size_t kMaxResponseBytes = std::size_t{100} * 1024;
 
 struct Url {
     std::string host, port, path;

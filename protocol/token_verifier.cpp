@@ -11,7 +11,7 @@
 namespace sithsd::protocol {
 namespace {
 
-constexpr std::size_t kMaxTokenBytes = 64 * 1024;
+constexpr std::size_t kMaxTokenBytes = std::size_t{64} * 1024;
 
 VerifyFailure failure(VerifyError e, std::string detail) {
     return {e, std::move(detail)};

@@ -5,7 +5,7 @@ namespace sithsd::daemon {
 using protocol::ErrorCode;
 using protocol::ProtocolError;
 
-// STYLE.md example 4: the wire codes map 1:1 from the card layer's reasons, here.
+// The wire codes map 1:1 from the card layer's reasons, here.
 ProtocolError to_protocol_error(const pkcs11::CardError& e) {
     using pkcs11::CardErrorReason;
     switch (e.reason()) {

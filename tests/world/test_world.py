@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""test_world.py WORLD CA_TEST_DIR: checks that the test world is what shared/TESTWORLD.md says.
+"""test_world.py WORLD CA_TEST_DIR: checks that the test world is what docs/TESTWORLD.md says.
 
 Each check would fail if the world were wrong: chains with `openssl verify`, the SITHS profile
 (serialNumber, key usage, EKU, policies, UTF-8 names), validity, OCSP through the world's responder,

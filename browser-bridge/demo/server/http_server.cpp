@@ -18,7 +18,7 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-constexpr std::size_t max_body = 2 * 1024 * 1024;  // a CMS or a token is a few KiB
+constexpr std::size_t max_body = std::size_t{2} * 1024 * 1024;  // a CMS or a token is a few KiB
 
 std::string_view content_type(const std::filesystem::path& path) {
     const auto ext = path.extension().string();
