@@ -78,9 +78,13 @@ protocol::OriginList origins(const toml::node& node, std::string_view source,
     for (const std::string& text : strings(node, source, key)) {
         std::string why;
         auto pattern = protocol::OriginPattern::parse(text, &why);
-        if (!pattern)
-            bad(source, std::string(key) + "[" + std::to_string(i) + "]",
-                "'" + text + "' is not an origin (scheme://host[:port]): " + why);
+        if (!pattern) {
+            std::string message = "'";
+            message += text;
+            message += "' is not an origin (scheme://host[:port]): ";
+            message += why;
+            bad(source, std::string(key) + "[" + std::to_string(i) + "]", message);
+        }
         patterns.push_back(*pattern);
         ++i;
     }

@@ -58,7 +58,7 @@ class ConfigError : public std::runtime_error {
 // The defaults alone.
 [[nodiscard]] Config default_config(const Environment& env);
 // Parses TOML text; `source` names it in error messages. Throws ConfigError.
-[[nodiscard]] Config parse_config(std::string_view toml, const Environment& env,
+[[nodiscard]] Config parse_config(std::string_view text, const Environment& env,
                                   std::string_view source = "config");
 // Reads and parses a file. Throws ConfigError (also when the file cannot be read).
 [[nodiscard]] Config load_config(const std::filesystem::path& file, const Environment& env);

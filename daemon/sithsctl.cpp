@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -54,7 +55,7 @@ int fail_usage(const std::string& message) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run(int argc, char** argv) {
     CLI::App app{"sithsctl: command-line client of sithsd"};
     app.require_subcommand(1);
 
@@ -113,4 +114,16 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         return fail_usage(e.what());
     }
+}
+
+// Nothing escapes main: a failure that got this far is said, not a std::terminate.
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "sithsctl: %s\n", e.what());
+    } catch (...) {
+        std::fprintf(stderr, "sithsctl: unexpected failure\n");
+    }
+    return 1;
 }

@@ -88,7 +88,7 @@ struct CardWatcher::Shared {
     void poll_slot_list(const std::shared_ptr<Module>& module);
 };
 
-CardWatcher::CardWatcher(std::vector<std::shared_ptr<Module>> modules, Callback callback,
+CardWatcher::CardWatcher(const std::vector<std::shared_ptr<Module>>& modules, Callback callback,
                          Options options)
     : shared_(std::make_shared<Shared>()) {
     shared_->callback = std::move(callback);

@@ -34,9 +34,10 @@ class CardWatcher {
         std::chrono::milliseconds stop_deadline{3000};  // stop() waits no longer for a thread
     };
 
-    CardWatcher(std::vector<std::shared_ptr<Module>> modules, Callback callback, Options options);
-    CardWatcher(std::vector<std::shared_ptr<Module>> modules, Callback callback)
-        : CardWatcher(std::move(modules), std::move(callback), Options{}) {}
+    CardWatcher(const std::vector<std::shared_ptr<Module>>& modules, Callback callback,
+                Options options);
+    CardWatcher(const std::vector<std::shared_ptr<Module>>& modules, Callback callback)
+        : CardWatcher(modules, std::move(callback), Options{}) {}
     ~CardWatcher();
     CardWatcher(const CardWatcher&) = delete;
     CardWatcher& operator=(const CardWatcher&) = delete;

@@ -10,7 +10,7 @@
 namespace sithsd::protocol::ossl {
 
 X509Ptr parse_certificate_der(std::span<const std::uint8_t> der) {
-    if (der.empty() || der.size() > 64 * 1024) return nullptr;
+    if (der.empty() || der.size() > std::size_t{64} * 1024) return nullptr;
     const unsigned char* p = der.data();
     X509Ptr cert(d2i_X509(nullptr, &p, static_cast<long>(der.size())));
     if (!cert || p != der.data() + der.size()) return nullptr;

@@ -100,7 +100,8 @@ CK_RV SignOperation::start(const CK_MECHANISM& mechanism, std::shared_ptr<EVP_PK
 }
 
 size_t SignOperation::signature_length() const {
-    if (EVP_PKEY_is_a(key_.get(), "EC")) return 2 * ((EVP_PKEY_get_bits(key_.get()) + 7) / 8);
+    if (EVP_PKEY_is_a(key_.get(), "EC"))
+        return 2 * static_cast<size_t>((EVP_PKEY_get_bits(key_.get()) + 7) / 8);
     return static_cast<size_t>(EVP_PKEY_get_size(key_.get()));
 }
 

@@ -48,7 +48,7 @@ std::unique_ptr<sithsd::protocol::TtlStore> make_store(const std::string& redis_
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int run(int argc, char** argv) {
     CLI::App app{"sithsd-portal: demo portal for sithsd (login and attest)"};
     std::filesystem::path world, static_dir;
     std::uint16_t port = 8080, daemon_port = 24891;
@@ -142,4 +142,16 @@ int main(int argc, char** argv) {
         return 1;
     }
     return 0;
+}
+
+// Nothing escapes main: a failure that got this far is said, not a std::terminate.
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "sithsd-portal: %s\n", e.what());
+    } catch (...) {
+        std::fprintf(stderr, "sithsd-portal: unexpected failure\n");
+    }
+    return 1;
 }

@@ -69,13 +69,13 @@ std::optional<SigningRequest> OrderBook::take_request(const std::string& id) {
     return std::move(pending.request);
 }
 
-void OrderBook::mark_attested(const std::string& id, std::string by, std::string at) {
+void OrderBook::mark_attested(const std::string& id, const std::string& by, const std::string& at) {
     std::lock_guard lock(mutex_);
     for (auto& order : orders_) {
         if (order.id == id) {
             order.status = "Attesterad";
-            order.attested_by = std::move(by);
-            order.attested_at = std::move(at);
+            order.attested_by = by;
+            order.attested_at = at;
         }
     }
 }

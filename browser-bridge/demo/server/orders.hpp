@@ -43,7 +43,7 @@ class OrderBook {
     std::optional<SigningRequest> prepare(const std::string& id);
     // The pending request of the order, taken (single use); nullopt when none or too old.
     std::optional<SigningRequest> take_request(const std::string& id);
-    void mark_attested(const std::string& id, std::string by, std::string at);
+    void mark_attested(const std::string& id, const std::string& by, const std::string& at);
 
   private:
     struct Pending {
