@@ -125,6 +125,15 @@ export function base64(bytes: Bytes): string {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Why the extension's connection did not open: the daemon's or the host's answer to its hello. */
+function extensionFailure(socket: ExtensionSocket): SithsdError {
+  const failure = socket.failure ?? {};
+  const data = failure.data as { reason?: unknown } | undefined;
+  if (data?.reason === "NOT_RUNNING" || !socket.failure)
+    return new NotRunningError("the sithsd extension", failure.message ?? "sithsd is not running (through the extension)");
+  return errorFromResponse(failure);
+}
+
 export class SithsdClient {
   readonly url: string;
   private readonly options: Required<Pick<ConnectOptions, "connectTimeoutMs" | "callTimeoutMs" | "cardCallTimeoutMs" | "attempts">>;
@@ -376,7 +385,8 @@ export class SithsdClient {
         if (settled) return;
         finish();
         try { socket.close(); } catch { /* already closed */ }
-        this.classify(why, cspBlocked).then(reject);
+        if (socket instanceof ExtensionSocket) reject(extensionFailure(socket));
+        else this.classify(why, cspBlocked).then(reject);
       };
       const timer = setTimeout(() => failed("timeout"), this.options.connectTimeoutMs);
       socket.addEventListener("open", () => {

@@ -41,18 +41,23 @@ export function probeExtension(win: MessageWindow, timeoutMs: number): Promise<s
   });
 }
 
-/** One page's connection through the extension; opens at once (the host starts on first use). */
+// The id of the hello that opens a connection; the client's own ids are numbers.
+const OPENING_ID = "sithsd-open";
+
+/**
+ * One page's connection through the extension. It opens when sithsd answers a hello (so that,
+ * as with the WebSocket, an open connection means a daemon that accepted the page and sends it
+ * events); when the answer is an error, `failure` holds it and "error" then "close" follow.
+ */
 export class ExtensionSocket implements WebSocketLike {
   readyState = 0;
+  failure: { code?: number; message?: string; data?: unknown } | null = null;
   private readonly listeners = new Map<string, Array<(event: any) => void>>();
 
   constructor(private readonly win: MessageWindow) {
     win.addEventListener("message", this.onWindowMessage);
-    queueMicrotask(() => {
-      if (this.readyState !== 0) return;
-      this.readyState = OPEN;
-      this.dispatch("open", {});
-    });
+    win.postMessage({ type: "sithsd:request", message: { jsonrpc: "2.0", id: OPENING_ID, method: "hello" } },
+      targetOrigin(win));
   }
 
   addEventListener(type: "open" | "close" | "error" | "message", listener: (event: any) => void): void {
@@ -77,13 +82,30 @@ export class ExtensionSocket implements WebSocketLike {
     queueMicrotask(() => this.dispatch("close", { code }));
   }
 
+  private opened(answer: { result?: unknown; error?: { code?: number; message?: string; data?: unknown } }) {
+    if (answer.error || answer.result === undefined) return this.failed(answer.error ?? {});
+    this.readyState = OPEN;
+    this.dispatch("open", {});
+  }
+
+  private failed(error: { code?: number; message?: string; data?: unknown }) {
+    this.failure = error;
+    this.dispatch("error", {});
+    this.end(1006);
+  }
+
   private dispatch(type: string, event: unknown) {
     for (const listener of [...(this.listeners.get(type) ?? [])]) listener(event);
   }
 
   private readonly onWindowMessage = (event: { source: unknown; data: any }) => {
-    if (event.source !== this.win || this.readyState !== OPEN) return;
+    if (event.source !== this.win || this.readyState === CLOSED) return;
     const data = event.data;
+    if (this.readyState === 0) {
+      if (data?.type === "sithsd:message" && data.message?.id === OPENING_ID) this.opened(data.message);
+      else if (data?.type === "sithsd:closed") this.failed({ data: { reason: "NOT_RUNNING" } });
+      return;
+    }
     if (data?.type === "sithsd:message" && data.message && typeof data.message === "object") {
       this.dispatch("message", { data: JSON.stringify(data.message) });
     } else if (data?.type === "sithsd:closed") {

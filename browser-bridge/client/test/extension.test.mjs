@@ -63,13 +63,24 @@ describe("through the extension", () => {
     client.close();
   });
 
-  test("sithsd not running: the host's answer is a NotRunningError", async () => {
+  test("sithsd not running: connecting fails with NotRunningError, as do calls later", async () => {
     const win = new FakeWindow();
-    win.handlers.hello = () => ({ error: { code: -32000, message: "sithsd is not running: nothing listens",
-      data: { reason: "NOT_RUNNING" } } });
+    const notRunning = { error: { code: -32000, message: "sithsd is not running: nothing listens",
+      data: { reason: "NOT_RUNNING" } } };
+    win.openAnswer = notRunning;
+    await assert.rejects(sithsd.connect(options(win)),
+      (e) => e instanceof sithsd.NotRunningError && e.retryable && /not running/.test(e.message));
+    win.openAnswer = { result: {} };
+    win.handlers.hello = () => notRunning;
     const client = await sithsd.connect(options(win));
-    await assert.rejects(client.hello(), (e) => e instanceof sithsd.NotRunningError && e.retryable && /not running/.test(e.message));
+    await assert.rejects(client.hello(), (e) => e instanceof sithsd.NotRunningError);
     client.close();
+  });
+
+  test("an origin sithsd refuses: connecting fails with OriginDeniedError", async () => {
+    const win = new FakeWindow();
+    win.openAnswer = { error: { code: 1001, message: "origin denied", data: { reason: "ORIGIN_DENIED" } } };
+    await assert.rejects(sithsd.connect(options(win)), (e) => e instanceof sithsd.OriginDeniedError);
   });
 
   test("messages from another window are ignored", async () => {
@@ -97,6 +108,7 @@ describe("through the extension", () => {
     await assert.rejects(pending, (e) => e instanceof sithsd.ConnectionLostError);
     assert.deepEqual(await reconnected, { reconnected: true });
     assert.equal(client.transport, "extension");
+    assert.equal(win.opened, 2, "the reconnection opened with a hello again");
     assert.equal((await client.hello()).protocol, "sithsd/1");
     client.close();
   });

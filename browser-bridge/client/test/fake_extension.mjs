@@ -10,6 +10,8 @@ export class FakeWindow {
     this.handlers = {};      // method -> (params, message) => {result} | {error} | undefined (no answer yet)
     this.requests = [];      // every request the extension got
     this.targets = [];       // the targetOrigin of every postMessage by the page
+    this.openAnswer = { result: { protocol: "sithsd/1" } };  // to the hello that opens a connection
+    this.opened = 0;
   }
 
   addEventListener(type, listener) {
@@ -37,6 +39,11 @@ export class FakeWindow {
     if (data?.type === "sithsd:ping") this.deliver({ type: "sithsd:pong", version: "0.1.0" }, this);
     if (data?.type !== "sithsd:request") return;
     const message = data.message;
+    if (message.id === "sithsd-open") {
+      this.opened++;
+      this.answer(message.id, this.openAnswer);
+      return;
+    }
     this.requests.push(message);
     const handler = this.handlers[message.method];
     const answer = handler ? handler(message.params, message)
