@@ -5,18 +5,16 @@ import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Stack, until } from "./harness.mjs";
+import { Stack } from "./harness.mjs";
 
 const EXTENSION = process.env.SITHSD_EXTENSION;
 const NATIVE_HOST = process.env.SITHSD_NATIVE_HOST;
 const EXTENSION_ID = "dhcgobcphckpalnkldnainiihecbaibm";
 
-describe("through the extension", () => {
-  let stack;
-  let context;
-  before(async () => {
-    stack = await Stack.start("extension");
-    context = await stack.launchBrowser([`--disable-extensions-except=${EXTENSION}`, `--load-extension=${EXTENSION}`], {
+/** Chromium with the extension loaded and the host manifest in its profile. */
+async function launchWithExtension(stack, extraArgs = []) {
+  const context = await stack.launchBrowser(
+    [`--disable-extensions-except=${EXTENSION}`, `--load-extension=${EXTENSION}`, ...extraArgs], {
       // With a profile of its own, Chromium looks for host manifests in <profile>/NativeMessagingHosts.
       setup: (profile) => {
         mkdirSync(join(profile, "NativeMessagingHosts"));
@@ -26,12 +24,21 @@ describe("through the extension", () => {
       },
       env: { SITHSD_SOCKET: stack.socketPath },
     });
-    await until(() => context.serviceWorkers().length > 0 || context.waitForEvent("serviceworker"), "the extension's worker");
+  if (context.serviceWorkers().length === 0) await context.waitForEvent("serviceworker");
+  return context;
+}
+
+describe("through the extension", () => {
+  let stack;
+  let context;
+  before(async () => {
+    stack = await Stack.start("extension");
+    context = await launchWithExtension(stack);
   });
   after(async () => { await stack?.close(); });
 
-  async function open(path) {
-    const page = await stack.page(path, context);
+  async function open(path, browser = context) {
+    const page = await stack.page(path, browser);
     const sockets = [];
     page.on("websocket", (ws) => sockets.push(ws.url()));
     return { page, sockets };
@@ -70,6 +77,26 @@ describe("through the extension", () => {
     assert.equal(answer.error.code, -32602);
     assert.equal(answer.error.data.field, "origin");
     await page.close();
+  });
+
+  test("Local Network Access blocking loopback: the extension's way still works", async () => {
+    // As in connection.test.mjs: the portal's address counts as public, so its WebSocket to
+    // loopback would be blocked; native messaging is not a network connection.
+    const browser = await launchWithExtension(stack, [`--ip-address-space-overrides=127.0.0.1:${stack.portalPort}=public`]);
+    const { page, sockets } = await open("/", browser);
+    await page.locator("#cards", { hasText: "Kort i läsaren: Tolvan Tolvansson" }).waitFor();
+    stack.answers("pin 123456");
+    await page.getByRole("button", { name: "Logga in med SITHS-kort" }).click();
+    assert.match((await stack.status(page, "done")).text, /Inloggad som Tolvan Tolvansson/);
+    assert.deepEqual(sockets, []);
+    // …while a WebSocket from the same page is blocked.
+    const viaWebSocket = await page.evaluate((url) => new Promise((resolve) => {
+      const ws = new WebSocket(url, "sithsd.v1");
+      ws.onopen = () => resolve("open");
+      ws.onerror = () => resolve("blocked");
+    }), `ws://127.0.0.1:${stack.daemonPort}/v1`);
+    assert.equal(viaWebSocket, "blocked");
+    await browser.close();
   });
 
   test("sithsd stopped: the page is told it is not running", async () => {
