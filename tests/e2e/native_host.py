@@ -19,8 +19,8 @@ def frame(body):
 
 
 class NativeHost:
-    def __init__(self, socket_path, args=(CHROME_CALLER,)):
-        self.proc = subprocess.Popen([NATIVE_HOST, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    def __init__(self, socket_path, args=(CHROME_CALLER,), program=NATIVE_HOST):
+        self.proc = subprocess.Popen([program, *args], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, env=dict(os.environ, SITHSD_SOCKET=socket_path))
         self.messages = queue.Queue()
         self.skipped = []  # envelopes passed over while waiting for a given answer
@@ -83,6 +83,12 @@ class NativeHost:
         self.end()
         self.proc.stdout.close()
         self.proc.stderr.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     def stderr(self):
         return self.proc.stderr.read().decode(errors="replace")
