@@ -9,12 +9,9 @@
 #include <string>
 #include <string_view>
 
-namespace sithsd::native_host {
+#include "browser-bridge/native-host/extension_ids.hpp"
 
-// The sithsd extension's ids: Chromium's comes from the `key` in extension/manifest.json (see
-// extension/README.md), Firefox's from browser_specific_settings.gecko.id.
-inline constexpr std::string_view chromium_extension_id = "dhcgobcphckpalnkldnainiihecbaibm";
-inline constexpr std::string_view firefox_extension_id = "extension@sithsd.se";
+namespace sithsd::native_host {
 
 // Whether the arguments (without the program name) name our extension.
 [[nodiscard]] bool called_by_our_extension(std::span<const std::string_view> args);

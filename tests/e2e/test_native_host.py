@@ -2,12 +2,14 @@
 a page's requests relayed with the origin the extension gave, notifications, a daemon that is
 gone. The scripted pinentry is the person."""
 import base64
+import json
 import os
 import struct
 import subprocess
+import tempfile
 import unittest
 
-from card_world import PORTAL, CardDaemon
+from card_world import PORTAL, SITHSCTL, CardDaemon
 from harness import DEADLINE
 from native_host import NATIVE_HOST, NativeHost, frame
 
@@ -78,6 +80,17 @@ class Relaying(HostTest):
         # The same channel cannot change its origin.
         self.host.call("w", PORTAL, "hello")
         self.assertEqual(reason(self.host.call("w", "https://other.example.se", "hello", id_=2)), "INVALID_REQUEST")
+
+    def test_consent_for_an_unknown_https_origin(self):
+        self.daemon.answers("confirm yes", "confirm no")
+        self.assertIn("result", self.host.call("a", "https://beh.example.se", "listCards"))
+        self.assertEqual(reason(self.host.call("b", "https://other.example.se", "listCards")), "ORIGIN_DENIED")
+        prompts = self.daemon.prompts()
+        self.assertEqual([p["request"] for p in prompts], ["CONFIRM", "CONFIRM"])
+        self.assertIn("https://beh.example.se", prompts[0]["setdesc"])
+        # Remembered, as for the WebSocket: no third prompt.
+        self.assertIn("result", self.host.call("c", "https://beh.example.se", "listCards", id_=2))
+        self.assertEqual(len(self.daemon.prompts()), 2)
 
     def test_cancel_reaches_the_pending_request_of_the_same_page(self):
         self.daemon.answers("hang")
@@ -151,6 +164,33 @@ class DaemonGone(HostTest):
         self.assertEqual(gone["error"]["code"], -32000)
         self.daemon.start()
         self.assertIn("result", self.host.call("a", PORTAL, "hello", id_=4))
+
+
+class Register(unittest.TestCase):
+    def test_sithsctl_writes_the_host_manifests_for_this_user(self):
+        with tempfile.TemporaryDirectory() as home:
+            env = dict(os.environ, HOME=home)
+            env.pop("XDG_CONFIG_HOME", None)
+            out = subprocess.run([SITHSCTL, "browsers", "register", "--native-host", "--host-path", NATIVE_HOST],
+                                 capture_output=True, text=True, timeout=DEADLINE, env=env)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            chromium = os.path.join(home, ".config", "chromium", "NativeMessagingHosts", "se.sithsd.native_host.json")
+            chrome = os.path.join(home, ".config", "google-chrome", "NativeMessagingHosts", "se.sithsd.native_host.json")
+            firefox = os.path.join(home, ".mozilla", "native-messaging-hosts", "se.sithsd.native_host.json")
+            self.assertEqual(out.stdout.split(), [chromium, chrome, firefox])
+            for path in (chromium, chrome):
+                with open(path) as f:
+                    manifest = json.load(f)
+                self.assertEqual(manifest["name"], "se.sithsd.native_host")
+                self.assertEqual(manifest["type"], "stdio")
+                self.assertEqual(manifest["path"], os.path.abspath(NATIVE_HOST))
+                self.assertEqual(manifest["allowed_origins"], ["chrome-extension://dhcgobcphckpalnkldnainiihecbaibm/"])
+            with open(firefox) as f:
+                self.assertEqual(json.load(f)["allowed_extensions"], ["extension@sithsd.se"])
+            missing = subprocess.run([SITHSCTL, "browsers", "register", "--native-host", "--host-path", "/nonexistent"],
+                                     capture_output=True, text=True, timeout=DEADLINE, env=env)
+            self.assertEqual(missing.returncode, 2)
+            self.assertIn("no sithsd-native-host", missing.stderr)
 
 
 if __name__ == "__main__":
