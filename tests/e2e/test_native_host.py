@@ -163,6 +163,7 @@ class DaemonGone(HostTest):
         self.assertEqual(reason(gone), "NOT_RUNNING")
         self.assertEqual(gone["error"]["code"], -32000)
         self.daemon.start()
+        self.daemon.wait_log("ready", count=2)  # the first run's "ready" is in the same log
         self.assertIn("result", self.host.call("a", PORTAL, "hello", id_=4))
 
 
