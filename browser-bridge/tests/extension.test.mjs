@@ -63,6 +63,23 @@ describe("through the extension", () => {
     await page.close();
   });
 
+  test("attest (CMS signature) through the extension, no WebSocket", async () => {
+    const { page, sockets } = await open("/attest");
+    await page.locator("#cards[data-count='1']").waitFor();
+    const order = page.locator(`li.order[data-order="VMU3000096"]`);
+    const before = stack.prompts().length;
+    stack.answers("pin 654321");
+    await order.getByRole("button", { name: "Godkänn och signera" }).click();
+    const { text } = await stack.status(page, "done");
+    assert.match(text, /VMU3000096 är attesterad av Tolvan Tolvansson \(SE5560000001-P000000000001\)/);
+    const prompt = (await stack.waitPrompts(before + 1))[before];
+    assert.match(prompt.setdesc, /PIN för underskrift/);
+    assert.ok(prompt.setdesc.includes("Attest av beställning VMU3000096"), prompt.setdesc);
+    assert.match(stack.portal.output, /attest VMU3000096: Tolvan Tolvansson/);
+    assert.deepEqual(sockets, []);
+    await page.close();
+  });
+
   test("a page cannot claim another origin in its message", async () => {
     const { page } = await open("/");
     await page.locator("#cards", { hasText: "Kort i läsaren" }).waitFor();
