@@ -132,7 +132,7 @@ void CardService::refresh_loop() {
         if (wake_at == std::chrono::steady_clock::time_point::max())
             wake_.wait(lock, [this] { return stopping_ || dirty_ || !logout_at_.empty(); });
         else
-            wake_.wait_until(lock, wake_at);
+            wake_.wait_until(lock, wake_at, [this] { return stopping_ || dirty_; });
         if (stopping_) return;
         auto logouts = take_due_logouts(std::chrono::steady_clock::now());
         if (!logouts.empty()) {

@@ -262,14 +262,35 @@ std::optional<LocalNotification> LocalClient::next_notification(Duration timeout
     }
     if (fd_ < 0) throw LocalClientError(LocalClientFailure::closed, "the connection is closed");
     const auto deadline = Clock::now() + timeout;
-    for (;;) {
-        auto line = read_line(deadline);
-        if (!line) return std::nullopt;
-        if (line->empty()) continue;
+    while (auto line = read_nonempty_line(deadline)) {
         auto in = parse_incoming(*line);
         if (!in) fail(LocalClientFailure::malformed, "sithsd sent a message that is not JSON-RPC");
         if (!in->is_answer) return std::move(in->notification);
     }
+    return std::nullopt;
+}
+
+std::optional<std::string> LocalClient::read_nonempty_line(TimePoint deadline) {
+    for (;;) {
+        auto line = read_line(deadline);
+        if (!line || !line->empty()) return line;
+    }
+}
+
+void LocalClient::send(const boost::json::value& message, Duration timeout) {
+    if (fd_ < 0) throw LocalClientError(LocalClientFailure::closed, "the connection is closed");
+    send_line(boost::json::serialize(message) + "\n", Clock::now() + timeout);
+}
+
+std::optional<boost::json::value> LocalClient::next_message(Duration timeout) {
+    if (fd_ < 0) throw LocalClientError(LocalClientFailure::closed, "the connection is closed");
+    auto line = read_nonempty_line(Clock::now() + timeout);
+    if (!line) return std::nullopt;
+    boost::system::error_code ec;
+    boost::json::value parsed = boost::json::parse(*line, ec);
+    if (ec || !parsed.is_object())
+        fail(LocalClientFailure::malformed, "sithsd sent a message that is not JSON-RPC");
+    return parsed;
 }
 
 }  // namespace sithsd::daemon

@@ -101,6 +101,16 @@ class LocalClient {
     // Answers to earlier requests that arrive meanwhile (after their call timed out) are dropped.
     std::optional<LocalNotification> next_notification(Duration timeout);
 
+    // For a relay (the native-messaging host) that passes many requests at once: send() writes a
+    // whole message with the relay's own ids, next_message() returns whatever comes next
+    // (answers and notifications alike; nullopt when nothing came in time). Not mixed with call().
+    void send(const boost::json::value& message, Duration timeout);
+    std::optional<boost::json::value> next_message(Duration timeout);
+    // For poll() beside other descriptors; a line may already wait in the buffer, which poll()
+    // does not show (has_buffered_line()). Read only through the client.
+    [[nodiscard]] int native_handle() const { return fd_; }
+    [[nodiscard]] bool has_buffered_line() const { return input_.find('\n') != std::string::npos; }
+
     [[nodiscard]] bool is_open() const { return fd_ >= 0; }
     void close();
 
@@ -111,6 +121,7 @@ class LocalClient {
     void send_line(const std::string& line, TimePoint deadline);
     // The next complete line, or nullopt at the deadline (the client stays open then).
     std::optional<std::string> read_line(TimePoint deadline);
+    std::optional<std::string> read_nonempty_line(TimePoint deadline);
     void wait_for(short events, TimePoint deadline, const char* what);
     // Closes, then throws.
     [[noreturn]] void fail(LocalClientFailure failure, const std::string& message);

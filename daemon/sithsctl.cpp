@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/browser_registration.hpp"
 #include "daemon/ctl_commands.hpp"
 #include "protocol/verifier.hpp"
 
@@ -80,6 +81,7 @@ static int run(int argc, char** argv) {
         ->check(CLI::ExistingFile);
 
     sithsd::daemon::CtlCommands daemon_commands(app);
+    sithsd::daemon::BrowserRegistration browser_registration(app);
 
     try {
         app.parse(argc, argv);
@@ -87,6 +89,7 @@ static int run(int argc, char** argv) {
         return app.exit(e) == 0 ? 0 : 2;
     }
     if (int code = daemon_commands.run_selected(); code >= 0) return code;
+    if (int code = browser_registration.run_selected(); code >= 0) return code;
 
     try {
         const sithsd::protocol::Verifier verifier(options);

@@ -121,10 +121,15 @@ export class Stack {
     this.context = await this.launchBrowser();
   }
 
-  /** Chromium, headless, on an empty profile of its own; extra flags for special cases. */
-  async launchBrowser(extraArgs = []) {
+  /**
+   * Chromium, headless, on an empty profile of its own; extra flags for special cases; `setup`
+   * writes into the profile before the start, `env` is the browser's (and its native hosts').
+   */
+  async launchBrowser(extraArgs = [], { setup, env } = {}) {
     const profile = mkdtempSync(join(this.dir, "chromium-"));
+    setup?.(profile);
     const context = await chromium.launchPersistentContext(profile, {
+      ...(env ? { env: { ...process.env, ...env } } : {}),
       executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
       headless: true,
       args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

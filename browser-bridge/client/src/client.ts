@@ -4,6 +4,7 @@ import {
   CallTimeoutError, ConnectionBlockedError, ConnectionLostError, HandshakeRefusedError, NotRunningError,
   SithsdError, UserCancelledError, errorFromResponse,
 } from "./errors.js";
+import { ExtensionSocket, probeExtension, type MessageWindow } from "./extension.js";
 import type {
   AuthToken, AuthenticateParams, Bytes, CallOptions, Card, CardsChangedEvent, Certificate,
   CertificateExpiringEvent, CmsSignature, HelloResult, ListCertificatesParams, RawSignature, SignParams,
@@ -35,7 +36,16 @@ export interface ReconnectOptions {
   factor?: number;
 }
 
+/** Which way in: the sithsd extension when it answers (default), or only one of them. */
+export type TransportChoice = "auto" | "extension" | "websocket";
+
 export interface ConnectOptions {
+  /** "auto" (default): the extension when its content script answers, else the WebSocket. */
+  transport?: TransportChoice;
+  /** Milliseconds to wait for the extension's answer to a ping (default 300). */
+  extensionProbeMs?: number;
+  /** The window the extension's content script runs in (default globalThis.window). */
+  window?: MessageWindow;
   /** Default ws://127.0.0.1:24891/v1 (or the given port). */
   url?: string;
   port?: number;
@@ -115,11 +125,20 @@ export function base64(bytes: Bytes): string {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Why the extension's connection did not open: the daemon's or the host's answer to its hello. */
+function extensionFailure(socket: ExtensionSocket): SithsdError {
+  const failure = socket.failure ?? {};
+  const data = failure.data as { reason?: unknown } | undefined;
+  if (data?.reason === "NOT_RUNNING" || !socket.failure)
+    return new NotRunningError("the sithsd extension", failure.message ?? "sithsd is not running (through the extension)");
+  return errorFromResponse(failure);
+}
+
 export class SithsdClient {
   readonly url: string;
   private readonly options: Required<Pick<ConnectOptions, "connectTimeoutMs" | "callTimeoutMs" | "cardCallTimeoutMs" | "attempts">>;
   private readonly reconnectOptions: Required<ReconnectOptions> | null;
-  private readonly WS: WebSocketConstructor;
+  private readonly WS: WebSocketConstructor | undefined;
   private readonly probeBlocked: BlockProbe;
   private readonly probeReachable: ReachProbe;
   private socket: WebSocketLike | null = null;
@@ -131,6 +150,12 @@ export class SithsdClient {
   private reconnectTimer: ReturnType<typeof setTimeout> | null = null;
   private reconnectAttempt = 0;
   private everConnected = false;
+  private readonly transportChoice: TransportChoice;
+  private readonly extensionProbeMs: number;
+  private readonly win: MessageWindow | null;
+  private extensionPresent: Promise<boolean> | null = null;
+  /** The way in of the open (or last) connection: "extension" or "websocket"; null before the first. */
+  transport: "extension" | "websocket" | null = null;
 
   constructor(options: ConnectOptions = {}) {
     this.url = options.url ?? `ws://127.0.0.1:${options.port ?? DEFAULT_PORT}/v1`;
@@ -146,14 +171,18 @@ export class SithsdClient {
       maxDelayMs: (r === true ? undefined : r.maxDelayMs) ?? 10_000,
       factor: (r === true ? undefined : r.factor) ?? 2,
     };
+    this.transportChoice = options.transport ?? "auto";
+    this.extensionProbeMs = options.extensionProbeMs ?? 300;
+    const win = options.window ?? (globalThis as any).window;
+    this.win = win && typeof win.postMessage === "function" ? win : null;
     const WS = options.WebSocket ?? (globalThis as any).WebSocket;
-    if (!WS) throw new TypeError("no WebSocket: pass options.WebSocket");
+    if (!WS && this.transportChoice === "websocket") throw new TypeError("no WebSocket: pass options.WebSocket");
     this.WS = WS;
     this.probeBlocked = options.probeBlocked ?? browserBlockProbe;
     this.probeReachable = options.probeReachable ?? fetchReachProbe;
   }
 
-  /** True while the WebSocket is open. */
+  /** True while the connection (extension or WebSocket) is open. */
   get connected(): boolean {
     return this.socket !== null && this.socket.readyState === OPEN;
   }
@@ -317,11 +346,24 @@ export class SithsdClient {
     return this.opening;
   }
 
-  private openSocket(): Promise<void> {
+  /** Whether to go through the extension; asked once per client (the content script is there or not). */
+  private useExtension(): Promise<boolean> {
+    if (this.transportChoice === "websocket" || !this.win) return Promise.resolve(false);
+    this.extensionPresent ??= probeExtension(this.win, this.extensionProbeMs).then((version) => version !== null);
+    return this.extensionPresent;
+  }
+
+  private async openSocket(): Promise<void> {
+    const viaExtension = await this.useExtension();
+    if (!viaExtension && (this.transportChoice === "extension" || !this.WS)) throw new NotRunningError("the sithsd extension", "the sithsd extension does not answer in this page");
+    return this.openTransport(viaExtension);
+  }
+
+  private openTransport(viaExtension: boolean): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let socket: WebSocketLike;
       try {
-        socket = new this.WS(this.url, "sithsd.v1");
+        socket = viaExtension ? new ExtensionSocket(this.win!) : new this.WS!(this.url, "sithsd.v1");
       } catch {
         // Mixed content or a scheme/port the browser refuses: thrown before any network access.
         reject(new ConnectionBlockedError(this.url, "security"));
@@ -343,13 +385,15 @@ export class SithsdClient {
         if (settled) return;
         finish();
         try { socket.close(); } catch { /* already closed */ }
-        this.classify(why, cspBlocked).then(reject);
+        if (socket instanceof ExtensionSocket) reject(extensionFailure(socket));
+        else this.classify(why, cspBlocked).then(reject);
       };
       const timer = setTimeout(() => failed("timeout"), this.options.connectTimeoutMs);
       socket.addEventListener("open", () => {
         if (settled) return;
         finish();
         this.socket = socket;
+        this.transport = viaExtension ? "extension" : "websocket";
         const reconnected = this.everConnected;
         this.everConnected = true;
         this.reconnectAttempt = 0;

@@ -94,8 +94,8 @@ export class ProtocolError extends SithsdError {
 
 // --- failures around the call ---
 export class NotRunningError extends SithsdError {
-  constructor(url: string) {
-    super("NOT_RUNNING", `sithsd is not running (nothing answers at ${url})`, {
+  constructor(url: string, detail?: string) {
+    super("NOT_RUNNING", detail ?? `sithsd is not running (nothing answers at ${url})`, {
       retryable: true,
       advice: "Start sithsd (systemctl --user start sithsd, or install it) and try again.",
     });
@@ -152,6 +152,8 @@ export function errorFromResponse(error: { code?: unknown; message?: unknown; da
   const message = typeof error.message === "string" ? error.message : "error";
   const data = (error.data && typeof error.data === "object" ? error.data : {}) as Record<string, unknown>;
   const reason = typeof data.reason === "string" ? data.reason : jsonRpcReasons[code] ?? "UNKNOWN";
+  // The native-messaging host's answer when sithsd does not run (the extension's way in).
+  if (reason === "NOT_RUNNING") return new NotRunningError("the sithsd extension", message);
   const cls = byReason[reason];
   if (cls) return new cls({ message, data });
   return new ProtocolError(reason, message, { code, data, advice: "A bug in the page or in sithsd; report it." });

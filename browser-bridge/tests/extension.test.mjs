@@ -1,0 +1,135 @@
+// The sithsd extension in real headless Chromium: the demo portal logs in and attests through
+// extension → sithsd-native-host → sithsd's Unix socket, with no WebSocket opened; a page that
+// names another origin in its message is refused; the daemon stopped is "not running".
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { Stack } from "./harness.mjs";
+
+const EXTENSION = process.env.SITHSD_EXTENSION;
+const NATIVE_HOST = process.env.SITHSD_NATIVE_HOST;
+const EXTENSION_ID = "dhcgobcphckpalnkldnainiihecbaibm";
+
+/** Chromium with the extension loaded and the host manifest in its profile. */
+async function launchWithExtension(stack, extraArgs = []) {
+  const context = await stack.launchBrowser(
+    [`--disable-extensions-except=${EXTENSION}`, `--load-extension=${EXTENSION}`, ...extraArgs], {
+      // With a profile of its own, Chromium looks for host manifests in <profile>/NativeMessagingHosts.
+      setup: (profile) => {
+        mkdirSync(join(profile, "NativeMessagingHosts"));
+        writeFileSync(join(profile, "NativeMessagingHosts", "se.sithsd.native_host.json"), JSON.stringify({
+          name: "se.sithsd.native_host", description: "sithsd native-messaging host", path: NATIVE_HOST,
+          type: "stdio", allowed_origins: [`chrome-extension://${EXTENSION_ID}/`] }));
+      },
+      env: { SITHSD_SOCKET: stack.socketPath },
+    });
+  if (context.serviceWorkers().length === 0) await context.waitForEvent("serviceworker");
+  return context;
+}
+
+describe("through the extension", () => {
+  let stack;
+  let context;
+  before(async () => {
+    stack = await Stack.start("extension");
+    context = await launchWithExtension(stack);
+  });
+  after(async () => { await stack?.close(); });
+
+  async function open(path, browser = context) {
+    const page = await stack.page(path, browser);
+    const sockets = [];
+    page.on("websocket", (ws) => sockets.push(ws.url()));
+    return { page, sockets };
+  }
+
+  test("the extension has the fixed id of its key", () => {
+    assert.ok(context.serviceWorkers().some((w) => w.url().startsWith(`chrome-extension://${EXTENSION_ID}/`)));
+  });
+
+  test("login through the extension, no WebSocket", async () => {
+    const { page, sockets } = await open("/");
+    await page.locator("#cards", { hasText: "Kort i läsaren: Tolvan Tolvansson" }).waitFor();
+    const before = stack.prompts().length;
+    stack.answers("pin 123456");
+    await page.getByRole("button", { name: "Logga in med SITHS-kort" }).click();
+    const { text } = await stack.status(page, "done");
+    assert.match(text, /Inloggad som Tolvan Tolvansson \(SE5560000001-P000000000001\)/);
+    const prompt = (await stack.waitPrompts(before + 1))[before];
+    assert.ok(prompt.setdesc.includes(stack.origin), "the prompt names the page's origin");
+    assert.deepEqual(sockets, []);
+    await stack.screenshot(page, "extension-inloggad");
+    await page.close();
+  });
+
+  test("attest (CMS signature) through the extension, no WebSocket", async () => {
+    const { page, sockets } = await open("/attest");
+    await page.locator("#cards[data-count='1']").waitFor();
+    const order = page.locator(`li.order[data-order="VMU3000096"]`);
+    const before = stack.prompts().length;
+    stack.answers("pin 654321");
+    await order.getByRole("button", { name: "Godkänn och signera" }).click();
+    const { text } = await stack.status(page, "done");
+    assert.match(text, /VMU3000096 är attesterad av Tolvan Tolvansson \(SE5560000001-P000000000001\)/);
+    const prompt = (await stack.waitPrompts(before + 1))[before];
+    assert.match(prompt.setdesc, /PIN för underskrift/);
+    assert.ok(prompt.setdesc.includes("Attest av beställning VMU3000096"), prompt.setdesc);
+    assert.match(stack.portal.output, /attest VMU3000096: Tolvan Tolvansson/);
+    assert.deepEqual(sockets, []);
+    await page.close();
+  });
+
+  test("a page cannot claim another origin in its message", async () => {
+    const { page } = await open("/");
+    await page.locator("#cards", { hasText: "Kort i läsaren" }).waitFor();
+    const answer = await page.evaluate(() => new Promise((resolve) => {
+      window.addEventListener("message", (event) => {
+        if (event.data?.type === "sithsd:message" && event.data.message.id === 99) resolve(event.data.message);
+      });
+      window.postMessage({ type: "sithsd:request", origin: "https://other.example.se",
+        message: { jsonrpc: "2.0", id: 99, method: "authenticate",
+          params: { challengeNonce: "A".repeat(44), origin: "https://other.example.se" } } }, "*");
+    }));
+    assert.equal(answer.error.code, -32602);
+    assert.equal(answer.error.data.field, "origin");
+    await page.close();
+  });
+
+  test("Local Network Access blocking loopback: the extension's way still works", async () => {
+    // As in connection.test.mjs: the portal's address counts as public, so its WebSocket to
+    // loopback would be blocked; native messaging is not a network connection.
+    const browser = await launchWithExtension(stack, [`--ip-address-space-overrides=127.0.0.1:${stack.portalPort}=public`]);
+    const { page, sockets } = await open("/", browser);
+    await page.locator("#cards", { hasText: "Kort i läsaren: Tolvan Tolvansson" }).waitFor();
+    stack.answers("pin 123456");
+    await page.getByRole("button", { name: "Logga in med SITHS-kort" }).click();
+    assert.match((await stack.status(page, "done")).text, /Inloggad som Tolvan Tolvansson/);
+    assert.deepEqual(sockets, []);
+    // …while a WebSocket from the same page is blocked.
+    const viaWebSocket = await page.evaluate((url) => new Promise((resolve) => {
+      const ws = new WebSocket(url, "sithsd.v1");
+      ws.onopen = () => resolve("open");
+      ws.onerror = () => resolve("blocked");
+    }), `ws://127.0.0.1:${stack.daemonPort}/v1`);
+    assert.equal(viaWebSocket, "blocked");
+    await browser.close();
+  });
+
+  test("sithsd stopped: the page is told it is not running", async () => {
+    await stack.stopDaemon();
+    try {
+      const { page, sockets } = await open("/");
+      await page.locator("#cards", { hasText: "Ingen kontakt med SITHS-tjänsten" }).waitFor();
+      stack.answers("pin 123456");
+      await page.getByRole("button", { name: "Logga in med SITHS-kort" }).click();
+      const { reason } = await stack.status(page, "error");
+      assert.equal(reason, "NOT_RUNNING");
+      assert.deepEqual(sockets, []);
+      await page.close();
+    } finally {
+      stack.startDaemon();
+      await stack.daemonReady();
+    }
+  });
+});
