@@ -50,8 +50,8 @@ constexpr std::array<MethodRow, 12> kTable{{
     {"unblockPin", kLocalPrograms, true, true, true, kUnblockPin},
     {"status", kLocalPrograms, true, false, false, no_params},
     {"introduce", kLocalPrograms, false, false, false, kIntroduce},
-    {"moduleCertificates", kBrowserModule, false, false, false, no_params},
-    {"moduleSign", kBrowserModule, false, true, true, kModuleSign},
+    {"moduleCertificates", kBrowserModule, true, false, false, no_params},
+    {"moduleSign", kBrowserModule, true, true, true, kModuleSign},
 }};
 
 }  // namespace

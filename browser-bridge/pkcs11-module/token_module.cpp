@@ -12,16 +12,14 @@ using namespace std::chrono_literals;
 constexpr auto kRefreshInterval = 1s;
 constexpr CK_OBJECT_HANDLE kObjectsPerSlot = 0x10000;
 
-// PKCS#11's blank-padded, unterminated text fields.
+// PKCS#11's blank-padded, unterminated text fields (CK_UTF8CHAR and CK_CHAR alike).
 template <std::size_t N>
-void pad(CK_UTF8CHAR (&field)[N], std::string_view text) {
+void pad(unsigned char (&field)[N], std::string_view text) {
+    std::size_t n = std::min(N, text.size());
+    // Cut at a character's start, never inside a UTF-8 sequence ("Älvsdotter" in a label).
+    while (n < text.size() && n > 0 && (static_cast<unsigned char>(text[n]) & 0xC0) == 0x80) --n;
     std::memset(field, ' ', N);
-    std::memcpy(field, text.data(), std::min(N, text.size()));
-}
-template <std::size_t N>
-void pad(CK_CHAR (&field)[N], std::string_view text, int) {
-    std::memset(field, ' ', N);
-    std::memcpy(field, text.data(), std::min(N, text.size()));
+    std::memcpy(field, text.data(), n);
 }
 
 }  // namespace
@@ -166,8 +164,8 @@ CK_RV TokenModule::token_info(CK_SLOT_ID id, CK_TOKEN_INFO* info) {
     *info = {};
     pad(info->label, slot->label.empty() ? "SITHS-kort" : slot->label);
     pad(info->manufacturerID, "sithsd");
-    pad(info->model, "SITHS", 0);
-    pad(info->serialNumber, slot->card_id, 0);
+    pad(info->model, "SITHS");
+    pad(info->serialNumber, slot->card_id);
     // No CKF_LOGIN_REQUIRED: the browser never asks for a PIN nor calls C_Login; the daemon asks.
     info->flags = CKF_TOKEN_INITIALIZED | CKF_USER_PIN_INITIALIZED;
     info->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;

@@ -40,8 +40,8 @@ std::string_view mechanism_name(ModuleMechanism m) {
                                               : "ECDSA";
 }
 
-pkcs11::SignatureRequest card_request(const pkcs11::CardCertificate& cert,
-                                      const protocol::ModuleSignParams& params) {
+pkcs11::SignatureRequest module_request(const pkcs11::CardCertificate& cert,
+                                        const protocol::ModuleSignParams& params) {
     pkcs11::SignatureRequest req;
     req.certificate_id = cert.info.certificate_id;
     req.hash = params.hash;
@@ -108,7 +108,7 @@ void module_sign(const Services& services, const Call& call) {
     auto body = [&services, pending, cert, params,
                  who = entry.origin](AuditEntry&) -> boost::json::value {
         Cards& cards = services.cards;
-        const auto request = card_request(cert, params);
+        const auto request = module_request(cert, params);
         const bool keep = services.config.identification_pin_cache.count() > 0;
         auto answer = [](const std::vector<std::uint8_t>& signature) {
             return boost::json::object{{"signature", protocol::base64_encode(signature)}};

@@ -231,6 +231,34 @@ class Pins(ModuleTest):
         self.assertEqual(self.p11.rv("C_OpenSession", 1, 4, None, None, None), "CKR_ARGUMENTS_BAD")
 
 
+    def test_a_forked_child_initializes_its_own(self):
+        self.p11.first_session()
+        pid = os.fork()
+        if pid == 0:  # the child: the parent's state is not its own
+            ok = False
+            try:
+                ok = (self.p11.rv("C_GetSlotList", 1, None, None) == "CKR_CRYPTOKI_NOT_INITIALIZED"
+                      and self.p11.rv("C_Initialize", None) == "CKR_OK"
+                      and self.p11.first_session() > 0
+                      and self.p11.rv("C_Finalize", None) == "CKR_OK")
+            finally:
+                os._exit(0 if ok else 1)
+        self.assertEqual(self.wait_child(pid), 0)
+        self.assertIsNotNone(self.p11.first_session())  # the parent goes on
+
+    @staticmethod
+    def wait_child(pid):
+        result = {}
+
+        def done():
+            got, status = os.waitpid(pid, os.WNOHANG)
+            if got:
+                result["status"] = os.waitstatus_to_exitcode(status)
+            return got != 0
+        wait_for(done, "the forked child", deadline=20)
+        return result["status"]
+
+
 class NoDaemon(unittest.TestCase):
     def test_no_daemon_no_token_and_no_hang(self):
         env = dict(os.environ, SITHSD_SOCKET="/nonexistent/sithsd.sock")
