@@ -8,7 +8,8 @@ CKA_CLASS = 0
 CKF_SERIAL_SESSION = 4
 CKM_RSA_PKCS = 1
 CKM_ECDSA = 0x1041
-CKR = {0: "CKR_OK", 0x7: "CKR_ARGUMENTS_BAD", 0x32: "CKR_DEVICE_REMOVED",
+CKF_DONT_BLOCK = 1
+CKR = {0: "CKR_OK", 0x7: "CKR_ARGUMENTS_BAD", 0x8: "CKR_NO_EVENT", 0x32: "CKR_DEVICE_REMOVED",
        0x50: "CKR_FUNCTION_CANCELED", 0x60: "CKR_KEY_HANDLE_INVALID",
        0x91: "CKR_OPERATION_NOT_INITIALIZED", 0xA0: "CKR_PIN_INCORRECT", 0xA4: "CKR_PIN_LOCKED",
        0xB3: "CKR_SESSION_HANDLE_INVALID", 0xE0: "CKR_TOKEN_NOT_PRESENT",
@@ -17,7 +18,7 @@ CKR = {0: "CKR_OK", 0x7: "CKR_ARGUMENTS_BAD", 0x32: "CKR_DEVICE_REMOVED",
 # Positions in CK_FUNCTION_LIST after the version (PKCS#11 2.40 order).
 INDEX = {"C_Initialize": 0, "C_Finalize": 1, "C_GetSlotList": 4, "C_OpenSession": 12,
          "C_CloseSession": 13, "C_FindObjectsInit": 26, "C_FindObjects": 27,
-         "C_FindObjectsFinal": 28, "C_SignInit": 42, "C_Sign": 43}
+         "C_FindObjectsFinal": 28, "C_SignInit": 42, "C_Sign": 43, "C_WaitForSlotEvent": 67}
 
 
 class Attribute(ctypes.Structure):
@@ -63,6 +64,11 @@ class Module:
         assert self.rv("C_FindObjectsFinal", session) == "CKR_OK"
         assert found.value == 1
         return handle.value
+
+    def slot_event(self):
+        """(rv, slot) of C_WaitForSlotEvent(CKF_DONT_BLOCK)."""
+        slot = CK_ULONG()
+        return self.rv("C_WaitForSlotEvent", CKF_DONT_BLOCK, ctypes.addressof(slot), None), slot.value
 
     def sign_init(self, session, key, mechanism=CKM_RSA_PKCS):
         mech = Mechanism(mechanism, None, 0)

@@ -246,6 +246,18 @@ class Pins(ModuleTest):
         self.assertEqual(self.wait_child(pid), 0)
         self.assertIsNotNone(self.p11.first_session())  # the parent goes on
 
+    def test_card_events(self):
+        wait_for(lambda: self.p11.slot_event()[0] == "CKR_NO_EVENT", "the first events drained")
+
+        def event():
+            rv, slot = self.p11.slot_event()
+            return slot if rv == "CKR_OK" else None
+        self.daemon.ctl("insert", "ulla")
+        self.assertEqual(wait_for(event, "an insertion event"), 2)
+        self.daemon.ctl("remove", "tolvan")
+        self.assertEqual(wait_for(event, "a removal event"), 1)
+        self.assertEqual(self.p11.slot_event()[0], "CKR_NO_EVENT")
+
     @staticmethod
     def wait_child(pid):
         result = {}
