@@ -209,6 +209,12 @@ Config parse_config(std::string_view text, const Environment& env, std::string_v
              config.rate_limit_per_minute =
                  static_cast<std::uint32_t>(integer(n, source, k, 0, 1'000'000));
          }},
+        {"browser_certificates",
+         [&](const toml::node& n, std::string_view k) {
+             std::string which = string(n, source, k);
+             if (which != "hsaId" && which != "all") bad(source, k, "must be \"hsaId\" or \"all\"");
+             config.browser_all_certificates = which == "all";
+         }},
     };
 
     for (const auto& [key, node] : table) {

@@ -48,6 +48,9 @@ struct Config {
     // Not in PROTOCOL.md's table yet (proposed): authenticate and sign requests one web origin may
     // make in a minute before RATE_LIMITED (a person makes far fewer); 0 = no limit (benchmarks).
     std::uint32_t rate_limit_per_minute = 120;
+    // What the browser's PKCS#11 module offers for TLS login: HSA-ID identification certificates
+    // only (what the portals tell people to pick), or every identification certificate.
+    bool browser_all_certificates = false;  // browser_certificates = "hsaId" | "all"
 };
 
 class ConfigError : public std::runtime_error {

@@ -73,6 +73,8 @@ std::vector<std::uint8_t> sign_on_session(p11::Session& session, const Signature
         case SignatureScheme::rsa_pkcs1:
             input = digest_info(req.hash, req.digest);
             break;
+        case SignatureScheme::rsa_pkcs1_raw:
+            break;
         case SignatureScheme::rsa_pss:
             mechanism = {CKM_RSA_PKCS_PSS, &pss, sizeof pss};
             break;

@@ -15,6 +15,9 @@ enum class SignatureScheme {
     rsa_pkcs1,  // PKCS#1 v1.5 over a DigestInfo, with CKM_RSA_PKCS (works on every RSA card)
     rsa_pss,    // CKM_RSA_PKCS_PSS, MGF1 with the same hash, salt length = hash length
     ecdsa,      // CKM_ECDSA over the digest
+    // CKM_RSA_PKCS over `digest` as given: a DigestInfo a caller built (a browser's TLS 1.2
+    // handshake through the PKCS#11 module); `hash` is not used.
+    rsa_pkcs1_raw,
 };
 
 struct SignatureRequest {

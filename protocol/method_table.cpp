@@ -9,6 +9,7 @@ namespace {
 using enum OriginAuthority;
 constexpr Callers kEveryone{browser_handshake, extension, local_user};
 constexpr Callers kLocalPrograms{local_user};
+constexpr Callers kBrowserModule{browser_module};  // after introduce {"as": "browserModule"}
 
 // Each parser adapts one of requests.hpp to the table's signature.
 template <class Params, ParamsResult<Params> (*Parse)(const boost::json::object&)>
@@ -35,9 +36,10 @@ constexpr auto kCancel = parse_with<CancelParams, parse_cancel>;
 constexpr auto kChangePin = parse_with<PinParams, parse_change_pin>;
 constexpr auto kUnblockPin = parse_with<PinParams, parse_unblock_pin>;
 constexpr auto kIntroduce = parse_with<IntroduceParams, parse_introduce>;
+constexpr auto kModuleSign = parse_with<ModuleSignParams, parse_module_sign>;
 
 //                         name, callers, consent, card, prompts, params
-constexpr std::array<MethodRow, 10> kTable{{
+constexpr std::array<MethodRow, 12> kTable{{
     {"hello", kEveryone, false, false, false, no_params},
     {"listCards", kEveryone, true, false, false, no_params},
     {"listCertificates", kEveryone, true, false, false, kListCertificates},
@@ -48,6 +50,8 @@ constexpr std::array<MethodRow, 10> kTable{{
     {"unblockPin", kLocalPrograms, true, true, true, kUnblockPin},
     {"status", kLocalPrograms, true, false, false, no_params},
     {"introduce", kLocalPrograms, false, false, false, kIntroduce},
+    {"moduleCertificates", kBrowserModule, true, false, false, no_params},
+    {"moduleSign", kBrowserModule, true, true, true, kModuleSign},
 }};
 
 }  // namespace

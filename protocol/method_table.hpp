@@ -12,13 +12,15 @@
 #include <vector>
 
 #include "common/vocabulary.hpp"
+#include "protocol/module_requests.hpp"
 #include "protocol/requests.hpp"
 
 namespace sithsd::protocol {
 
 // A method's params once parsed; monostate for methods that take none.
-using MethodParams = std::variant<std::monostate, ListCertificatesParams, AuthenticateParams,
-                                  SignParams, CancelParams, PinParams, IntroduceParams>;
+using MethodParams =
+    std::variant<std::monostate, ListCertificatesParams, AuthenticateParams, SignParams,
+                 CancelParams, PinParams, IntroduceParams, ModuleSignParams>;
 using ParamsParser = ParamsResult<MethodParams> (*)(const boost::json::object& params,
                                                     OriginAuthority caller);
 

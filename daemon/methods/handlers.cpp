@@ -6,7 +6,7 @@
 namespace sithsd::daemon {
 
 Handler find_handler(std::string_view method) noexcept {
-    static constexpr std::array<std::pair<std::string_view, Handler>, 10> kHandlers{{
+    static constexpr std::array<std::pair<std::string_view, Handler>, 12> kHandlers{{
         {"hello", hello},
         {"listCards", list_cards},
         {"listCertificates", list_certificates},
@@ -17,6 +17,8 @@ Handler find_handler(std::string_view method) noexcept {
         {"changePin", change_pin},
         {"unblockPin", unblock_pin},
         {"introduce", introduce},
+        {"moduleCertificates", module_certificates},
+        {"moduleSign", module_sign},
     }};
     for (const auto& [name, handler] : kHandlers)
         if (name == method) return handler;

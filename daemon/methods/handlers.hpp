@@ -1,9 +1,9 @@
 #pragma once
 // The handlers of the method table's rows (protocol/method_table.hpp), a file per family:
 // queries.cpp (hello, listCards, listCertificates, status, cancel), authenticate.cpp, sign.cpp,
-// pins.cpp (changePin, unblockPin), introduce.cpp. The dispatcher has checked who may call, consent and the rate
-// limit, and parsed the params; a handler answers the request exactly once (card methods through
-// the CardJobRunner, which also writes the audit line).
+// pins.cpp (changePin, unblockPin), introduce.cpp. The dispatcher has checked who may call, consent
+// and the rate limit, and parsed the params; a handler answers the request exactly once (card
+// methods through the CardJobRunner, which also writes the audit line).
 #include <memory>
 #include <string_view>
 
@@ -33,5 +33,7 @@ void sign(const Services& services, const Call& call);
 void change_pin(const Services& services, const Call& call);
 void unblock_pin(const Services& services, const Call& call);
 void introduce(const Services& services, const Call& call);
+void module_certificates(const Services& services, const Call& call);  // module.cpp
+void module_sign(const Services& services, const Call& call);
 
 }  // namespace sithsd::daemon

@@ -188,6 +188,17 @@ TEST(Config, RateLimitPerMinute) {
     }
 }
 
+TEST(Config, BrowserCertificates) {
+    EXPECT_FALSE(default_config(env()).browser_all_certificates);  // HSA-ID only by default
+    EXPECT_FALSE(parse_config("browser_certificates = \"hsaId\"", env()).browser_all_certificates);
+    EXPECT_TRUE(parse_config("browser_certificates = \"all\"", env()).browser_all_certificates);
+    for (const char* toml : {"browser_certificates = \"signing\"", "browser_certificates = 1"}) {
+        std::string error = error_of(toml);
+        EXPECT_NE(error.find("'browser_certificates'"), std::string::npos)
+            << toml << " -> " << error;
+    }
+}
+
 TEST(Config, InvalidTomlGivesLine) {
     std::string error = error_of("port = 1\nport = 2\n");
     EXPECT_NE(error.find("test.toml:2"), std::string::npos) << error;

@@ -22,7 +22,8 @@ TEST(MethodTable, HelloListsWhatEachCallerMayCall) {
     EXPECT_EQ(method_names(OriginAuthority::browser_handshake), web);
     EXPECT_EQ(method_names(OriginAuthority::extension), web);
     EXPECT_EQ(method_names(OriginAuthority::local_user), local);
-    EXPECT_TRUE(method_names(OriginAuthority::browser_module).empty());
+    EXPECT_EQ(method_names(OriginAuthority::browser_module),
+              (Names{"moduleCertificates", "moduleSign"}));
 }
 
 TEST(MethodTable, EveryNameOnceAndFound) {
@@ -37,7 +38,8 @@ TEST(MethodTable, EveryNameOnceAndFound) {
 TEST(MethodTable, WhatEachMethodNeeds) {
     for (const auto& row : method_table()) {
         const bool card_method = row.name == "authenticate" || row.name == "sign" ||
-                                 row.name == "changePin" || row.name == "unblockPin";
+                                 row.name == "changePin" || row.name == "unblockPin" ||
+                                 row.name == "moduleSign";
         EXPECT_EQ(row.needs_card, card_method) << row.name;
         EXPECT_EQ(row.prompts, card_method) << row.name;
         EXPECT_EQ(row.needs_consent, row.name != "hello" && row.name != "introduce") << row.name;

@@ -1,0 +1,142 @@
+// The browser's PKCS#11 module (browser-bridge/pkcs11-module/), after introduce
+// {"as": "browserModule"}: moduleCertificates lists what TLS login may use, moduleSign signs a
+// handshake. Only identification keys, never a signature (nonRepudiation) key: TLS must never
+// reach the signing PIN. The identification PIN is asked here, in the daemon's pinentry, never by
+// the browser, and no try is spent by software: a blocked PIN is never tried.
+#include "daemon/config.hpp"
+#include "daemon/methods/card_job.hpp"
+#include "daemon/methods/handlers.hpp"
+#include "daemon/methods/module_key_json.hpp"
+#include "pkcs11/card_error.hpp"
+#include "protocol/base64.hpp"
+
+namespace sithsd::daemon {
+
+namespace {
+
+using protocol::ModuleMechanism;
+
+// Wrong PINs the person may type in one moduleSign before it ends with PIN_INCORRECT (the card
+// blocks the PIN sooner: at most 3 tries on a SITHS card).
+constexpr int kMaxPinAsks = 5;
+
+bool offered(const Config& config, const pkcs11::CardCertificate& cert) {
+    return cert.info.purpose == Purpose::identification && cert.has_private_key &&
+           !cert.info.is_ca && (config.browser_all_certificates || cert.info.hsa_id.has_value());
+}
+
+std::optional<pkcs11::CardCertificate> find_offered(const Services& services,
+                                                    const std::string& certificate_id) {
+    for (const auto& card : services.cards.cards())
+        for (const auto& cert : card.certificates)
+            if (cert.info.certificate_id == certificate_id && offered(services.config, cert))
+                return cert;
+    return std::nullopt;
+}
+
+std::string_view mechanism_name(ModuleMechanism m) {
+    return m == ModuleMechanism::RsaPkcs      ? "RSA_PKCS"
+           : m == ModuleMechanism::RsaPkcsPss ? "RSA_PKCS_PSS"
+                                              : "ECDSA";
+}
+
+pkcs11::SignatureRequest module_request(const pkcs11::CardCertificate& cert,
+                                        const protocol::ModuleSignParams& params) {
+    pkcs11::SignatureRequest req;
+    req.certificate_id = cert.info.certificate_id;
+    req.hash = params.hash;
+    req.digest = params.data;
+    req.scheme =
+        params.mechanism == ModuleMechanism::RsaPkcs      ? pkcs11::SignatureScheme::rsa_pkcs1_raw
+        : params.mechanism == ModuleMechanism::RsaPkcsPss ? pkcs11::SignatureScheme::rsa_pss
+                                                          : pkcs11::SignatureScheme::ecdsa;
+    return req;  // ECDSA as r||s, as PKCS#11 returns it
+}
+
+}  // namespace
+
+void module_certificates(const Services& services, const Call& call) {
+    boost::json::array cards;
+    for (const auto& card : services.cards.cards()) {
+        boost::json::array certificates;
+        for (const auto& cert : card.certificates) {
+            if (!offered(services.config, cert)) continue;
+            boost::json::object c{
+                {"certificateId", cert.info.certificate_id},
+                {"label", cert.info.display_name()},
+                {"keyType", cert.info.key_type == pkcs11::KeyAlgorithm::ec ? "EC" : "RSA"},
+                {"keyBits", cert.info.key_bits},
+                {"id", protocol::base64_encode(cert.cka_id)},
+                {"certificate", protocol::base64_encode(cert.info.der)},
+                {"publicKey", public_key_json(cert.info.der)}};
+            for (auto& [k, v] : certificate_names_json(cert.info.der)) c[k] = v;
+            certificates.push_back(std::move(c));
+        }
+        cards.push_back({{"cardId", card.card_id},
+                         {"reader", card.reader},
+                         {"label", card.label},
+                         {"certificates", std::move(certificates)}});
+    }
+    call.request->answer_result(boost::json::object{{"cards", std::move(cards)}});
+}
+
+void module_sign(const Services& services, const Call& call) {
+    const auto params = std::get<protocol::ModuleSignParams>(call.params);
+    AuditEntry entry;
+    entry.method = "moduleSign";
+    entry.origin = call.request->peer().requester();
+    entry.hash_algorithm = std::string(mechanism_name(params.mechanism));
+    entry.signed_hash_sha256 =
+        sha256_hex({reinterpret_cast<const char*>(params.data.data()), params.data.size()});
+    const auto found = find_offered(services, params.certificate_id);
+    if (!found)
+        return services.jobs.fail(
+            call.request, entry,
+            protocol::ProtocolError(protocol::ErrorCode::CertificateNotFound,
+                                    "No inserted card offers that certificate for TLS login."));
+    const auto cert = *found;
+    entry.card_id = cert.card_id;
+    entry.certificate_serial = cert.info.serial_hex;
+    entry.hsa_id = cert.info.hsa_id.value_or("");
+    const bool ec_key = cert.info.key_type == pkcs11::KeyAlgorithm::ec;
+    if (ec_key != (params.mechanism == ModuleMechanism::Ecdsa))
+        return services.jobs.fail(
+            call.request, entry,
+            protocol::invalid_params("mechanism", "The mechanism does not fit the key's type."));
+
+    const auto pending = call.request;
+    auto body = [&services, pending, cert, params,
+                 who = entry.origin](AuditEntry&) -> boost::json::value {
+        Cards& cards = services.cards;
+        const auto request = module_request(cert, params);
+        const bool keep = services.config.identification_pin_cache.count() > 0;
+        auto answer = [](const std::vector<std::uint8_t>& signature) {
+            return boost::json::object{{"signature", protocol::base64_encode(signature)}};
+        };
+        if (keep)
+            if (auto kept = cards.sign_with_kept_login(request)) return answer(*kept);
+        pkcs11::PinInfo pin_state = cards.pin_info(cert.card_id, PinKind::identification);
+        for (int ask = 1;; ++ask) {
+            if (pin_state.status == pkcs11::PinStatus::locked)
+                throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");
+            const PinPromptFacts facts{
+                services.config.language, PinKind::identification, who,
+                cert.info.display_name(), pin_state.status,        std::nullopt};
+            pkcs11::Secret pin;
+            std::unique_ptr<PromptMessage> pad_message;
+            ask_pin(services.prompts, *pending, facts, pin_state.pin_pad, pin, pad_message);
+            try {
+                return answer(cards.sign(request, pin, keep));
+            } catch (const pkcs11::CardError& e) {
+                // A wrong PIN the person typed: asked again, with the card's new PIN state.
+                if (e.reason() != pkcs11::CardErrorReason::pin_incorrect || ask >= kMaxPinAsks ||
+                    pin_state.pin_pad)
+                    throw;
+                pin_state.status = e.pin_status.value_or(pkcs11::PinStatus::count_low);
+            }
+        }
+    };
+    services.jobs.run(call.request, std::move(entry), cert.card_id, std::move(body));
+}
+
+}  // namespace sithsd::daemon
