@@ -221,8 +221,11 @@ export class Stack {
   }
 
   /** Waits for the status box to reach a state ("done" or "error"); returns its text and reason. */
-  async status(page, state) {
-    const box = page.locator(`#status[data-state="${state}"]`);
+  // The status box once it shows `state` (and `reason`, when given: a box still showing the
+  // previous error of the same state would otherwise be read before the page updates it).
+  async status(page, state, reason) {
+    const which = reason ? `[data-reason="${reason}"]` : "";
+    const box = page.locator(`#status[data-state="${state}"]${which}`);
     await box.waitFor({ state: "visible" });
     return { text: await box.innerText(), reason: await box.getAttribute("data-reason") };
   }

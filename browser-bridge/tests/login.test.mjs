@@ -104,7 +104,7 @@ describe("login page", () => {
     await page.locator("#cards", { hasText: "Kort i läsaren: Lars Låst" }).waitFor();
     const prompts = stack.prompts().length;
     await page.getByRole("button", { name: "Logga in med SITHS-kort" }).click();
-    const blocked = await stack.status(page, "error");
+    const blocked = await stack.status(page, "error", "PIN_BLOCKED");
     assert.equal(blocked.reason, "PIN_BLOCKED");
     assert.match(blocked.text, /PIN-koden är spärrad/);
     assert.equal(stack.prompts().length, prompts, "no PIN asked for a blocked PIN");

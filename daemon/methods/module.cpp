@@ -94,7 +94,7 @@ void module_sign(const Services& services, const Call& call) {
             call.request, entry,
             protocol::ProtocolError(protocol::ErrorCode::CertificateNotFound,
                                     "No inserted card offers that certificate for TLS login."));
-    const auto cert = *found;
+    const auto& cert = *found;
     entry.card_id = cert.card_id;
     entry.certificate_serial = cert.info.serial_hex;
     entry.hsa_id = cert.info.hsa_id.value_or("");
