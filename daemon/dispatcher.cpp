@@ -20,10 +20,8 @@ Dispatcher::Dispatcher(const Config& config, OriginPolicy policy, Cards& cards, 
       jobs_(cards, audit),
       services_{config, policy_, cards, prompts, audit, clock, jobs_, pending_, clock.now()},
       gate_(config.language, config.prompt_unknown_origins, prompts, audit, consent),
-      daily_(std::chrono::hours(24), [this] { daily_round(); }) {
-    if (config.rate_limit_per_minute > 0)
-        rate_limiter_.emplace(config.rate_limit_per_minute, std::chrono::minutes(1));
-}
+      rate_limiter_(config.rate_limit_per_minute, std::chrono::minutes(1)),
+      daily_(std::chrono::hours(24), [this] { daily_round(); }) {}
 
 void Dispatcher::on_open(std::shared_ptr<Connection> connection) {
     pending_.open(connection);
@@ -116,8 +114,7 @@ void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection,
             dispatch(connection, std::move(request));
         });
     }
-    if (rate_limiter_ && protocol::rate_limited(*row, peer.authority) &&
-        !rate_limiter_->allow(peer.origin_text()))
+    if (protocol::rate_limited(*row, peer.authority) && !rate_limiter_.allow(peer.origin_text()))
         return reply_error(ProtocolError(
             ErrorCode::RateLimited, "Too many requests from this origin; try again in a minute."));
 

@@ -6,7 +6,6 @@
 // shutdown answers each of them once, and sends the notifications.
 #include <chrono>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,7 +53,7 @@ class Dispatcher : public MessageHandler {
     Services services_;
     OriginGate gate_;
     // authenticate and sign from one web origin: rate_limit_per_minute (a person signs far fewer).
-    std::optional<RateLimiter> rate_limiter_;
+    RateLimiter rate_limiter_;
     PeriodicTimer daily_;  // last: its thread calls daily_round() on the members above
 };
 

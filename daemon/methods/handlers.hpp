@@ -23,6 +23,9 @@ using Handler = void (*)(const Services& services, const Call& call);
 // The handler of a method of the table; nullptr for any other name.
 Handler find_handler(std::string_view method) noexcept;
 
+// hello's (and introduce's) "methods": what this caller may call, from the method table.
+boost::json::array method_list(OriginAuthority caller);
+
 void hello(const Services& services, const Call& call);
 void list_cards(const Services& services, const Call& call);
 void list_certificates(const Services& services, const Call& call);

@@ -23,12 +23,7 @@ void introduce(const Services& services, const Call& call) {
     }
     services.pending.introduce(call.request->connection()->id(), peer);
     call.request->answer_result(boost::json::object{
-        {"methods",
-         [&] {
-             boost::json::array names;
-             for (auto m : protocol::method_names(peer.authority)) names.emplace_back(m);
-             return names;
-         }()},
+        {"methods", method_list(peer.authority)},
         {"origin", peer.origin ? boost::json::value(peer.origin->serialize()) : nullptr},
         {"originStatus", to_string(peer.origin_status)}});
 }

@@ -7,10 +7,14 @@
 
 namespace sithsd::daemon {
 
+boost::json::array method_list(OriginAuthority caller) {
+    boost::json::array methods;
+    for (auto m : protocol::method_names(caller)) methods.emplace_back(m);
+    return methods;
+}
+
 void hello(const Services&, const Call& call) {
     const Peer& peer = call.request->peer();
-    boost::json::array methods;
-    for (auto m : protocol::method_names(peer.authority)) methods.emplace_back(m);
     const bool web = peer.transport == Transport::websocket;
     call.request->answer_result(boost::json::object{
         {"protocol", "sithsd/1"},
@@ -18,7 +22,7 @@ void hello(const Services&, const Call& call) {
         {"origin", peer.origin ? boost::json::value(peer.origin->serialize()) : nullptr},
         {"originStatus", to_string(peer.origin_status)},
         {"transport", web ? "websocket" : "unix"},
-        {"methods", std::move(methods)}});
+        {"methods", method_list(peer.authority)}});
 }
 
 void list_cards(const Services& services, const Call& call) {

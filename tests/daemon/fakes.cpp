@@ -3,6 +3,7 @@
 #include <openssl/ec.h>
 
 #include <memory>
+#include <thread>
 
 namespace sithsd::test {
 
@@ -145,6 +146,29 @@ daemon::PromptOutcome FakePrompts::next(const daemon::PromptText& text, pkcs11::
     if (answer == "timeout") return daemon::PromptOutcome::timeout;
     if (answer == "unavailable") return daemon::PromptOutcome::unavailable;
     return daemon::PromptOutcome::cancelled;  // "cancel", "no"
+}
+
+boost::json::object answer_to(daemon::MessageHandler& handler,
+                              const std::shared_ptr<FakeConnection>& connection,
+                              const std::string& method, boost::json::object params, int id,
+                              std::chrono::milliseconds wait) {
+    const auto before = connection->sent().size();
+    boost::json::object request{
+        {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
+    handler.on_message(connection, boost::json::serialize(request));
+    const auto deadline = std::chrono::steady_clock::now() + wait;
+    do {
+        const auto sent = connection->sent();
+        for (auto i = before; i < sent.size(); ++i)
+            if (sent[i].contains("id") && sent[i].at("id") == id) return sent[i];
+        std::this_thread::sleep_for(2ms);  // polling the fake's inbox, with a deadline
+    } while (std::chrono::steady_clock::now() < deadline);
+    return {};
+}
+
+std::string error_reason(const boost::json::object& answer) {
+    if (!answer.contains("error")) return "no error: " + boost::json::serialize(answer);
+    return std::string(answer.at("error").at("data").at("reason").as_string());
 }
 
 daemon::Peer web_peer(const std::string& origin, daemon::OriginStatus status) {

@@ -123,6 +123,15 @@ class FakeConnection final : public daemon::Connection {
     std::vector<boost::json::object> sent_;
 };
 
+// Sends one request and returns the answer to it; {} when none came within `wait` (consent
+// questions answer from their own thread; everything else at once with these fakes).
+boost::json::object answer_to(daemon::MessageHandler& handler,
+                              const std::shared_ptr<FakeConnection>& connection,
+                              const std::string& method, boost::json::object params, int id,
+                              std::chrono::milliseconds wait = 5s);
+// data.reason of an error answer, or "no error: …".
+std::string error_reason(const boost::json::object& answer);
+
 daemon::Peer web_peer(const std::string& origin,
                       daemon::OriginStatus status = daemon::OriginStatus::allowed);
 daemon::Peer local_peer();

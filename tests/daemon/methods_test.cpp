@@ -54,32 +54,16 @@ class MethodsTest : public ::testing::Test {
         dispatcher().on_open(c);
         return c;
     }
-    // The answer to one request; {} when none came within `wait` (consent questions answer from
-    // their own thread; everything else at once with these fakes).
     boost::json::object call(const std::shared_ptr<FakeConnection>& c, const std::string& method,
                              boost::json::object params = {}, int id = 7,
                              std::chrono::milliseconds wait = 5s) {
-        const auto before = c->sent().size();
-        boost::json::object request{
-            {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
-        dispatcher().on_message(c, boost::json::serialize(request));
-        const auto deadline = std::chrono::steady_clock::now() + wait;
-        do {
-            const auto sent = c->sent();
-            for (auto i = before; i < sent.size(); ++i)
-                if (sent[i].contains("id") && sent[i].at("id") == id) return sent[i];
-            std::this_thread::sleep_for(2ms);
-        } while (std::chrono::steady_clock::now() < deadline);
-        return {};
+        return answer_to(dispatcher(), c, method, std::move(params), id, wait);
     }
     boost::json::object web(const std::string& method, boost::json::object params = {}) {
         return call(open(web_peer(kPortal)), method, std::move(params));
     }
 
-    static std::string reason(const boost::json::object& answer) {
-        if (!answer.contains("error")) return "no error: " + boost::json::serialize(answer);
-        return std::string(answer.at("error").at("data").at("reason").as_string());
-    }
+    static std::string reason(const boost::json::object& answer) { return error_reason(answer); }
     std::vector<std::string> audit_results() const {
         std::vector<std::string> out;
         for (const auto& line : audit.lines) out.push_back(line.result);

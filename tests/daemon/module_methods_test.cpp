@@ -50,23 +50,9 @@ class ModuleMethodsTest : public ::testing::Test {
     }
     boost::json::object call(const std::shared_ptr<FakeConnection>& c, const std::string& method,
                              boost::json::object params = {}, int id = 7) {
-        const auto before = c->sent().size();
-        boost::json::object request{
-            {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
-        dispatcher().on_message(c, boost::json::serialize(request));
-        const auto deadline = std::chrono::steady_clock::now() + 5s;
-        do {
-            const auto sent = c->sent();
-            for (auto i = before; i < sent.size(); ++i)
-                if (sent[i].contains("id") && sent[i].at("id") == id) return sent[i];
-            std::this_thread::sleep_for(2ms);
-        } while (std::chrono::steady_clock::now() < deadline);
-        return {};
+        return answer_to(dispatcher(), c, method, std::move(params), id);
     }
-    static std::string reason(const boost::json::object& answer) {
-        if (!answer.contains("error")) return "no error: " + boost::json::serialize(answer);
-        return std::string(answer.at("error").at("data").at("reason").as_string());
-    }
+    static std::string reason(const boost::json::object& answer) { return error_reason(answer); }
     std::vector<std::string> offered_ids(const boost::json::object& answer) {
         std::vector<std::string> ids;
         for (const auto& card : answer.at("result").at("cards").as_array())
