@@ -55,6 +55,11 @@ void CardService::stop() {
     }
 }
 
+bool CardService::holds_kept_login() const {
+    std::lock_guard lock(mutex_);
+    return !logout_at_.empty();
+}
+
 std::vector<pkcs11::CardInfo> CardService::cards() const {
     std::lock_guard lock(mutex_);
     return snapshot_;
@@ -149,15 +154,19 @@ void CardService::refresh_loop() {
         auto fresh = cards_.cards();
         lock.lock();
         auto before = std::exchange(snapshot_, fresh);
-        // Queues of cards that went away are dropped once idle.
+        const auto present = [&fresh](const std::string& card_id) {
+            return std::any_of(fresh.begin(), fresh.end(),
+                               [&](const auto& card) { return card.card_id == card_id; });
+        };
+        // Queues of cards that went away are dropped once idle; their kept logins went with the
+        // card (the card layer forgets a removed card's sessions).
         for (auto it = queues_.begin(); it != queues_.end();) {
-            bool present = false;
-            for (const auto& card : fresh) present = present || card.card_id == it->first;
-            if (!present && it->second->depth() == 0)
+            if (!present(it->first) && it->second->depth() == 0)
                 it = queues_.erase(it);
             else
                 ++it;
         }
+        std::erase_if(logout_at_, [&](const auto& entry) { return !present(entry.first); });
         lock.unlock();
         spdlog::info("cards changed: {} inserted", fresh.size());
         if (on_change_) on_change_(before, fresh);

@@ -38,6 +38,9 @@ class CardService final : public Cards {
     // Stops the watcher and the refresh thread, lets queued card work finish.
     void stop();
 
+    // True while a login is kept (the identification PIN cache): a restart would lose it.
+    bool holds_kept_login() const;
+
     // Cards (daemon/cards.hpp).
     std::vector<pkcs11::CardInfo> cards() const override;
     bool submit(const std::string& card_id, std::function<void()> job) override;

@@ -209,6 +209,10 @@ Config parse_config(std::string_view text, const Environment& env, std::string_v
              config.rate_limit_per_minute =
                  static_cast<std::uint32_t>(integer(n, source, k, 0, 1'000'000));
          }},
+        {"idle_exit_seconds",
+         [&](const toml::node& n, std::string_view k) {
+             config.idle_exit = std::chrono::seconds(integer(n, source, k, 0, 86400));
+         }},
         {"browser_certificates",
          [&](const toml::node& n, std::string_view k) {
              std::string which = string(n, source, k);
@@ -243,6 +247,14 @@ std::filesystem::path default_config_path(const Environment& env) {
                                      ? std::filesystem::path(env.home) / ".config"
                                      : std::filesystem::path(env.xdg_config_home);
     return base / "sithsd" / "sithsd.toml";
+}
+
+std::optional<std::filesystem::path> find_config_file(const Environment& env) {
+    for (const auto& candidate : {default_config_path(env), kSystemConfigPath}) {
+        std::error_code ec;
+        if (std::filesystem::exists(candidate, ec)) return candidate;
+    }
+    return std::nullopt;
 }
 
 }  // namespace sithsd::daemon

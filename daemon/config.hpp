@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -51,6 +52,8 @@ struct Config {
     // What the browser's PKCS#11 module offers for TLS login: HSA-ID identification certificates
     // only (what the portals tell people to pick), or every identification certificate.
     bool browser_all_certificates = false;  // browser_certificates = "hsaId" | "all"
+    // Started by sithsd.socket: stop after this long with no client and no kept login (0: never).
+    std::chrono::seconds idle_exit{300};
 };
 
 class ConfigError : public std::runtime_error {
@@ -68,5 +71,10 @@ class ConfigError : public std::runtime_error {
 // Where sithsd looks for its config when --config is not given: $XDG_CONFIG_HOME/sithsd/sithsd.toml
 // (or ~/.config/sithsd/sithsd.toml); used only when it exists.
 [[nodiscard]] std::filesystem::path default_config_path(const Environment& env);
+// The system-wide config the package installs (commented defaults), read when the user has none.
+inline const std::filesystem::path kSystemConfigPath = "/etc/sithsd/sithsd.toml";
+// The config file to read when --config is not given: the user's, else the system's; none when
+// neither exists (the defaults then apply).
+[[nodiscard]] std::optional<std::filesystem::path> find_config_file(const Environment& env);
 
 }  // namespace sithsd::daemon

@@ -33,8 +33,7 @@ constexpr int kNotRunning = 3;
 Config load(const std::string& config_file) {
     Environment env = Environment::from_process();
     if (!config_file.empty()) return load_config(config_file, env);
-    if (std::filesystem::exists(default_config_path(env)))
-        return load_config(default_config_path(env), env);
+    if (auto found = find_config_file(env)) return load_config(*found, env);
     return default_config(env);
 }
 

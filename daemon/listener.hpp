@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <vector>
 
 #include "daemon/connection.hpp"
 #include "daemon/origin_policy.hpp"
@@ -33,13 +35,17 @@ struct TransportContext {
 
 // WebSocket on 127.0.0.1:port and [::1]:port (ws_transport.cpp, the only Beast file). Binds at
 // once and throws std::runtime_error when 127.0.0.1 cannot be bound; a missing ::1 (no IPv6) is
-// logged and tolerated.
+// logged and tolerated. With `inherited` (listening loopback sockets from systemd) it binds
+// nothing and accepts on those.
 std::shared_ptr<Listener> make_websocket_listener(const TransportContext& context,
-                                                  std::uint16_t port, OriginPolicy policy);
+                                                  std::uint16_t port, OriginPolicy policy,
+                                                  const std::vector<int>& inherited = {});
 
 // Unix socket at `path` (unix_transport.cpp): folder 0700, socket 0600, a stale socket removed,
-// peers of another uid refused. Throws std::runtime_error when it cannot listen.
+// peers of another uid refused. Throws std::runtime_error when it cannot listen. With
+// `inherited` (the listening socket from systemd) it accepts on that and leaves its file alone.
 std::shared_ptr<Listener> make_unix_listener(const TransportContext& context,
-                                             const std::filesystem::path& path);
+                                             const std::filesystem::path& path,
+                                             std::optional<int> inherited = std::nullopt);
 
 }  // namespace sithsd::daemon

@@ -14,6 +14,7 @@
 #include "daemon/dispatcher.hpp"
 #include "daemon/prompt.hpp"
 #include "daemon/server.hpp"
+#include "daemon/socket_activation.hpp"
 #include "pkcs11/card_error.hpp"
 #include "pkcs11/module.hpp"
 
@@ -71,8 +72,8 @@ static int run(int argc, char** argv) {
     try {
         if (!config_file.empty()) {
             config = load_config(config_file, env);
-        } else if (std::filesystem::exists(default_config_path(env))) {
-            config = load_config(default_config_path(env), env);
+        } else if (auto found = find_config_file(env)) {
+            config = load_config(*found, env);
         } else {
             config = default_config(env);
         }
@@ -100,6 +101,13 @@ static int run(int argc, char** argv) {
     options.policy = policy;
     options.limits.idle_timeout = config.idle_timeout;
     options.limits.max_connections = config.max_connections;
+    options.idle_exit = config.idle_exit;
+    try {
+        options.inherited = take_inherited_sockets();
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return 1;
+    }
 
     try {
         // Owned here and passed down, in the order they depend on each other; destroyed in
@@ -114,6 +122,7 @@ static int run(int argc, char** argv) {
         cards.start([&dispatcher](const auto& before, const auto& after) {
             dispatcher.on_cards_changed(before, after);
         });
+        options.holds_state = [&cards] { return cards.holds_kept_login(); };
         Server server(options, dispatcher);
         server.run();
         cards.stop();

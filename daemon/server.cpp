@@ -2,10 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <condition_variable>
 #include <csignal>
 #include <mutex>
@@ -23,12 +25,15 @@ struct Server::Impl {
         : options(std::move(o)),
           handler(h),
           io(static_cast<int>(options.threads)),
-          signals(io, SIGINT, SIGTERM) {}
+          signals(io, SIGINT, SIGTERM),
+          idle_timer(io) {}
 
     ServerOptions options;
     MessageHandler& handler;
     boost::asio::io_context io;
     boost::asio::signal_set signals;
+    boost::asio::steady_timer idle_timer;
+    std::chrono::steady_clock::time_point busy_at = std::chrono::steady_clock::now();
     std::shared_ptr<SessionRegistry> registry;
     std::vector<std::shared_ptr<Listener>> listeners;
     std::atomic<bool> stopping{false};
@@ -44,6 +49,7 @@ struct Server::Impl {
         spdlog::info("shutting down ({})", why);
         boost::system::error_code ignored;
         signals.cancel(ignored);
+        idle_timer.cancel();
         for (auto& listener : listeners) listener->stop();
         handler.on_shutdown();  // pending requests get their SHUTTING_DOWN answers first
         for (auto& session : registry->stop()) session->shutdown_close();
@@ -54,6 +60,24 @@ struct Server::Impl {
                              options.shutdown_grace.count());
                 io.stop();
             }
+        });
+    }
+
+    // Socket-activated: checks a few times per idle_exit whether anyone is here.
+    void watch_idle() {
+        const auto step = std::max<std::chrono::steady_clock::duration>(
+            options.idle_exit / 4, std::chrono::milliseconds(250));
+        idle_timer.expires_after(std::min<std::chrono::steady_clock::duration>(
+            step, std::chrono::seconds(15)));
+        idle_timer.async_wait([this](const boost::system::error_code& ec) {
+            if (ec || stopping) return;
+            const auto now = std::chrono::steady_clock::now();
+            if (registry->open_connections() > 0 || options.holds_state()) busy_at = now;
+            if (now - busy_at >= options.idle_exit) {
+                begin_shutdown("idle");
+                return;
+            }
+            watch_idle();
         });
     }
 };
@@ -67,8 +91,17 @@ void Server::run() {
     Impl& d = *impl_;
     d.registry = std::make_shared<SessionRegistry>(d.options.limits.max_connections);
     TransportContext context{d.io, d.handler, d.registry, d.options.limits};
-    d.listeners.push_back(make_websocket_listener(context, d.options.port, d.options.policy));
-    d.listeners.push_back(make_unix_listener(context, d.options.unix_socket));
+    const InheritedSockets& inherited = d.options.inherited;
+    if (inherited.activated && inherited.websocket.empty())
+        spdlog::info("websocket: sithsd.socket passes no TCP socket; not listening");
+    else
+        d.listeners.push_back(make_websocket_listener(context, d.options.port, d.options.policy,
+                                                      inherited.websocket));
+    d.listeners.push_back(make_unix_listener(context, d.options.unix_socket, inherited.unix_socket));
+    if (inherited.activated && d.options.idle_exit.count() > 0) {
+        spdlog::info("socket-activated: stopping after {} s with no client", d.options.idle_exit.count());
+        d.watch_idle();
+    }
     d.signals.async_wait([&d](const boost::system::error_code& ec, int signal) {
         if (!ec) d.begin_shutdown(signal == SIGTERM ? "SIGTERM" : "SIGINT");
     });

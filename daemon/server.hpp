@@ -5,10 +5,12 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 
 #include "daemon/connection.hpp"
 #include "daemon/origin_policy.hpp"
+#include "daemon/socket_activation.hpp"
 #include "daemon/transport_limits.hpp"
 
 namespace sithsd::daemon {
@@ -24,6 +26,14 @@ struct ServerOptions {
     unsigned threads = 2;
     // After SIGTERM the connections get this long to flush and close before the loop is stopped.
     std::chrono::milliseconds shutdown_grace{1500};
+    // The sockets systemd passed (sithsd.socket); nothing is bound for a transport it covers.
+    InheritedSockets inherited;
+    // Socket-activated only: stop after this long with no client and nothing held (0: never).
+    // systemd keeps listening meanwhile and starts the daemon again for the next client.
+    std::chrono::seconds idle_exit{0};
+    // True while the daemon holds something a restart would lose (a kept login: the
+    // identification PIN cache). Asked from the network thread; must be cheap and thread-safe.
+    std::function<bool()> holds_state = [] { return false; };
 };
 
 class Server {

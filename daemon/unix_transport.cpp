@@ -13,6 +13,7 @@
 #include <boost/asio/write.hpp>
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "daemon/listener.hpp"
@@ -214,6 +215,17 @@ class UnixListener : public Listener, public std::enable_shared_from_this<UnixLi
         do_accept();
     }
 
+    // The socket systemd holds (sithsd.socket): used as it is, and its file left in place when we
+    // stop, since systemd keeps listening on it and starts us again on the next client.
+    void adopt(int fd) {
+        error_code ec;
+        acceptor_.assign(stream::endpoint().protocol(), fd, ec);
+        if (ec) throw std::runtime_error("cannot use the socket from systemd: " + ec.message());
+        spdlog::info("unix: listening on the socket from systemd ({})",
+                     acceptor_.local_endpoint(ec).path());
+        do_accept();
+    }
+
     void stop() override {
         net::dispatch(acceptor_.get_executor(), [self = shared_from_this()] {
             error_code ignored;
@@ -262,11 +274,15 @@ class UnixListener : public Listener, public std::enable_shared_from_this<UnixLi
 }  // namespace
 
 std::shared_ptr<Listener> make_unix_listener(const TransportContext& context,
-                                             const std::filesystem::path& path) {
+                                             const std::filesystem::path& path,
+                                             std::optional<int> inherited) {
     auto shared =
         std::make_shared<const UnixShared>(UnixShared{context, static_cast<unsigned>(::getuid())});
     auto listener = std::make_shared<UnixListener>(shared, path);
-    listener->listen();
+    if (inherited)
+        listener->adopt(*inherited);
+    else
+        listener->listen();
     return listener;
 }
 

@@ -1,6 +1,7 @@
 // The WebSocket transport: listener, HTTP upgrade checks and the session. This is the only
 // translation unit with Boost.Beast in it (each one costs 20-40 s and ~1 GB to compile).
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -242,6 +243,26 @@ class WsListener : public Listener, public std::enable_shared_from_this<WsListen
         for (auto& acceptor : acceptors_) do_accept(*acceptor);
     }
 
+    // The loopback sockets systemd holds (sithsd.socket), checked for loopback by the caller.
+    void adopt(const std::vector<int>& fds) {
+        for (int fd : fds) {
+            auto acceptor = std::make_unique<Acceptor>(strand_);
+            error_code ec;
+            sockaddr_storage address{};
+            socklen_t length = sizeof(address);
+            ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+            acceptor->assign(address.ss_family == AF_INET6 ? tcp::v6() : tcp::v4(), fd, ec);
+            if (ec) throw std::runtime_error("cannot use the socket from systemd: " + ec.message());
+            const auto local = acceptor->local_endpoint(ec);
+            spdlog::info("websocket: listening on ws://{}:{}/v1 (socket from systemd)",
+                         local.address().is_v6() ? "[" + local.address().to_string() + "]"
+                                                  : local.address().to_string(),
+                         local.port());
+            acceptors_.push_back(std::move(acceptor));
+        }
+        for (auto& acceptor : acceptors_) do_accept(*acceptor);
+    }
+
     void stop() override {
         net::dispatch(strand_, [self = shared_from_this()] {
             for (auto& acceptor : self->acceptors_) {
@@ -315,10 +336,14 @@ class WsListener : public Listener, public std::enable_shared_from_this<WsListen
 }  // namespace
 
 std::shared_ptr<Listener> make_websocket_listener(const TransportContext& context,
-                                                  std::uint16_t port, OriginPolicy policy) {
+                                                  std::uint16_t port, OriginPolicy policy,
+                                                  const std::vector<int>& inherited) {
     auto shared = std::make_shared<const WsShared>(WsShared{context, port, std::move(policy)});
     auto listener = std::make_shared<WsListener>(shared);
-    listener->listen();
+    if (inherited.empty())
+        listener->listen();
+    else
+        listener->adopt(inherited);
     return listener;
 }
 
