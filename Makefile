@@ -7,7 +7,7 @@ FUZZ_TARGETS = request token identity origin
 WORLD      ?= $(BUILD)/world
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build test demo world asan test-asan fuzz bench bench-portal soak clean format
+.PHONY: all deps configure build test demo world asan test-asan fuzz bench bench-portal soak clean format package test-package
 
 all: build
 
@@ -25,6 +25,16 @@ build: configure
 # Every suite through ctest; output shown on failure; ctest's summary line printed last.
 test: build
 	scripts/run-tests $(BUILD)
+
+# The Debian package of what `make` built: build/sithsd_VERSION_ARCH.deb (packaging/CMakeLists.txt).
+package: build
+	cd $(BUILD) && cpack -G DEB
+	@ls $(BUILD)/sithsd_*.deb
+
+# CI: lintian on the package, then install it, use it as an unprivileged user through socket
+# activation, and purge it (nothing may be left behind). Refuses to run where sithsd is installed.
+test-package: package
+	scripts/test-package $(BUILD)
 
 world: build
 	ca-test/make-world $(WORLD) --module $(BUILD)/ca-test/softcard/libsoftcard.so
