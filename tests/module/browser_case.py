@@ -4,12 +4,14 @@ server's CA trusted, TLS servers that demand a client certificate, and a screens
 state in $SITHSD_SCREENSHOTS (build/screenshots)."""
 import os
 import re
+import signal
 import subprocess
 import sys
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
 
+import chromium  # noqa: E402
 from card_world import CardDaemon  # noqa: E402
 from client_auth_server import ClientAuthServer, make_server_certificate  # noqa: E402
 from harness import wait_for  # noqa: E402
@@ -21,10 +23,28 @@ TOLVAN_PERSONNUMMER = "191212121212"
 ULLA_HSA_ID = "SE5560000002-P000000000002"
 
 
+_current = None  # the test running, whose cleanups a signal runs
+
+
+def _stop(signum, _frame):
+    """ctest's timeout (SIGTERM) or ^C: the running test's cleanups stop its browser, servers and
+    daemon and remove Chromium's policy file before the exit."""
+    try:
+        if _current is not None:
+            _current.doCleanups()
+    finally:
+        chromium.close_all()  # one still starting, not yet in the cleanups
+        os._exit(128 + signum)
+
+
 class BrowserCase(unittest.TestCase):
     extra_config = ""
 
     def setUp(self):
+        global _current
+        _current = self
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, _stop)
         self.daemon = CardDaemon(self.extra_config)
         self.addCleanup(self.daemon.close)
         self.daemon.start()
@@ -91,8 +111,9 @@ class BrowserCase(unittest.TestCase):
         return [(line["method"], line["result"]) for line in self.daemon.audit_lines()]
 
     def assertLoggedInAs(self, server, hsa_id, text):
-        """The server saw exactly this HSA-ID certificate and answered the page."""
+        """The server saw exactly this HSA-ID's identification certificate and answered the page."""
         self.assertEqual(set(server.certificates_seen()), {hsa_id}, server.seen)
+        self.assertEqual(set(server.usages_seen()), {"identification"}, server.seen)
         self.assertIn(f"Hej {hsa_id}", text)
 
     def assertNoCertificate(self, server):

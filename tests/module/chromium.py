@@ -4,8 +4,8 @@ over the DevTools protocol (CDP, JSON over a WebSocket; python3-websockets), wit
 no certificate pop-up, so without the policy the page waits forever.
 
 The policy can only come from /etc/chromium/policies/managed/ (Chromium reads no user policy on
-Linux): one file per test with a unique name, removed on every exit path (close(), and SIGTERM
-from ctest's timeout through the test's signal handler). Its pattern names only the test
+Linux): one file per test with a unique name, removed on every exit path (close(), and close_all()
+from the tests' signal handler on ctest's timeout). Its pattern names only the test
 server's port, so other Chromium runs on the machine are not touched.
 The repo's other Chromium tests use playwright-core from Node; these tests live with the module's
 Python harness (the daemon, the card, the TLS server), and CDP's few commands here need nothing
@@ -15,26 +15,26 @@ import base64
 import json
 import os
 import re
-import signal
 import subprocess
 import time
 import urllib.request
 
 import websockets.client
 
+from process_group import stop_group
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 POLICY_DIR = "/etc/chromium/policies/managed"
 DEADLINE = 60.0  # seconds for the start and for one page load (a PIN prompt included)
 
 
-_running = set()  # the Chromium objects not yet closed, for the signal handler
+_running = set()  # the Chromium objects not yet closed
 
 
-def _close_all_and_exit(signum, _frame):
-    """ctest's timeout or ^C: no policy file and no browser is left behind."""
+def close_all():
+    """For a signal handler (ctest's timeout): no policy file and no browser is left behind."""
     for browser in list(_running):
         browser.close()
-    os._exit(128 + signum)
 
 
 def policy_allowed():
@@ -52,8 +52,6 @@ class Chromium:
         self.next_id = 0
         self.events = []
         self.log = open(os.path.join(work, "chromium.log"), "w")
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            signal.signal(signum, _close_all_and_exit)
         _running.add(self)
         self.policy = os.path.join(POLICY_DIR, f"sithsd-test-{os.getpid()}-{time.time_ns()}.json")
         policy = {"AutoSelectCertificateForUrls": [
@@ -82,7 +80,7 @@ class Chromium:
         found = None
         while not found:
             if self.proc.poll() is not None:
-                raise AssertionError(f"chromium exited with {self.proc.returncode}: {self.output()}")
+                raise AssertionError(f"chromium exited ({self.proc.returncode}): {self.output()}")
             if time.monotonic() > end:
                 raise AssertionError(f"no DevTools endpoint within {DEADLINE} s: {self.output()}")
             found = re.search(r"DevTools listening on ws://127.0.0.1:(\d+)/", self.output())
@@ -149,29 +147,19 @@ class Chromium:
     def close(self):
         _running.discard(self)
         try:
-            if self.ws:
+            if self.ws and not self.loop.is_running():  # running: a signal came mid-command
                 self.run(self.ws.close(), deadline=5)
         except (asyncio.TimeoutError, OSError, websockets.exceptions.WebSocketException):
             pass
         finally:
-            self.loop.close()
-            if self.proc is not None:
-                self.stop_process()
-            self.log.close()
-            remove_policy(self.policy)
-
-    def stop_process(self):
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
             try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
-        try:  # helpers (renderer, zygote, network service) left over: same group
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait(timeout=10)
+                if self.proc is not None:
+                    stop_group(self.proc)
+            finally:
+                self.log.close()
+                remove_policy(self.policy)
+                if not self.loop.is_running():
+                    self.loop.close()
 
 
 def remove_policy(path):

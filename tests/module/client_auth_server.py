@@ -1,8 +1,9 @@
 """A TLS server on 127.0.0.1 (a free port) that requires a client certificate from the test world's
 CAs, as KIV's and IVO's staff pages do. It answers every connection until closed and records, per
 connection, what it saw: (TLS version, the client certificate's subject serialNumber, i.e. the
-HSA-ID or personnummer) or ("error", why). Its own certificate is made per test (P-256, for
-127.0.0.1) with a CA of its own (`ca`), the one a browser is told to trust."""
+HSA-ID or personnummer, and "identification" or "signature" by its key usage) or ("error", why).
+Its own certificate is made per test (P-256, for 127.0.0.1) with a CA of its own (`ca`), the one a
+browser is told to trust."""
 import os
 import socket
 import ssl
@@ -10,9 +11,11 @@ import subprocess
 import threading
 import time
 
+from cryptography import x509
+
 # No favicon request: each new connection would be one more handshake, one more signature.
-GREETING = ('<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,"><title>Inloggad</title>'
-            "<h1>Hej {}</h1><p>{}</p>\n")
+GREETING = ('<!doctype html><meta charset="utf-8"><link rel="icon" href="data:,">'
+            "<title>Inloggad</title><h1>Hej {}</h1><p>{}</p>\n")
 
 
 def make_server_certificate(work):
@@ -36,6 +39,12 @@ def make_server_certificate(work):
                   "-out", cert, "-days", "1", "-extfile", ext]):
         subprocess.run(["openssl", *args], check=True, capture_output=True, timeout=30)
     return paths
+
+
+def key_usage(der):
+    """"signature" for a nonRepudiation (signature) certificate, else "identification"."""
+    usage = x509.load_der_x509_certificate(der).extensions.get_extension_for_class(x509.KeyUsage)
+    return "signature" if usage.value.content_commitment else "identification"
 
 
 class ClientAuthServer:
@@ -72,8 +81,8 @@ class ClientAuthServer:
         try:
             with self.context.wrap_socket(conn, server_side=True) as tls:
                 subject = dict(rdn[0] for rdn in tls.getpeercert()["subject"])
-                seen = (tls.version(), subject.get("serialNumber"))
-                self.record(seen)
+                self.record((tls.version(), subject.get("serialNumber"),
+                             key_usage(tls.getpeercert(binary_form=True))))
                 tls.recv(4000)  # the request
                 body = GREETING.format(subject.get("serialNumber"), subject.get("commonName"))
                 tls.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
@@ -92,9 +101,10 @@ class ClientAuthServer:
         with self.lock:
             return [s[1] for s in self.seen if s[0] != "error"]
 
-    def errors(self):
+    def usages_seen(self):
+        """Per accepted client certificate: "identification" or "signature"."""
         with self.lock:
-            return [s[1] for s in self.seen if s[0] == "error"]
+            return [s[2] for s in self.seen if s[0] != "error"]
 
     def wait_seen(self, condition, what, deadline=30):
         end = time.monotonic() + deadline

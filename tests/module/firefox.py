@@ -8,10 +8,11 @@ for the next question."""
 import base64
 import json
 import os
-import signal
 import socket
 import subprocess
 import time
+
+from process_group import stop_group
 
 FIREFOX = os.environ.get("FIREFOX", "/usr/bin/firefox-esr")
 DEADLINE = 60.0  # seconds for the start and for one command (a page load with a PIN prompt)
@@ -47,8 +48,9 @@ class Firefox:
                 f.write(f"user_pref({json.dumps(name)}, {json.dumps(value)});\n")
         self.log = open(os.path.join(profile, "firefox.log"), "w")
         # Its own process group: close() ends the browser and its content processes, nothing else.
-        self.proc = subprocess.Popen([FIREFOX, "--headless", "--no-remote", "--marionette", "--remote-allow-system-access",
-                                      "--profile", profile, "about:blank"],
+        self.proc = subprocess.Popen([FIREFOX, "--headless", "--no-remote", "--marionette",
+                                      "--remote-allow-system-access", "--profile", profile,
+                                      "about:blank"],
                                      stdout=self.log, stderr=self.log, env=env,
                                      start_new_session=True)
         self.sock = None
@@ -127,7 +129,7 @@ class Firefox:
             f.write(base64.b64decode(data))
 
     def chrome_script(self, script):
-        """Runs `script` with Firefox's own privileges (XPCOM), e.g. to ask its certificate store."""
+        """Runs `script` with Firefox's own privileges (XPCOM), e.g. to read its certificates."""
         self.command("Marionette:SetContext", {"value": "chrome"})
         try:
             return self.command("WebDriver:ExecuteScript", {"script": script, "args": []})
@@ -145,15 +147,5 @@ class Firefox:
     def close(self):
         if self.sock:
             self.sock.close()
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        try:  # content processes left over after the parent: same group, gone with it
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        stop_group(self.proc)
         self.log.close()

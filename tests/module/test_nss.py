@@ -88,7 +88,8 @@ class Nss(unittest.TestCase):
             with self.subTest(versions=versions, mechanism=mechanism):
                 self.daemon.answers("pin 123456")
                 seen, stderr = self.handshake(nickname, versions, *extra)
-                self.assertEqual(seen, (versions.split(":")[0].replace("tls1.", "TLSv1."), hsa_id),
+                self.assertEqual(seen, (versions.split(":")[0].replace("tls1.", "TLSv1."), hsa_id,
+                                        "identification"),
                                  stderr)
                 audit = self.daemon.audit_lines()[-1]
                 self.assertEqual((audit["method"], audit["hashAlgorithm"], audit["result"]),
