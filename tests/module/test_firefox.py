@@ -64,7 +64,7 @@ class Login(FirefoxCase):
 
 
 class Failures(FirefoxCase):
-    def test_cancel_then_a_removed_card_then_a_stopped_daemon(self):
+    def test_cancel_then_the_card_pulled_out_then_a_stopped_daemon(self):
         # Cancel in sithsd's pinentry: the handshake fails, Firefox shows its error page.
         cancelled = self.server()
         self.daemon.answers("cancel")
@@ -72,8 +72,15 @@ class Failures(FirefoxCase):
         self.assertNoCertificate(cancelled)
         self.assertEqual(self.sign_results(), [("moduleSign", "USER_CANCELLED")])
         self.assertEqual(self.daemon.tries_left("tolvan", "identification"), 3)
-        # The card pulled out: no token, so no certificate to offer; no PIN asked.
-        self.remove("tolvan", "Tolvan")
+        # The card pulled out while it signs (after the right PIN): the handshake fails.
+        self.daemon.ctl("remove-during-sign", "tolvan")
+        self.daemon.answers("pin 123456")
+        during = self.server()
+        self.assertErrorPage(self.firefox.navigate(during.url), "firefox-card-removed-while-signing")
+        self.assertNoCertificate(during)
+        self.assertEqual(self.sign_results()[-1], ("moduleSign", "CARD_REMOVED"))
+        # The card out: no token, so no certificate to offer; no PIN asked.
+        wait_for(lambda: "Tolvan" not in self.slots(), "the card gone from the module")
         removed = self.server()
         self.assertErrorPage(self.firefox.navigate(removed.url), "firefox-card-removed")
         self.assertNoCertificate(removed)
@@ -83,7 +90,7 @@ class Failures(FirefoxCase):
         stopped = self.server()
         self.assertErrorPage(self.firefox.navigate(stopped.url), "firefox-daemon-stopped")
         self.assertNoCertificate(stopped)
-        self.assertEqual(len(self.daemon.prompts()), 1, "only the cancelled prompt")
+        self.assertEqual(len(self.daemon.prompts()), 2, "cancelled, then the card pulled out")
 
     def test_a_blocked_pin_is_never_tried(self):
         self.remove("tolvan", "Tolvan")
