@@ -37,7 +37,7 @@ class FirefoxCase(BrowserCase):
 
 
 class Login(FirefoxCase):
-    def test_the_hsa_id_certificate_after_a_wrong_pin_then_tls_1_2(self):
+    def test_the_hsa_id_certificate_after_a_wrong_pin_then_tls_1_2_then_two_cards(self):
         server = self.server()
         self.daemon.answers("pin 000000", "pin 123456")
         self.assertIsNone(self.firefox.navigate(server.url))
@@ -61,6 +61,35 @@ class Login(FirefoxCase):
         self.assertLoggedInAs(server12, TOLVAN_HSA_ID, self.firefox.text())
         self.assertEqual(server12.seen[0][0], "TLSv1.2")
         self.assertEqual(self.sign_results()[-1], ("moduleSign", "ok"))
+        self.a_second_card_offers_only_hsa_id_certificates()
+
+    def a_second_card_offers_only_hsa_id_certificates(self):
+        """Inserted while Firefox runs; pkcs11-tool and Firefox's certificate store agree."""
+        self.insert("ulla", "Ulla")
+        listing = self.module_listing()
+        self.assertEqual(sorted(listing), ["Tolvan Tolvansson (legitimering)",
+                                           "Ulla Älvsdotter (legitimering)"])
+        self.assertEqual(sum(objects.count("Certificate Object") for objects in listing.values()),
+                         2, listing)
+        self.assertIn(TOLVAN_HSA_ID, listing["Tolvan Tolvansson (legitimering)"])
+        self.assertIn(ULLA_HSA_ID, listing["Ulla Älvsdotter (legitimering)"])
+        self.assertNotIn(TOLVAN_PERSONNUMMER, str(listing))
+        held = wait_for(lambda: len(self.firefox.chrome_script(MODULE_CERTIFICATES)) >= 2 and
+                        self.firefox.chrome_script(MODULE_CERTIFICATES), "both cards in Firefox")
+        self.assertEqual(len(held), 2, held)
+        for hsa_id in (TOLVAN_HSA_ID, ULLA_HSA_ID):
+            self.assertTrue(any(hsa_id in subject for _, subject in held), held)
+        self.assertNotIn(TOLVAN_PERSONNUMMER, str(held))
+        server = self.server()
+        self.daemon.answers("pin 123456")
+        self.assertIsNone(self.firefox.navigate(server.url))
+        # "Select Automatically" has no filter: it takes the first of the two HSA-ID certificates.
+        seen = server.certificates_seen()
+        self.assertEqual(len(set(seen)), 1, server.seen)
+        self.assertIn(seen[0], (TOLVAN_HSA_ID, ULLA_HSA_ID))
+        self.assertEqual(set(server.usages_seen()), {"identification"})
+        self.assertIn(f"Hej {seen[0]}", self.firefox.text())
+        self.screenshot(self.firefox, "firefox-two-cards")
 
 
 class Failures(FirefoxCase):
@@ -106,34 +135,6 @@ class Failures(FirefoxCase):
                           self.daemon.tries_left("locked", "signing")), before)
         self.assertEqual(before, (0, 1))
         self.assertEqual(self.sign_results(), [("moduleSign", "PIN_BLOCKED")])
-
-
-class TwoCards(FirefoxCase):
-    def test_only_hsa_id_certificates_are_offered(self):
-        self.insert("ulla", "Ulla")
-        listing = self.module_listing()
-        self.assertEqual(sorted(listing), ["Tolvan Tolvansson (legitimering)",
-                                           "Ulla Älvsdotter (legitimering)"])
-        self.assertEqual(sum(objects.count("Certificate Object") for objects in listing.values()),
-                         2, listing)
-        self.assertIn(TOLVAN_HSA_ID, listing["Tolvan Tolvansson (legitimering)"])
-        self.assertIn(ULLA_HSA_ID, listing["Ulla Älvsdotter (legitimering)"])
-        self.assertNotIn(TOLVAN_PERSONNUMMER, str(listing))
-        held = wait_for(lambda: len(self.firefox.chrome_script(MODULE_CERTIFICATES)) >= 2 and
-                        self.firefox.chrome_script(MODULE_CERTIFICATES), "both cards in Firefox")
-        self.assertEqual(len(held), 2, held)
-        self.assertEqual(sorted(h for _, subject in held for h in (TOLVAN_HSA_ID, ULLA_HSA_ID)
-                                if h in subject), [TOLVAN_HSA_ID, ULLA_HSA_ID])
-        self.assertNotIn(TOLVAN_PERSONNUMMER, str(held))
-        server = self.server()
-        self.daemon.answers("pin 123456")
-        self.assertIsNone(self.firefox.navigate(server.url))
-        # "Select Automatically" has no filter: it takes the first of the two HSA-ID certificates.
-        seen = server.certificates_seen()
-        self.assertEqual(len(set(seen)), 1, server.seen)
-        self.assertIn(seen[0], (TOLVAN_HSA_ID, ULLA_HSA_ID))
-        self.assertIn(f"Hej {seen[0]}", self.firefox.text())
-        self.screenshot(self.firefox, "firefox-two-cards")
 
 
 if __name__ == "__main__":
