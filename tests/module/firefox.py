@@ -1,10 +1,11 @@
 """Firefox ESR headless on a throwaway profile, driven through its built-in Marionette server (a
 length-prefixed JSON protocol over TCP; no geckodriver, which Debian 12 does not package).
 
-Tried first: `firefox-esr --headless --screenshot FILE URL` works for a page that loads, but never
-exits on an error page (so every failure case would cost its whole timeout) and tells nothing
-about which error; Marionette says "Reached error page: about:neterror?e=…" and keeps the browser
-for the next question."""
+Why not `firefox-esr --headless --screenshot FILE URL` (measured here earlier): it works for a page
+that loads but never exits on an error page, so every failure case would cost its whole timeout
+and say nothing about the error; Marionette says "Reached error page: about:neterror?e=…" and
+keeps the browser for the next question. WebDriver BiDi would need a WebSocket client and more
+protocol for the same three commands."""
 import base64
 import json
 import os
