@@ -137,6 +137,11 @@ class Firefox:
         finally:
             self.command("Marionette:SetContext", {"value": "content"})
 
+    def quit(self):
+        """Quits as a person would (NSS shut down, C_Finalize on every module); the exit code."""
+        self.command("Marionette:Quit", {"flags": ["eForceQuit"]})  # no "close tabs?" question
+        return self.proc.wait(timeout=DEADLINE)
+
     def alive(self):
         return self.proc.poll() is None
 

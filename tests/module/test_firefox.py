@@ -90,6 +90,8 @@ class Login(FirefoxCase):
         self.assertEqual(set(server.usages_seen()), {"identification"})
         self.assertIn(f"Hej {seen[0]}", self.firefox.text())
         self.screenshot(self.firefox, "firefox-two-cards")
+        # Firefox's smart-card thread waits in C_WaitForSlotEvent; C_Finalize must end that wait.
+        self.assertEqual(self.firefox.quit(), 0, "Firefox quits cleanly with the module loaded")
 
 
 class Failures(FirefoxCase):
