@@ -4,62 +4,19 @@ key, and NSS's tstclnt logs in to a TLS server that demands a client certificate
 (Python's ssl): TLS 1.3 with RSA-PSS and ECDSA, TLS 1.2 with PKCS#1 v1.5, the server seeing the
 HSA-ID; a cancelled PIN fails the handshake cleanly."""
 import os
-import socket
-import ssl
 import subprocess
 import sys
-import threading
 import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
 
 from card_world import CardDaemon  # noqa: E402
 from harness import wait_for  # noqa: E402
+from client_auth_server import ClientAuthServer  # noqa: E402
 
 MODULE = os.environ.get("SITHSD_PKCS11_MODULE", "")
 TOLVAN = "Tolvan Tolvansson (legitimering):Tolvan Tolvansson, Testregionen Västra"
 ULLA = "Ulla Älvsdotter (legitimering):Ulla Älvsdotter, Vårdcentralen Åby"
-
-
-class ClientAuthServer:
-    """One TLS connection on 127.0.0.1 that requires a client certificate from the world's CAs;
-    `seen` is the client certificate's subject serialNumber (the HSA-ID), or the error."""
-
-    def __init__(self, work, world):
-        key, cert = os.path.join(work, "server.key"), os.path.join(work, "server.pem")
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
-                        "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert,
-                        "-subj", "/CN=127.0.0.1", "-days", "1"], check=True, capture_output=True,
-                       timeout=30)
-        self.context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        self.context.load_cert_chain(cert, key)
-        self.context.verify_mode = ssl.CERT_REQUIRED
-        for ca in ("chain.pem", "root.pem"):
-            self.context.load_verify_locations(os.path.join(world, "pki", ca))
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(30)
-        self.port = self.listener.getsockname()[1]
-        self.seen = None
-        self.thread = threading.Thread(target=self.serve_one)
-        self.thread.start()
-
-    def serve_one(self):
-        try:
-            conn, _ = self.listener.accept()
-            conn.settimeout(30)
-            with self.context.wrap_socket(conn, server_side=True) as tls:
-                subject = dict(rdn[0] for rdn in tls.getpeercert()["subject"])
-                self.seen = (tls.version(), subject.get("serialNumber"))
-                tls.recv(1000)  # the request
-                tls.sendall(b"HTTP/1.0 200 OK\r\n\r\nhej\n")
-        except (OSError, ssl.SSLError) as e:
-            self.seen = ("error", str(e))
-        finally:
-            self.listener.close()
-
-    def result(self):
-        self.thread.join(timeout=40)
-        return self.seen
 
 
 class Nss(unittest.TestCase):
@@ -93,7 +50,10 @@ class Nss(unittest.TestCase):
                                   stderr=subprocess.PIPE, text=True, env=self.env)
         client.stdin.write("GET / HTTP/1.0\r\n\r\n")
         client.stdin.flush()
-        seen = server.result()
+        try:
+            seen = server.wait_seen(lambda seen: seen, "the handshake", deadline=40)[0]
+        finally:
+            server.close()
         try:
             client.wait(timeout=2)
         except subprocess.TimeoutExpired:
@@ -128,7 +88,8 @@ class Nss(unittest.TestCase):
             with self.subTest(versions=versions, mechanism=mechanism):
                 self.daemon.answers("pin 123456")
                 seen, stderr = self.handshake(nickname, versions, *extra)
-                self.assertEqual(seen, (versions.split(":")[0].replace("tls1.", "TLSv1."), hsa_id),
+                self.assertEqual(seen, (versions.split(":")[0].replace("tls1.", "TLSv1."), hsa_id,
+                                        "identification"),
                                  stderr)
                 audit = self.daemon.audit_lines()[-1]
                 self.assertEqual((audit["method"], audit["hashAlgorithm"], audit["result"]),
