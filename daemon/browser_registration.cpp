@@ -74,7 +74,7 @@ struct BrowserRegistration::Run {
     void line(const NssDatabase& db, const std::string& what) const {
         std::cout << "  " << describe(db) << ": " << db.dir.string() << "\n    " << what << '\n';
     }
-    void note_running(const NssDatabase& db) {
+    void note_change(const NssDatabase& db) {
         changed = true;
         if (db.browser_pid)
             running.insert(db.browser + " (pid " + std::to_string(*db.browser_pid) + ")");
@@ -98,7 +98,7 @@ struct BrowserRegistration::Run {
                 tools.add_module(db.dir, module);
                 line(db, done + (library ? say("uppdaterad (var ", "updated (was ") + *library + ")"
                                          : say("registrerad", "registered")));
-                note_running(db);
+                note_change(db);
             } catch (const std::exception& e) {
                 line(db, say("FEL: ", "ERROR: ") + std::string(e.what()));
                 failed = true;
@@ -117,7 +117,7 @@ struct BrowserRegistration::Run {
             try {
                 tools.delete_module(db.dir);
                 line(db, say("avregistrerad", "unregistered"));
-                note_running(db);
+                note_change(db);
             } catch (const std::exception& e) {
                 line(db, say("FEL: ", "ERROR: ") + std::string(e.what()));
                 failed = true;
