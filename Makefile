@@ -7,7 +7,7 @@ FUZZ_TARGETS = request token identity origin
 WORLD      ?= $(BUILD)/world
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build test demo world asan test-asan fuzz bench bench-portal soak clean format package test-package
+.PHONY: all deps configure build test demo world asan test-asan fuzz bench bench-portal bench-module soak clean format package test-package
 
 all: build
 
@@ -87,6 +87,11 @@ bench: build
 # the OCSP cache, beside the bare verifier (a series with an error answer fails the run).
 bench-portal: build
 	bench/run-portal-bench $(BUILD)
+
+# TLS client login through libsithsd-pkcs11.so against the soft card module loaded straight into
+# NSS's strsclnt (TLS 1.3 and 1.2); writes its block of docs/PERFORMANCE.md.
+bench-module: build
+	bench/module-handshake $(BUILD)
 
 # Load and soak (SOAK_SECONDS, default 600): figures, and a failure on lost or mixed-up answers.
 soak: build

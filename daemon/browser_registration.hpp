@@ -1,32 +1,34 @@
-// `sithsctl browsers register --native-host`: writes the native-messaging host manifests of
-// sithsd-native-host for this user, so that Chromium, Google Chrome and Firefox let the sithsd
-// extension start it. Attaches to a `browsers register` command that another part of sithsctl
-// may have made already (the browser PKCS#11 module's registration), else makes it.
+// `sithsctl browsers register|unregister|status`: sithsd in this user's browsers, both ways in.
+// - The PKCS#11 module libsithsd-pkcs11.so in the browsers' NSS databases (TLS client login with
+//   the browser's own certificate pop-up), as OpenSC's pkcs11-register does (nss_databases.hpp).
+// - The native-messaging host manifests of sithsd-native-host (the extension's way in,
+//   native_host_manifests.hpp).
+// `register` and `unregister` do both unless `--nss` or `--native-host` names one; every line
+// says what was found and what was done, in the configured language (Swedish unless the locale
+// or `language` says English).
 #pragma once
 
 #include <CLI/CLI.hpp>
-#include <filesystem>
 #include <string>
-#include <vector>
 
 namespace sithsd::daemon {
 
-// Writes se.sithsd.native_host.json for Chromium, Google Chrome and Firefox under `home` (and
-// `config_home`, ~/.config unless XDG_CONFIG_HOME says otherwise); returns the files written.
-// Throws std::runtime_error when a folder or file cannot be written.
-std::vector<std::filesystem::path> register_native_host(const std::filesystem::path& home,
-                                                        const std::filesystem::path& config_home,
-                                                        const std::filesystem::path& host_path);
-
 class BrowserRegistration {
   public:
+    // Adds `browsers` to app (which must already have CtlCommands' --config option).
     explicit BrowserRegistration(CLI::App& app);
-    // -1 when `browsers register --native-host` was not asked for, else the exit code.
+    // -1 when no `browsers` command was chosen, else the exit code.
     int run_selected();
 
   private:
+    struct Run;
+    CLI::App* app_ = nullptr;
     CLI::App* register_ = nullptr;
-    bool native_host_ = false;
+    CLI::App* unregister_ = nullptr;
+    CLI::App* status_ = nullptr;
+    bool only_nss_ = false;
+    bool only_native_host_ = false;
+    std::string module_path_;
     std::string host_path_;
 };
 

@@ -29,6 +29,7 @@ namespace {
 
 constexpr int kNotRunning = 3;
 
+<<<<<<< HEAD
 // The daemon's configuration as sithsd would read it (for the socket, state and audit paths).
 Config load(const std::string& config_file) {
     Environment env = Environment::from_process();
@@ -37,6 +38,8 @@ Config load(const std::string& config_file) {
     return default_config(env);
 }
 
+=======
+>>>>>>> module-reg
 class DaemonNotRunning : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
@@ -103,6 +106,14 @@ std::vector<std::uint8_t> read_all(const std::string& path) {
 
 }  // namespace
 
+Config load_ctl_config(const std::string& config_file) {
+    Environment env = Environment::from_process();
+    if (!config_file.empty()) return load_config(config_file, env);
+    if (std::filesystem::exists(default_config_path(env)))
+        return load_config(default_config_path(env), env);
+    return default_config(env);
+}
+
 CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) {
     auto& o = *options_;
     app.add_option("--config", o.config_file,
@@ -110,8 +121,9 @@ CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) 
     app.add_option("--socket", o.socket, "sithsd's Unix socket (default: from the configuration)");
 
     auto socket_of = [this] {
-        return options_->socket.empty() ? load(options_->config_file).unix_socket.string()
-                                        : options_->socket;
+        return options_->socket.empty()
+                   ? load_ctl_config(options_->config_file).unix_socket.string()
+                   : options_->socket;
     };
 
     auto* status =
@@ -228,7 +240,7 @@ CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) 
     auto* revoke = origins->add_subcommand("revoke", "forget the decision about ORIGIN");
     revoke->add_option("ORIGIN", o.revoke_origin)->required();
     commands_.emplace_back(origins, [this, revoke] {
-        ConsentStore store(load(options_->config_file).state_dir / "origins.json");
+        ConsentStore store(load_ctl_config(options_->config_file).state_dir / "origins.json");
         if (*revoke) {
             if (!store.forget(options_->revoke_origin))
                 return std::cerr << "not remembered: " << options_->revoke_origin << '\n', 1;
@@ -246,7 +258,7 @@ CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) 
     audit->require_subcommand(1);
     commands_.emplace_back(audit, [this] {
         std::filesystem::path file = options_->audit_file.empty()
-                                         ? load(options_->config_file).audit_log
+                                         ? load_ctl_config(options_->config_file).audit_log
                                          : std::filesystem::path(options_->audit_file);
         auto problems = verify_audit_file(file);
         if (problems.empty()) return std::cout << "audit log intact: " << file.string() << '\n', 0;

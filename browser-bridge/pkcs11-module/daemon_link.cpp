@@ -1,5 +1,6 @@
 #include "browser-bridge/pkcs11-module/daemon_link.hpp"
 
+#include <poll.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -60,6 +61,12 @@ daemon::LocalAnswer DaemonLink::call(const char* method, boost::json::object par
         }
     }
     return client_->call(method, std::move(params), timeout);
+}
+
+bool DaemonLink::idle_and_open() const {
+    if (!client_ || !client_->is_open()) return false;
+    pollfd p{client_->native_handle(), POLLIN, 0};
+    return ::poll(&p, 1, 0) == 0;
 }
 
 std::optional<boost::json::array> DaemonLink::cards() {

@@ -36,6 +36,9 @@ class DaemonLink {
     // moduleSign; throws LinkError.
     std::vector<std::uint8_t> sign(const boost::json::object& params);
     void close() { client_.reset(); }
+    // True when the connection is open and nothing has arrived on it (no end-of-file from a
+    // daemon that went away): fit to be used again for one more request.
+    bool idle_and_open() const;
 
   private:
     daemon::LocalAnswer call(const char* method, boost::json::object params,

@@ -95,6 +95,16 @@ class TokenModule {
     std::mutex link_mutex_;  // link_, last_refresh_
     DaemonLink link_;
     std::optional<std::chrono::steady_clock::time_point> last_refresh_;
+
+    // One idle connection kept for the next C_Sign, so that a handshake's signature costs one
+    // round trip (moduleSign) instead of a connection, introduce and moduleSign. A C_Sign that
+    // finds it taken (another signature under way) opens its own; it is dropped when it has
+    // been idle long (the daemon closes idle connections after 600 s) or the daemon hung up.
+    DaemonLink take_sign_link();
+    void keep_sign_link(DaemonLink link);
+    std::mutex spare_mutex_;  // spare_link_, spare_since_
+    std::optional<DaemonLink> spare_link_;
+    std::chrono::steady_clock::time_point spare_since_;
 };
 
 }  // namespace sithsd::module

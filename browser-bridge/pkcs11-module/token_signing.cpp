@@ -2,7 +2,9 @@
 // made by sithsd (moduleSign) on a connection of its own, without holding the module's locks, so
 // that slot polling and other sessions go on while the person types the PIN.
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <utility>
 
 #include "browser-bridge/pkcs11-module/token_module.hpp"
 #include "protocol/base64.hpp"
@@ -117,6 +119,27 @@ CK_RV TokenModule::sign_init(CK_SESSION_HANDLE handle, const CK_MECHANISM* mecha
     return CKR_OK;
 }
 
+namespace {
+constexpr std::chrono::seconds kSpareLinkIdle{300};  // well within the daemon's 600 s
+}
+
+DaemonLink TokenModule::take_sign_link() {
+    std::lock_guard lock(spare_mutex_);
+    std::optional<DaemonLink> spare = std::exchange(spare_link_, std::nullopt);
+    if (spare && spare->idle_and_open() &&
+        std::chrono::steady_clock::now() - spare_since_ < kSpareLinkIdle)
+        return std::move(*spare);
+    return DaemonLink{};
+}
+
+void TokenModule::keep_sign_link(DaemonLink link) {
+    if (!link.idle_and_open()) return;
+    std::lock_guard lock(spare_mutex_);
+    if (spare_link_) return;  // one is enough; this one closes
+    spare_link_ = std::move(link);
+    spare_since_ = std::chrono::steady_clock::now();
+}
+
 CK_RV TokenModule::sign(CK_SESSION_HANDLE handle, const CK_BYTE* data, CK_ULONG length,
                         CK_BYTE* signature, CK_ULONG* signature_length) {
     boost::json::object params;
@@ -153,13 +176,16 @@ CK_RV TokenModule::sign(CK_SESSION_HANDLE handle, const CK_BYTE* data, CK_ULONG 
             return CKR_DATA_LEN_RANGE;
     }
     params["data"] = protocol::base64_encode({data, length});
-    DaemonLink link;  // its own connection: the PIN prompt may take minutes
+    // A connection of its own (the PIN prompt may take minutes), the kept one when it is free.
+    DaemonLink link = take_sign_link();
     std::vector<std::uint8_t> made;
     try {
         made = link.sign(params);
     } catch (const LinkError& e) {
+        keep_sign_link(std::move(link));  // an error answer leaves the connection usable
         return e.rv;
     }
+    keep_sign_link(std::move(link));
     if (made.size() > *signature_length) return CKR_FUNCTION_FAILED;
     std::memcpy(signature, made.data(), made.size());
     *signature_length = made.size();

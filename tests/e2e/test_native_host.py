@@ -170,7 +170,7 @@ class DaemonGone(HostTest):
 class Register(unittest.TestCase):
     def test_sithsctl_writes_the_host_manifests_for_this_user(self):
         with tempfile.TemporaryDirectory() as home:
-            env = dict(os.environ, HOME=home)
+            env = dict(os.environ, HOME=home, LC_ALL="C.UTF-8")  # Swedish: the default language
             env.pop("XDG_CONFIG_HOME", None)
             out = subprocess.run([SITHSCTL, "browsers", "register", "--native-host", "--host-path", NATIVE_HOST],
                                  capture_output=True, text=True, timeout=DEADLINE, env=env)
@@ -178,7 +178,9 @@ class Register(unittest.TestCase):
             chromium = os.path.join(home, ".config", "chromium", "NativeMessagingHosts", "se.sithsd.native_host.json")
             chrome = os.path.join(home, ".config", "google-chrome", "NativeMessagingHosts", "se.sithsd.native_host.json")
             firefox = os.path.join(home, ".mozilla", "native-messaging-hosts", "se.sithsd.native_host.json")
-            self.assertEqual(out.stdout.split(), [chromium, chrome, firefox])
+            self.assertEqual([line.split("skrev ", 1)[1] for line in out.stdout.splitlines() if "skrev " in line],
+                             [chromium, chrome, firefox])
+            self.assertFalse(os.path.exists(os.path.join(home, ".pki")), "--native-host alone touches no NSS database")
             for path in (chromium, chrome):
                 with open(path) as f:
                     manifest = json.load(f)
@@ -191,7 +193,7 @@ class Register(unittest.TestCase):
             missing = subprocess.run([SITHSCTL, "browsers", "register", "--native-host", "--host-path", "/nonexistent"],
                                      capture_output=True, text=True, timeout=DEADLINE, env=env)
             self.assertEqual(missing.returncode, 2)
-            self.assertIn("no sithsd-native-host", missing.stderr)
+            self.assertIn("ingen sithsd-native-host", missing.stderr)
 
 
 if __name__ == "__main__":
