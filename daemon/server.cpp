@@ -67,12 +67,14 @@ void Server::run() {
     Impl& d = *impl_;
     d.registry = std::make_shared<SessionRegistry>(d.options.limits.max_connections);
     TransportContext context{d.io, d.handler, d.registry, d.options.limits};
-    d.listeners.push_back(make_websocket_listener(context, d.options.port, d.options.policy));
+    if (d.options.websocket)
+        d.listeners.push_back(make_websocket_listener(context, d.options.port, d.options.policy));
     d.listeners.push_back(make_unix_listener(context, d.options.unix_socket));
     d.signals.async_wait([&d](const boost::system::error_code& ec, int signal) {
         if (!ec) d.begin_shutdown(signal == SIGTERM ? "SIGTERM" : "SIGINT");
     });
-    spdlog::info("ready ({} network threads)", d.options.threads);
+    spdlog::info("ready ({} network threads{})", d.options.threads,
+                 d.options.websocket ? "" : ", WebSocket off");
 
     std::vector<std::thread> threads;
     for (unsigned i = 1; i < d.options.threads; ++i) threads.emplace_back([&d] { d.io.run(); });
