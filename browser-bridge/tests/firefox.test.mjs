@@ -44,7 +44,6 @@ let server;
 const results = {};
 
 before(async () => {
-  stack = await Stack.start("firefox");
   server = http.createServer((req, res) => {
     if (req.method === "POST" && req.url === "/result") {
       let body = "";
@@ -60,6 +59,8 @@ before(async () => {
     res.end(PAGE);
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  // The page's origin is plain http on loopback: allowed in sithsd's config, as the portal's is.
+  stack = await Stack.start("firefox", { allowedOrigins: [`http://127.0.0.1:${server.address().port}`] });
 });
 
 after(async () => {
@@ -102,6 +103,7 @@ test("Firefox ESR: the extension's content scripts reach sithsd through the nati
   } finally {
     await firefox.stop();
   }
+  assert.ok(results.hello.result, JSON.stringify(results.hello));
   assert.equal(results.hello.result.transport, "unix");  // sithsd saw the native host, not a WebSocket
   assert.equal(results.hello.result.origin, url.slice(0, -1));  // the origin Firefox reported
   assert.equal(results.status.action, "web-eid:status-success", JSON.stringify(results.status));

@@ -79,11 +79,12 @@ class Child {
 export class Stack {
   /**
    * Starts the OCSP responder, sithsd, the portal and Chromium; `daemonConfig`: extra lines for
-   * sithsd.toml (e.g. "websocket = false").
+   * sithsd.toml (e.g. "websocket = false"); `allowedOrigins`: origins allowed besides the portal's.
    */
-  static async start(name, { daemonConfig = [] } = {}) {
+  static async start(name, { daemonConfig = [], allowedOrigins = [] } = {}) {
     const stack = new Stack(name);
     stack.daemonConfig = daemonConfig;
+    stack.allowedOrigins = allowedOrigins;
     try {
       await stack.startAll();
     } catch (e) {
@@ -182,7 +183,7 @@ export class Stack {
       `audit_log = "${this.dir}/state/audit.jsonl"`,
       `modules = ["${env("SOFTCARD_MODULE")}"]`,
       `pinentry = "${env("SCRIPTED_PINENTRY")}"`,
-      `allowed_origins = ["${this.origin}"]`,
+      `allowed_origins = ${JSON.stringify([this.origin, ...(this.allowedOrigins ?? [])])}`,
       `language = "sv"`,
       ...(this.daemonConfig ?? []),
       "",
