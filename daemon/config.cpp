@@ -146,6 +146,8 @@ Config parse_config(std::string_view text, const Environment& env, std::string_v
     bool audit_log_set = false;
     using Setter = std::function<void(const toml::node&, std::string_view)>;
     const std::map<std::string, Setter, std::less<>> setters = {
+        {"websocket", [&](const toml::node& n,
+                          std::string_view k) { config.websocket = boolean(n, source, k); }},
         {"port",
          [&](const toml::node& n, std::string_view k) {
              config.port = static_cast<std::uint16_t>(integer(n, source, k, 1, 65535));

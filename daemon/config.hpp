@@ -28,6 +28,9 @@ struct Environment {
 };
 
 struct Config {
+    // false: no WebSocket at all (a terminal server, where one loopback port is shared by every
+    // user's pages): pages come only through the browser extension's native host.
+    bool websocket = true;
     std::uint16_t port = 24891;
     std::filesystem::path unix_socket;  // default from Environment
     // Configured: every module is loaded. Default: the first candidate found (Net iD, then OpenSC).

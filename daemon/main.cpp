@@ -96,6 +96,7 @@ static int run(int argc, char** argv) {
     OriginPolicy policy(config.allowed_origins, config.denied_origins,
                         config.prompt_unknown_origins);
     ServerOptions options;
+    options.websocket = config.websocket;
     options.port = config.port;
     options.unix_socket = config.unix_socket;
     options.policy = policy;

@@ -14,6 +14,15 @@ std::string describe(const PinPromptFacts& f) {
     if (sign && f.display_text) {
         d += sv ? "Du ombeds skriva under:\n\n" : "You are asked to sign:\n\n";
         d += *f.display_text + "\n\n";
+    } else if (sign) {
+        // A raw signature without a text (a page written for Web eID sends only a hash): the
+        // person is told plainly that nobody said what it is, and who asks.
+        d += sv ? "Ingen text att visa: " + f.requester +
+                      " har inte sagt vad du skriver under. Skriv bara under om du själv just har "
+                      "bett om en underskrift där.\n\n"
+                : "No text to show: " + f.requester +
+                      " has not said what you are signing. Sign only if you have just asked for a "
+                      "signature there yourself.\n\n";
     }
     d += (sv ? "Begärt av: " : "Requested by: ") + f.requester + "\n";
     d += (sv ? "Certifikat: " : "Certificate: ") + f.holder + "\n";

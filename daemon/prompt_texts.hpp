@@ -1,7 +1,7 @@
 #pragma once
 // What the person reads in a prompt, in Swedish (the default) or English. The description of a PIN
 // prompt always names who asks, the certificate holder, which PIN, the tries left when fewer than
-// all remain, and for a signature the whole text to be signed.
+// all remain, and for a signature the whole text to be signed (or that the page did not say).
 #include <optional>
 #include <string>
 
@@ -16,7 +16,7 @@ struct PinPromptFacts {
     std::string requester;  // "https://beh.example.se" or "program /usr/bin/foo"
     std::string holder;     // "Tolvan Tolvansson, Testregionen Västra"
     pkcs11::PinStatus status = pkcs11::PinStatus::ok;
-    std::optional<std::string> display_text;  // sign only
+    std::optional<std::string> display_text;  // sign only; absent: the page did not say
 };
 
 PromptText pin_prompt(const PinPromptFacts& facts);

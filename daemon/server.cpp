@@ -92,11 +92,16 @@ void Server::run() {
     d.registry = std::make_shared<SessionRegistry>(d.options.limits.max_connections);
     TransportContext context{d.io, d.handler, d.registry, d.options.limits};
     const InheritedSockets& inherited = d.options.inherited;
-    if (inherited.activated && inherited.websocket.empty())
+    if (!d.options.websocket) {
+        if (!inherited.websocket.empty())
+            spdlog::warn("websocket = false: the TCP socket from systemd is not served; remove its "
+                         "ListenStream= from sithsd.socket");
+    } else if (inherited.activated && inherited.websocket.empty()) {
         spdlog::info("websocket: sithsd.socket passes no TCP socket; not listening");
-    else
+    } else {
         d.listeners.push_back(make_websocket_listener(context, d.options.port, d.options.policy,
                                                       inherited.websocket));
+    }
     d.listeners.push_back(make_unix_listener(context, d.options.unix_socket, inherited.unix_socket));
     if (inherited.activated && d.options.idle_exit.count() > 0) {
         spdlog::info("socket-activated: stopping after {} s with no client", d.options.idle_exit.count());
@@ -105,7 +110,8 @@ void Server::run() {
     d.signals.async_wait([&d](const boost::system::error_code& ec, int signal) {
         if (!ec) d.begin_shutdown(signal == SIGTERM ? "SIGTERM" : "SIGINT");
     });
-    spdlog::info("ready ({} network threads)", d.options.threads);
+    spdlog::info("ready ({} network threads{})", d.options.threads,
+                 d.options.websocket ? "" : ", WebSocket off");
 
     std::vector<std::thread> threads;
     for (unsigned i = 1; i < d.options.threads; ++i) threads.emplace_back([&d] { d.io.run(); });

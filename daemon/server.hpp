@@ -16,6 +16,7 @@
 namespace sithsd::daemon {
 
 struct ServerOptions {
+    bool websocket = true;  // false: the Unix socket only (Config::websocket)
     std::uint16_t port = 24891;
     std::filesystem::path unix_socket;
     OriginPolicy policy{{}, {}, true};
@@ -43,7 +44,7 @@ class Server {
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds both transports (throws std::runtime_error when it cannot), then serves until
+    // Binds the transports (throws std::runtime_error when it cannot), then serves until
     // SIGTERM, SIGINT or stop(); then stops accepting, lets the handler answer what is pending
     // (MessageHandler::on_shutdown), closes every connection (WebSocket 1001) and returns.
     void run();

@@ -133,11 +133,15 @@ ParamsResult<SignParams> parse_sign(const boost::json::object& params) {
     if (!cert) return cert.error();
     out.certificate_id = std::move(*cert);
 
-    auto text = required_string(params, "displayText");
+    // Optional for a raw signature (a page written for Web eID says nothing about what is
+    // signed; the prompt then says so), required for CMS, whose contentHints carry it.
+    auto text = optional_string(params, "displayText");
     if (!text) return text.error();
-    const std::size_t chars = utf8_length(*text);
-    if (chars < 1 || chars > kMaxDisplayTextChars) {
-        return invalid_params("displayText", "displayText must be 1 to 2000 characters.");
+    if (*text) {
+        const std::size_t chars = utf8_length(**text);
+        if (chars < 1 || chars > kMaxDisplayTextChars) {
+            return invalid_params("displayText", "displayText must be 1 to 2000 characters.");
+        }
     }
     out.display_text = std::move(*text);
 
@@ -149,6 +153,9 @@ ParamsResult<SignParams> parse_sign(const boost::json::object& params) {
         out.format = SignFormat::Cms;
     } else {
         return invalid_params("format", "format must be \"raw\" or \"cms\".");
+    }
+    if (out.format == SignFormat::Cms && !out.display_text) {
+        return invalid_params("displayText", "displayText is required with format cms.");
     }
 
     auto alg_name = optional_string(params, "hashAlgorithm");

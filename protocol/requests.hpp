@@ -50,7 +50,7 @@ struct AuthenticateParams {
 
 struct SignParams {
     std::optional<std::string> certificate_id;
-    std::string display_text;
+    std::optional<std::string> display_text;  // required for Cms; absent: the page said nothing
     SignFormat format = SignFormat::Raw;
     // Exactly one of these two is set.
     std::optional<std::vector<std::uint8_t>> hash;  // its length matches hash_algorithm

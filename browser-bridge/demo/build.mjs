@@ -9,7 +9,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..");
 execFileSync(join(root, "node_modules/.bin/tsc"), ["-p", join(here, "web")], { stdio: "inherit" });
 await esbuild.build({
-  entryPoints: [join(here, "web/login.ts"), join(here, "web/attest.ts")],
+  entryPoints: [join(here, "web/login.ts"), join(here, "web/attest.ts"), join(here, "web/webeid.ts")],
   bundle: true,
   format: "esm",
   target: "es2020",

@@ -1,39 +1,17 @@
 // The sithsd extension in real headless Chromium: the demo portal logs in and attests through
 // extension → sithsd-native-host → sithsd's Unix socket, with no WebSocket opened; a page that
-// names another origin in its message is refused; the daemon stopped is "not running".
+// names another origin in its message is refused; an unknown https origin gets the consent prompt;
+// the daemon stopped is "not running".
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Stack } from "./harness.mjs";
-
-const EXTENSION = process.env.SITHSD_EXTENSION;
-const NATIVE_HOST = process.env.SITHSD_NATIVE_HOST;
-const EXTENSION_ID = "dhcgobcphckpalnkldnainiihecbaibm";
-
-/** Chromium with the extension loaded and the host manifest in its profile. */
-async function launchWithExtension(stack, extraArgs = []) {
-  const context = await stack.launchBrowser(
-    [`--disable-extensions-except=${EXTENSION}`, `--load-extension=${EXTENSION}`, ...extraArgs], {
-      // With a profile of its own, Chromium looks for host manifests in <profile>/NativeMessagingHosts.
-      setup: (profile) => {
-        mkdirSync(join(profile, "NativeMessagingHosts"));
-        writeFileSync(join(profile, "NativeMessagingHosts", "se.sithsd.native_host.json"), JSON.stringify({
-          name: "se.sithsd.native_host", description: "sithsd native-messaging host", path: NATIVE_HOST,
-          type: "stdio", allowed_origins: [`chrome-extension://${EXTENSION_ID}/`] }));
-      },
-      env: { SITHSD_SOCKET: stack.socketPath },
-    });
-  if (context.serviceWorkers().length === 0) await context.waitForEvent("serviceworker");
-  return context;
-}
+import { EXTENSION_ID, Stack } from "./harness.mjs";
 
 describe("through the extension", () => {
   let stack;
   let context;
   before(async () => {
     stack = await Stack.start("extension");
-    context = await launchWithExtension(stack);
+    context = await stack.launchWithExtension();
   });
   after(async () => { await stack?.close(); });
 
@@ -96,10 +74,45 @@ describe("through the extension", () => {
     await page.close();
   });
 
+  test("an unknown https origin: consent asked once through the extension, a denial answered", async () => {
+    // The pages are served by the test (Playwright fulfils the requests), so the browser, and the
+    // extension with it, sees real https origins that are on no allow list.
+    const at = async (origin) => {
+      const page = await context.newPage();
+      await page.route(`${origin}/**`, (route) => route.fulfill({
+        contentType: "text/html; charset=utf-8", body: "<!doctype html><title>Portal</title><p>Portal</p>" }));
+      await page.goto(`${origin}/`);
+      return page;
+    };
+    const ask = (page, id) => page.evaluate((id) => new Promise((resolve) => {
+      window.addEventListener("message", (event) => {
+        if (event.data?.type === "sithsd:message" && event.data.message.id === id) resolve(event.data.message);
+      });
+      window.postMessage({ type: "sithsd:request", message: { jsonrpc: "2.0", id, method: "listCards" } }, "*");
+    }), id);
+
+    const before = stack.prompts().length;
+    stack.answers("confirm yes");
+    const allowed = await at("https://okand.example.se");
+    assert.ok(Array.isArray((await ask(allowed, 1)).result));
+    const consent = (await stack.waitPrompts(before + 1))[before];
+    assert.equal(consent.request, "CONFIRM");
+    assert.ok(consent.setdesc.includes("https://okand.example.se"), consent.setdesc);
+    assert.ok(Array.isArray((await ask(allowed, 2)).result));
+    assert.equal(stack.prompts().length, before + 1, "the choice is remembered");
+
+    stack.answers("confirm no");
+    const denied = await at("https://nekad.example.se");
+    assert.equal((await ask(denied, 1)).error.data.reason, "ORIGIN_DENIED");
+    assert.ok((await stack.waitPrompts(before + 2))[before + 1].setdesc.includes("https://nekad.example.se"));
+    await allowed.close();
+    await denied.close();
+  });
+
   test("Local Network Access blocking loopback: the extension's way still works", async () => {
     // As in connection.test.mjs: the portal's address counts as public, so its WebSocket to
     // loopback would be blocked; native messaging is not a network connection.
-    const browser = await launchWithExtension(stack, [`--ip-address-space-overrides=127.0.0.1:${stack.portalPort}=public`]);
+    const browser = await stack.launchWithExtension([`--ip-address-space-overrides=127.0.0.1:${stack.portalPort}=public`]);
     const { page, sockets } = await open("/", browser);
     await page.locator("#cards", { hasText: "Kort i läsaren: Tolvan Tolvansson" }).waitFor();
     stack.answers("pin 123456");

@@ -15,6 +15,7 @@ const env = (name) => {
 };
 
 export const DEADLINE_MS = 15_000;
+export const EXTENSION_ID = "dhcgobcphckpalnkldnainiihecbaibm";  // from the key in its manifest
 
 export async function until(condition, what, deadlineMs = DEADLINE_MS) {
   const end = Date.now() + deadlineMs;
@@ -76,9 +77,14 @@ class Child {
 }
 
 export class Stack {
-  /** Starts the OCSP responder, sithsd, the portal and Chromium. */
-  static async start(name) {
+  /**
+   * Starts the OCSP responder, sithsd, the portal and Chromium; `daemonConfig`: extra lines for
+   * sithsd.toml (e.g. "websocket = false"); `allowedOrigins`: origins allowed besides the portal's.
+   */
+  static async start(name, { daemonConfig = [], allowedOrigins = [] } = {}) {
     const stack = new Stack(name);
+    stack.daemonConfig = daemonConfig;
+    stack.allowedOrigins = allowedOrigins;
     try {
       await stack.startAll();
     } catch (e) {
@@ -143,6 +149,24 @@ export class Stack {
     return context;
   }
 
+  /** Chromium with the sithsd extension loaded and the host manifest in its profile. */
+  async launchWithExtension(extraArgs = []) {
+    const context = await this.launchBrowser(
+      [`--disable-extensions-except=${env("SITHSD_EXTENSION")}`, `--load-extension=${env("SITHSD_EXTENSION")}`,
+        ...extraArgs], {
+        // With a profile of its own, Chromium looks for host manifests in <profile>/NativeMessagingHosts.
+        setup: (profile) => {
+          mkdirSync(join(profile, "NativeMessagingHosts"));
+          writeFileSync(join(profile, "NativeMessagingHosts", "se.sithsd.native_host.json"), JSON.stringify({
+            name: "se.sithsd.native_host", description: "sithsd native-messaging host",
+            path: env("SITHSD_NATIVE_HOST"), type: "stdio", allowed_origins: [`chrome-extension://${EXTENSION_ID}/`] }));
+        },
+        env: { SITHSD_SOCKET: this.socketPath },
+      });
+    if (context.serviceWorkers().length === 0) await context.waitForEvent("serviceworker");
+    return context;
+  }
+
   spawn(name, command, args, options) {
     const child = new Child(name, command, args, options);
     this.children.push(child);
@@ -159,8 +183,9 @@ export class Stack {
       `audit_log = "${this.dir}/state/audit.jsonl"`,
       `modules = ["${env("SOFTCARD_MODULE")}"]`,
       `pinentry = "${env("SCRIPTED_PINENTRY")}"`,
-      `allowed_origins = ["${this.origin}"]`,
+      `allowed_origins = ${JSON.stringify([this.origin, ...(this.allowedOrigins ?? [])])}`,
       `language = "sv"`,
+      ...(this.daemonConfig ?? []),
       "",
     ].join("\n"));
   }

@@ -1,5 +1,6 @@
 // sign: a raw signature or a CMS (CAdES-BES) over the data or hash, with the signing PIN asked
-// for every signature and the whole displayText shown in the prompt.
+// for every signature and the whole displayText shown in the prompt (or, for a raw signature
+// without one, a plain statement that the page did not say what is signed).
 #include "daemon/config.hpp"
 #include "daemon/methods/card_job.hpp"
 #include "daemon/methods/certificate_choice.hpp"
@@ -37,7 +38,7 @@ void sign(const Services& services, const Call& call) {
     entry.method = "sign";
     entry.origin = call.request->peer().requester();
     entry.hash_algorithm = std::string(protocol::hash_algorithm_name(params->hash_algorithm));
-    entry.display_text_sha256 = sha256_hex(params->display_text);
+    if (params->display_text) entry.display_text_sha256 = sha256_hex(*params->display_text);
     const auto cards_now = services.cards.cards();
     auto choice = choose_certificate(cards_now, Purpose::signing, params->certificate_id,
                                      std::nullopt, services.clock.now());
@@ -74,7 +75,7 @@ void sign(const Services& services, const Call& call) {
         if (params->format == protocol::SignFormat::Cms) {
             protocol::CmsSignInput input;
             input.certificate_der = cert.info.der;
-            input.display_text = params->display_text;
+            input.display_text = *params->display_text;  // required with cms
             input.hash_algorithm = params->hash_algorithm;
             input.content_digest = digest;
             input.extra_certificates = authorities;

@@ -34,6 +34,7 @@ std::string error_of(const std::string& toml) {
 
 TEST(Config, DefaultsFollowPROTOCOL) {
     Config c = default_config(env());
+    EXPECT_TRUE(c.websocket);
     EXPECT_EQ(c.port, 24891);
     EXPECT_EQ(c.unix_socket, "/run/user/1000/sithsd/sithsd.sock");
     ASSERT_EQ(c.modules.size(), 5u);
@@ -79,6 +80,7 @@ TEST(Config, FallbacksWithoutXdgVariables) {
 
 TEST(Config, EveryKeyIsRead) {
     Config c = parse_config(R"(
+websocket = false
 port = 30000
 unix_socket = "~/sock/s.sock"
 modules = ["/opt/softcard.so", "~/lib/x.so"]
@@ -95,6 +97,7 @@ language = "en"
 idle_timeout_seconds = 90
 )",
                             env());
+    EXPECT_FALSE(c.websocket);
     EXPECT_EQ(c.port, 30000);
     EXPECT_EQ(c.unix_socket, "/home/tolvan/sock/s.sock");
     ASSERT_EQ(c.modules.size(), 2u);
@@ -149,6 +152,8 @@ TEST(Config, BadValuesNameTheKey) {
         {"allowed_origins = [\"https://u@a.se\"]", "'allowed_origins[0]'"},
         {"denied_origins = [\"https://a.se?x\"]", "'denied_origins[0]'"},
         {"denied_origins = [1]", "'denied_origins[0]'"},
+        {"websocket = 0", "'websocket'"},
+        {"websocket = \"off\"", "'websocket'"},
         {"prompt_unknown_origins = 1", "'prompt_unknown_origins'"},
         {"prompt_unknown_origins = \"false\"", "'prompt_unknown_origins'"},
         {"identification_pin_cache_seconds = 3601", "'identification_pin_cache_seconds'"},

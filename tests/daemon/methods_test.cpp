@@ -250,6 +250,23 @@ TEST_F(MethodsTest, SignShowsTheTextAndAuditsTheHashes) {
     EXPECT_EQ(audit.lines[0].signed_hash_sha256.size(), 64u);
 }
 
+// A raw signature without displayText (a page written for Web eID): the prompt says plainly that
+// the page did not say what is signed, and names it; CMS still needs the text.
+TEST_F(MethodsTest, RawSignWithoutTextSaysSoInThePrompt) {
+    prompts.script = {"pin 5678"};
+    auto answer = web("sign", {{"data", "aGVsbG8="}, {"format", "raw"}});
+    ASSERT_TRUE(answer.contains("result")) << answer;
+    ASSERT_EQ(prompts.shown.size(), 1u);
+    const auto& description = prompts.shown[0].description;
+    EXPECT_NE(description.find(std::string("Ingen text att visa: ") + kPortal +
+                               " har inte sagt vad du skriver under."),
+              std::string::npos)
+        << description;
+    ASSERT_EQ(audit.lines.size(), 1u);
+    EXPECT_EQ(audit.lines[0].display_text_sha256, "");
+    EXPECT_EQ(reason(web("sign", {{"data", "aGVsbG8="}, {"format", "cms"}})), "INVALID_PARAMS");
+}
+
 TEST_F(MethodsTest, SignWithoutASignatureKey) {
     cards.cards_now[0].certificates.pop_back();
     auto answer = web("sign", sign_params());

@@ -46,8 +46,9 @@ def wait_for(condition, what, deadline=DEADLINE):
 
 
 class Daemon:
-    def __init__(self, extra_config="", port=None, max_files=None, env=None):
+    def __init__(self, extra_config="", port=None, max_files=None, env=None, websocket=True):
         self.max_files = max_files  # RLIMIT_NOFILE for the daemon, when set
+        self.websocket = websocket  # False: `websocket = false`, the Unix socket only
         self.env = dict(os.environ, **(env or {}))
         self.dir = tempfile.mkdtemp(prefix="sithsd-e2e-")
         self.port = port or free_port()
@@ -56,7 +57,8 @@ class Daemon:
         with open(self.config_path, "w") as f:
             f.write(f'port = {self.port}\n'
                     f'unix_socket = "{self.socket_path}"\n'
-                    f'state_dir = "{self.dir}/state"\n' + self.modules_config() + extra_config)
+                    f'state_dir = "{self.dir}/state"\n' + self.modules_config() +
+                    ("" if websocket else "websocket = false\n") + extra_config)
         self.log_path = os.path.join(self.dir, "sithsd.log")
         self.log_file = open(self.log_path, "w")
         self.proc = None
@@ -80,6 +82,8 @@ class Daemon:
             raise AssertionError(f"sithsd exited with {self.proc.returncode}:\n{self.log()}")
         if not os.path.exists(self.socket_path):
             return False
+        if not self.websocket:
+            return "ready" in self.log()
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=1):
                 pass

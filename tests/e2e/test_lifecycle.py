@@ -87,6 +87,26 @@ class CommandLine(unittest.TestCase):
         self.assertIn("TOML", result.stderr)
 
 
+class WebSocketOff(unittest.TestCase):
+    """`websocket = false` (a terminal server): nothing listens on the port, the Unix socket
+    serves as before."""
+
+    def test_port_is_not_listened_on_and_the_unix_socket_serves(self):
+        with Daemon(websocket=False) as daemon:
+            self.assertIn("WebSocket off", daemon.log())
+            for family, address in ((socket.AF_INET, "127.0.0.1"), (socket.AF_INET6, "::1")):
+                with socket.socket(family, socket.SOCK_STREAM) as s:
+                    s.settimeout(DEADLINE)
+                    with self.assertRaises(ConnectionRefusedError, msg=address):
+                        s.connect((address, daemon.port))
+            listening = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True,
+                                       timeout=DEADLINE).stdout
+            self.assertNotIn(f"pid={daemon.proc.pid},", listening)
+            with daemon.unix() as client:
+                hello = client.call(HELLO)["result"]
+            self.assertEqual(hello["transport"], "unix")
+
+
 class UnixSocketFiles(unittest.TestCase):
     def test_modes(self):
         with Daemon() as daemon:

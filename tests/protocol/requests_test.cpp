@@ -215,8 +215,23 @@ TEST(Sign, DisplayTextCountsCharacters) {
     EXPECT_EQ(field_of(with_text(swedish + "ö")), "displayText");
     EXPECT_EQ(field_of(with_text(std::string(2001, 'a'))), "displayText");
     EXPECT_EQ(field_of(with_text("")), "displayText");
-    EXPECT_EQ(field_of(parse_sign(obj(R"({"format":"raw","data":"AAEC"})"))), "displayText");
+    EXPECT_EQ(field_of(parse_sign(obj(R"({"format":"cms","data":"AAEC"})"))), "displayText");
     EXPECT_EQ(field_of(parse_sign(obj(R"({"format":"raw","data":"AAEC","displayText":["a"]})"))),
+              "displayText");
+}
+
+// A raw signature may come without a text (a page written for Web eID sends only a hash); the
+// prompt then says that the page did not say what is signed. CMS needs it for contentHints.
+TEST(Sign, DisplayTextIsOptionalOnlyForRaw) {
+    auto raw = parse_sign(obj(R"({"format":"raw","data":"AAEC"})"));
+    ASSERT_TRUE(raw);
+    EXPECT_FALSE(raw->display_text);
+    auto with_hash =
+        parse_sign(obj(R"({"format":"raw","hashAlgorithm":"SHA-256","hash":")" + b64(32) + "\"}"));
+    ASSERT_TRUE(with_hash);
+    EXPECT_FALSE(with_hash->display_text);
+    EXPECT_EQ(field_of(parse_sign(
+                  obj(R"({"format":"cms","hashAlgorithm":"SHA-256","hash":")" + b64(32) + "\"}"))),
               "displayText");
 }
 

@@ -104,6 +104,8 @@ struct HttpServer::Impl {
             file = "login.html";
         else if (path == "/attest")
             file = "attest.html";
+        else if (path == "/webeid")
+            file = "webeid.html";  // a page written for Web eID's protocol
         else if (path.starts_with("/static/"))
             file = path.substr(8);
         std::optional<std::string> content;
