@@ -42,7 +42,8 @@ export type TransportChoice = "auto" | "extension" | "websocket";
 export interface ConnectOptions {
   /** "auto" (default): the extension when its content script answers, else the WebSocket. */
   transport?: TransportChoice;
-  /** Milliseconds to wait for the extension's answer to a ping (default 300). */
+  /** Milliseconds to wait for the extension's answer to a ping (default 1000, as Web eID waits: a busy
+   *  machine answered 300 ms too late in our tests and a page then took the WebSocket by mistake). */
   extensionProbeMs?: number;
   /** The window the extension's content script runs in (default globalThis.window). */
   window?: MessageWindow;
@@ -172,7 +173,7 @@ export class SithsdClient {
       factor: (r === true ? undefined : r.factor) ?? 2,
     };
     this.transportChoice = options.transport ?? "auto";
-    this.extensionProbeMs = options.extensionProbeMs ?? 300;
+    this.extensionProbeMs = options.extensionProbeMs ?? 1000;
     const win = options.window ?? (globalThis as any).window;
     this.win = win && typeof win.postMessage === "function" ? win : null;
     const WS = options.WebSocket ?? (globalThis as any).WebSocket;
