@@ -21,6 +21,7 @@ struct Environment {
     std::string xdg_state_home;   // $XDG_STATE_HOME, empty when unset
     std::string xdg_config_home;  // $XDG_CONFIG_HOME, empty when unset
     std::string locale;           // the first set of $LC_ALL, $LC_MESSAGES, $LANG
+    std::string sithsd_config;    // $SITHSD_CONFIG: the config file when --config is not given
     unsigned uid = 0;
 
     static Environment from_process();
@@ -68,5 +69,8 @@ class ConfigError : public std::runtime_error {
 // Where sithsd looks for its config when --config is not given: $XDG_CONFIG_HOME/sithsd/sithsd.toml
 // (or ~/.config/sithsd/sithsd.toml); used only when it exists.
 [[nodiscard]] std::filesystem::path default_config_path(const Environment& env);
+// The configuration sithsd and sithsctl both read: --config FILE, else $SITHSD_CONFIG, else the
+// default path when it exists, else the defaults alone. Throws ConfigError.
+[[nodiscard]] Config load_effective_config(const std::string& config_flag, const Environment& env);
 
 }  // namespace sithsd::daemon

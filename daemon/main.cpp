@@ -69,13 +69,7 @@ static int run(int argc, char** argv) {
     const Environment env = Environment::from_process();
     Config config;
     try {
-        if (!config_file.empty()) {
-            config = load_config(config_file, env);
-        } else if (std::filesystem::exists(default_config_path(env))) {
-            config = load_config(default_config_path(env), env);
-        } else {
-            config = default_config(env);
-        }
+        config = load_effective_config(config_file, env);
     } catch (const ConfigError& e) {
         spdlog::error("bad configuration: {}", e.what());
         return 2;
