@@ -84,6 +84,24 @@ pkcs11::PinInfo CardService::pin_info(const std::string& card_id, PinKind kind) 
     return cards_.pin_info(card_id, kind);
 }
 
+pkcs11::PinInfo CardService::reread_pin(const std::string& card_id, PinKind kind) {
+    const pkcs11::PinInfo info = cards_.pin_info(card_id, kind);
+    std::vector<pkcs11::CardInfo> before, after;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& card : snapshot_) {
+            if (card.card_id != card_id) continue;
+            auto& pin = kind == PinKind::identification ? card.identification : card.signing;
+            if (!pin || pin->status == info.status) return info;
+            before = snapshot_;
+            pin->status = info.status;
+            after = snapshot_;
+        }
+    }
+    if (!after.empty() && on_change_) on_change_(before, after);
+    return info;
+}
+
 std::vector<std::uint8_t> CardService::sign(const pkcs11::SignatureRequest& request,
                                             const pkcs11::Secret& pin, bool keep_login) {
     const bool keep = keep_login && keep_login_for_.count() > 0;

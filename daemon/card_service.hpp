@@ -46,6 +46,7 @@ class CardService final : public Cards {
     bool submit(const std::string& card_id, std::function<void()> job) override;
     void request_refresh() override;
     pkcs11::PinInfo pin_info(const std::string& card_id, PinKind kind) override;
+    pkcs11::PinInfo reread_pin(const std::string& card_id, PinKind kind) override;
     std::vector<std::uint8_t> sign(const pkcs11::SignatureRequest& request,
                                    const pkcs11::Secret& pin, bool keep_login) override;
     std::optional<std::vector<std::uint8_t>> sign_with_kept_login(

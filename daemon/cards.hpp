@@ -26,6 +26,9 @@ class Cards {
     virtual void request_refresh() = 0;
 
     virtual pkcs11::PinInfo pin_info(const std::string& card_id, PinKind kind) = 0;
+    // After a login attempt: reads the PIN's state from the card and puts it into the snapshot at
+    // once, so that listCards and cardsChanged never show a stale one.
+    virtual pkcs11::PinInfo reread_pin(const std::string& card_id, PinKind kind) = 0;
     // keep_login: the identification PIN cache; the card stays logged in for the configured time.
     virtual std::vector<std::uint8_t> sign(const pkcs11::SignatureRequest& request,
                                            const pkcs11::Secret& pin, bool keep_login) = 0;

@@ -3,6 +3,7 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -96,6 +97,35 @@ std::filesystem::path state_home(const Environment& env) {
     return std::filesystem::path(env.home) / ".local" / "state";
 }
 
+// Levenshtein distance, for "did you mean" (keys are short).
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    std::vector<std::size_t> row(b.size() + 1);
+    for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+    for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diagonal = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+            const std::size_t above = row[j];
+            row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+            diagonal = above;
+        }
+    }
+    return row[b.size()];
+}
+
+// The known key nearest to a misspelt one, or "" when none is near (at most a third changed).
+std::string nearest_key(std::string_view key, const std::vector<std::string_view>& known) {
+    std::string best;
+    std::size_t best_distance = key.size() / 3 + 1;
+    for (auto name : known) {
+        // A key cut short ("prompt_timeout") is near whatever it starts.
+        const std::size_t d =
+            name.starts_with(key) || key.starts_with(name) ? 1 : edit_distance(key, name);
+        if (d < best_distance) best_distance = d, best = std::string(name);
+    }
+    return best;
+}
+
 }  // namespace
 
 Environment Environment::from_process() {
@@ -104,6 +134,7 @@ Environment Environment::from_process() {
     env.xdg_runtime_dir = env_or_empty("XDG_RUNTIME_DIR");
     env.xdg_state_home = env_or_empty("XDG_STATE_HOME");
     env.xdg_config_home = env_or_empty("XDG_CONFIG_HOME");
+    env.sithsd_config = env_or_empty("SITHSD_CONFIG");
     for (const char* name : {"LC_ALL", "LC_MESSAGES", "LANG"}) {
         env.locale = env_or_empty(name);
         if (!env.locale.empty()) break;
@@ -225,9 +256,13 @@ Config parse_config(std::string_view text, const Environment& env, std::string_v
 
     for (const auto& [key, node] : table) {
         auto setter = setters.find(key.str());
-        if (setter == setters.end())
+        if (setter == setters.end()) {
+            std::vector<std::string_view> known;
+            for (const auto& [name, unused] : setters) known.push_back(name);
+            const auto near = nearest_key(key.str(), known);
             throw ConfigError(std::string(source) + ": unknown key '" + std::string(key.str()) +
-                              "'");
+                              "'" + (near.empty() ? "" : "; did you mean '" + near + "'?"));
+        }
         setter->second(node, key.str());
     }
     // The audit log follows a moved state_dir unless it was placed explicitly.
@@ -242,6 +277,13 @@ Config load_config(const std::filesystem::path& file, const Environment& env) {
     text << in.rdbuf();
     if (in.bad()) throw ConfigError(file.string() + ": cannot be read");
     return parse_config(text.str(), env, file.string());
+}
+
+Config load_effective_config(const std::string& config_flag, const Environment& env) {
+    if (!config_flag.empty()) return load_config(config_flag, env);
+    if (!env.sithsd_config.empty()) return load_config(env.sithsd_config, env);
+    if (auto found = find_config_file(env)) return load_config(*found, env);
+    return default_config(env);
 }
 
 std::filesystem::path default_config_path(const Environment& env) {

@@ -22,6 +22,7 @@ struct Environment {
     std::string xdg_state_home;   // $XDG_STATE_HOME, empty when unset
     std::string xdg_config_home;  // $XDG_CONFIG_HOME, empty when unset
     std::string locale;           // the first set of $LC_ALL, $LC_MESSAGES, $LANG
+    std::string sithsd_config;    // $SITHSD_CONFIG: the config file when --config is not given
     unsigned uid = 0;
 
     static Environment from_process();
@@ -79,5 +80,8 @@ inline const std::filesystem::path kSystemConfigPath = "/etc/sithsd/sithsd.toml"
 // The config file to read when --config is not given: the user's, else the system's; none when
 // neither exists (the defaults then apply).
 [[nodiscard]] std::optional<std::filesystem::path> find_config_file(const Environment& env);
+// The configuration sithsd and sithsctl both read: --config FILE, else $SITHSD_CONFIG, else the
+// user's or the system's file (find_config_file), else the defaults alone. Throws ConfigError.
+[[nodiscard]] Config load_effective_config(const std::string& config_flag, const Environment& env);
 
 }  // namespace sithsd::daemon

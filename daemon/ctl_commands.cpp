@@ -7,8 +7,10 @@
 #include <optional>
 
 #include "daemon/audit_log.hpp"
+#include "daemon/audit_table.hpp"
 #include "daemon/config.hpp"
 #include "daemon/consent_store.hpp"
+#include "daemon/ctl_messages.hpp"
 #include "daemon/local_client.hpp"
 #include "protocol/base64.hpp"
 
@@ -22,27 +24,27 @@ struct CtlCommands::Options {
     std::string origin, nonce, certificate_id;
     std::string text, in, out, format = "cms", hash_algorithm = "SHA-256";
     std::string card_id, pin = "identification";
-    std::string revoke_origin, audit_file;
+    std::string revoke_origin, audit_file, since;
 };
 
 namespace {
 
 constexpr int kNotRunning = 3;
 
-<<<<<<< HEAD
-// The daemon's configuration as sithsd would read it (for the socket, state and audit paths).
-Config load(const std::string& config_file) {
-    Environment env = Environment::from_process();
-    if (!config_file.empty()) return load_config(config_file, env);
-    if (auto found = find_config_file(env)) return load_config(*found, env);
-    return default_config(env);
-}
-
-=======
->>>>>>> module-reg
 class DaemonNotRunning : public std::runtime_error {
   public:
     using std::runtime_error::runtime_error;
+};
+
+// The daemon answered with an error: said in the configured language (ctl_messages.hpp).
+class DaemonError : public std::runtime_error {
+  public:
+    explicit DaemonError(RpcError error)
+        : std::runtime_error(error.reason + ": " + error.message), error_(std::move(error)) {}
+    const RpcError& error() const { return error_; }
+
+  private:
+    RpcError error_;
 };
 
 // A person may take minutes over a PIN prompt (the daemon's prompt timeout is at most an hour,
@@ -62,10 +64,12 @@ boost::json::value call(const std::string& socket_path, const std::string& metho
         if (e.failure() != LocalClientFailure::not_running) throw;
         throw DaemonNotRunning(
             "sithsd is not running (nothing listens on " + socket_path +
-            "). Start it with `sithsd --config FILE`, or `systemctl --user start sithsd`.");
+            "). Start it with `sithsd --config FILE`, or `systemctl --user start sithsd`. A sithsd "
+            "started with --config FILE listens where FILE says: give sithsctl the same --config "
+            "FILE (or set SITHSD_CONFIG=FILE for both).");
     }
     auto answer = client->call(method, std::move(params), kAnswerTimeout);
-    if (!answer.ok()) throw std::runtime_error(answer.error->reason + ": " + answer.error->message);
+    if (!answer.ok()) throw DaemonError(*answer.error);
     return std::move(answer.result);
 }
 
@@ -104,14 +108,31 @@ std::vector<std::uint8_t> read_all(const std::string& path) {
     return {std::istreambuf_iterator<char>(in), {}};
 }
 
+int show_audit(const std::filesystem::path& file, const std::string& since,
+               const std::string& origin) {
+    std::ifstream in(file);
+    if (!in) throw std::runtime_error("cannot read the audit log " + file.string());
+    AuditFilter filter;
+    filter.origin = origin;
+    if (!since.empty()) {
+        filter.since = parse_local_time(since);
+        if (!filter.since)
+            throw std::runtime_error("--since: not a time such as 2026-12-01 or 2026-12-01T08:00");
+    }
+    const auto rows = audit_rows(in, filter);
+    if (rows.size() == 1)
+        return std::cout << "nothing in the audit log " << file.string()
+                         << (since.empty() && origin.empty() ? "" : " that matches") << '\n',
+               0;
+    table(rows);
+    return 0;
+}
+
 }  // namespace
 
+// The daemon's configuration as sithsd would read it (for the socket, state and audit paths).
 Config load_ctl_config(const std::string& config_file) {
-    Environment env = Environment::from_process();
-    if (!config_file.empty()) return load_config(config_file, env);
-    if (std::filesystem::exists(default_config_path(env)))
-        return load_config(default_config_path(env), env);
-    return default_config(env);
+    return load_effective_config(config_file, Environment::from_process());
 }
 
 CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) {
@@ -206,7 +227,14 @@ CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) 
     sign->add_option("--cert", o.certificate_id, "certificateId, when several match");
     commands_.emplace_back(sign, [this, socket_of] {
         auto data = read_all(options_->in);
-        boost::json::object params{{"displayText", options_->text},
+        // The prompt names the file and its SHA-256 beside the text, so that the person can tell
+        // what the signature covers.
+        const bool sv = load_ctl_config(options_->config_file).language != "en";
+        const std::string shown =
+            options_->text + "\n\n" + (sv ? "Fil: " : "File: ") +
+            std::filesystem::path(options_->in).filename().string() +
+            "\nSHA-256: " + sha256_hex({reinterpret_cast<const char*>(data.data()), data.size()});
+        boost::json::object params{{"displayText", shown},
                                    {"format", options_->format},
                                    {"data", protocol::base64_encode(data)}};
         if (!options_->certificate_id.empty()) params["certificateId"] = options_->certificate_id;
@@ -247,7 +275,11 @@ CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) 
             std::cout << "forgotten: " << options_->revoke_origin << '\n';
             return 0;
         }
-        for (const auto& [origin, allowed] : store.all())
+        const auto all = store.all();
+        if (all.empty())
+            std::cout << "no origins remembered: a website you allow or deny when it first asks "
+                         "is listed here\n";
+        for (const auto& [origin, allowed] : all)
             std::cout << (allowed ? "allow  " : "deny   ") << origin << '\n';
         return 0;
     });
@@ -255,11 +287,16 @@ CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) 
     auto* audit = app.add_subcommand("audit", "the audit log");
     auto* verify = audit->add_subcommand("verify", "check the hash chain of the audit log");
     verify->add_option("FILE", o.audit_file, "the audit log (default: from the configuration)");
+    auto* show = audit->add_subcommand("show", "the audit log as a table, in local time");
+    show->add_option("--since", o.since, "from this local time on: 2026-12-01 or 2026-12-01T08:00");
+    show->add_option("--origin", o.origin, "only what this website or program asked for");
+    show->add_option("FILE", o.audit_file, "the audit log (default: from the configuration)");
     audit->require_subcommand(1);
-    commands_.emplace_back(audit, [this] {
+    commands_.emplace_back(audit, [this, show] {
         std::filesystem::path file = options_->audit_file.empty()
                                          ? load_ctl_config(options_->config_file).audit_log
                                          : std::filesystem::path(options_->audit_file);
+        if (*show) return show_audit(file, options_->since, options_->origin);
         auto problems = verify_audit_file(file);
         if (problems.empty()) return std::cout << "audit log intact: " << file.string() << '\n', 0;
         for (const auto& p : problems)
@@ -276,6 +313,15 @@ int CtlCommands::run_selected() {
         } catch (const DaemonNotRunning& e) {
             std::cerr << "sithsctl: " << e.what() << '\n';
             return kNotRunning;
+        } catch (const DaemonError& e) {
+            std::string language = "sv";
+            try {
+                language = load_ctl_config(options_->config_file).language;
+            } catch (const std::exception&) {
+                // the configuration was read before the call; Swedish if it cannot be now
+            }
+            std::cerr << "sithsctl: " << ctl_error_text(e.error(), language) << '\n';
+            return 1;
         } catch (const std::exception& e) {
             std::cerr << "sithsctl: " << e.what() << '\n';
             return 1;

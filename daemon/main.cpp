@@ -70,13 +70,7 @@ static int run(int argc, char** argv) {
     const Environment env = Environment::from_process();
     Config config;
     try {
-        if (!config_file.empty()) {
-            config = load_config(config_file, env);
-        } else if (auto found = find_config_file(env)) {
-            config = load_config(*found, env);
-        } else {
-            config = default_config(env);
-        }
+        config = load_effective_config(config_file, env);
     } catch (const ConfigError& e) {
         spdlog::error("bad configuration: {}", e.what());
         return 2;

@@ -1,5 +1,7 @@
 #include "daemon/pending_requests.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <boost/json/serialize.hpp>
 
 namespace sithsd::daemon {
@@ -16,6 +18,7 @@ bool PendingRequest::answer_result(const boost::json::value& result) {
     if (answered_.exchange(true)) return false;
     connection_->send(protocol::serialize_result(id_, result));
     release();
+    log_answer("ok");
     return true;
 }
 
@@ -24,7 +27,15 @@ bool PendingRequest::answer_error(const protocol::ProtocolError& error) {
     answered_with_ = error.code;
     connection_->send(protocol::serialize_error(id_, error));
     release();
+    log_answer(protocol::reason_name(error.code));
     return true;
+}
+
+void PendingRequest::log_answer(std::string_view outcome) const {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - received_)
+                        .count();
+    spdlog::info("{} from {}: {} in {} ms", method_, peer_.requester(), outcome, ms);
 }
 
 void PendingRequest::release() {

@@ -3,6 +3,7 @@
 // away and the daemon's shutdown reach. A request is answered at most once, and leaves the
 // registry when it is answered.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -54,6 +55,11 @@ class PendingRequest {
     Peer peer_;
     protocol::Id id_;
     std::string method_;
+    // The request's one summary line at info: method, who asked, outcome, milliseconds; never a
+    // parameter (no PIN, document or data to sign).
+    void log_answer(std::string_view outcome) const;
+
+    std::chrono::steady_clock::time_point received_ = std::chrono::steady_clock::now();
     std::atomic<bool> answered_{false};
     std::atomic<protocol::ErrorCode> answered_with_{protocol::ErrorCode::UserCancelled};
     CancelToken cancel_;

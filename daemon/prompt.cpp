@@ -5,10 +5,14 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <spdlog/spdlog.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <mutex>
+#include <set>
+#include <string_view>
 #include <vector>
 
 extern char** environ;
@@ -21,29 +25,35 @@ using Clock = std::chrono::steady_clock;
 class Pinentry {
   public:
     static std::unique_ptr<Pinentry> start(const std::string& program) {
-        int in[2], out[2];
+        int in[2], out[2], err[2];
         if (pipe2(in, O_CLOEXEC) != 0) return nullptr;
         if (pipe2(out, O_CLOEXEC) != 0) {
             close(in[0]);
             close(in[1]);
             return nullptr;
         }
+        // Its stderr is read when it ends (see note_stderr); non-blocking on both ends, so that a
+        // pinentry that says much loses the rest rather than hangs.
+        if (pipe2(err, O_CLOEXEC | O_NONBLOCK) != 0) err[0] = err[1] = -1;
         posix_spawn_file_actions_t actions;
         posix_spawn_file_actions_init(&actions);
         posix_spawn_file_actions_adddup2(&actions, in[0], 0);
         posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+        if (err[1] >= 0) posix_spawn_file_actions_adddup2(&actions, err[1], 2);
         char* argv[] = {const_cast<char*>(program.c_str()), nullptr};
         pid_t pid = -1;
         int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv, environ);
         posix_spawn_file_actions_destroy(&actions);
         close(in[0]);
         close(out[1]);
+        if (err[1] >= 0) close(err[1]);
         if (rc != 0) {
             close(in[1]);
             close(out[0]);
+            if (err[0] >= 0) close(err[0]);
             return nullptr;
         }
-        return std::unique_ptr<Pinentry>(new Pinentry(pid, in[1], out[0]));
+        return std::unique_ptr<Pinentry>(new Pinentry(pid, in[1], out[0], err[0]));
     }
 
     ~Pinentry() {
@@ -53,6 +63,12 @@ class Pinentry {
         close(from_);
         kill(pid_, SIGTERM);
         waitpid(pid_, nullptr, 0);
+        if (stderr_ >= 0) {
+            char text[2048];
+            const ssize_t n = read(stderr_, text, sizeof text);
+            if (n > 0) note_stderr(std::string_view(text, static_cast<std::size_t>(n)));
+            close(stderr_);
+        }
     }
 
     pid_t pid() const { return pid_; }
@@ -105,9 +121,35 @@ class Pinentry {
     }
 
   private:
-    Pinentry(pid_t pid, int to, int from) : pid_(pid), to_(to), from_(from), buffer_(8192) {}
+    Pinentry(pid_t pid, int to, int from, int stderr_fd)
+        : pid_(pid), to_(to), from_(from), stderr_(stderr_fd), buffer_(8192) {}
+
+    // A pinentry's own messages ("No Gcr System Prompter available, falling back to curses") come
+    // with every prompt: each line is logged at info the first time, at debug after that.
+    static void note_stderr(std::string_view text) {
+        static std::mutex mutex;
+        static std::set<std::string> seen;
+        std::size_t start = 0;
+        while (start < text.size()) {
+            std::size_t end = text.find('\n', start);
+            if (end == std::string_view::npos) end = text.size();
+            const std::string line(text.substr(start, end - start));
+            start = end + 1;
+            if (line.empty()) continue;
+            bool first = false;
+            {
+                std::lock_guard lock(mutex);
+                if (seen.size() < 64) first = seen.insert(line).second;
+            }
+            if (first)
+                spdlog::info("pinentry says: {} (shown once)", line);
+            else
+                spdlog::debug("pinentry says: {}", line);
+        }
+    }
+
     pid_t pid_;
-    int to_, from_;
+    int to_, from_, stderr_;
     std::vector<char> buffer_;
     std::size_t filled_ = 0, line_length_ = 0;
 };

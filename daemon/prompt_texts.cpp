@@ -62,6 +62,36 @@ PromptText pin_pad_message(const PinPromptFacts& f) {
     return t;
 }
 
+PromptText pin_text(const PinPromptFacts& facts, bool pin_pad) {
+    return pin_pad ? pin_pad_message(facts) : pin_prompt(facts);
+}
+
+std::string masked_personnummer(const std::string& number) {
+    std::string digits;
+    for (char c : number)
+        if (c >= '0' && c <= '9') digits += c;
+    if (digits.size() == 10) digits = "19" + digits;  // the short form: the century is not shown
+    if (digits.size() != 12) return "****";
+    return digits.substr(0, 8) + "-****";
+}
+
+std::string prompt_holder(const std::vector<pkcs11::CardInfo>& cards,
+                          const pkcs11::CardCertificate& cert) {
+    std::string name = cert.info.display_name();
+    bool twin = false;
+    for (const auto& card : cards)
+        if (card.card_id == cert.card_id)
+            for (const auto& other : card.certificates)
+                twin = twin || (other.info.certificate_id != cert.info.certificate_id &&
+                                other.info.purpose == cert.info.purpose && !other.info.is_ca);
+    if (!twin) return name;
+    if (cert.info.hsa_id) return name + " (HSA-ID " + *cert.info.hsa_id + ")";
+    if (cert.info.personal_identity_number)
+        return name + " (personnummer " + masked_personnummer(*cert.info.personal_identity_number) +
+               ")";
+    return name + " (" + cert.info.serial_hex + ")";
+}
+
 PromptText consent_prompt(const std::string& language, const std::string& origin) {
     const bool sv = swedish(language);
     PromptText t;

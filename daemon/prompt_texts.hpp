@@ -4,6 +4,7 @@
 // all remain, and for a signature the whole text to be signed (or that the page did not say).
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "daemon/prompt.hpp"
 #include "pkcs11/card_model.hpp"
@@ -22,6 +23,16 @@ struct PinPromptFacts {
 PromptText pin_prompt(const PinPromptFacts& facts);
 // On a PIN-pad reader: a MESSAGE asking to use the reader's keys.
 PromptText pin_pad_message(const PinPromptFacts& facts);
+// pin_pad_message on a PIN-pad reader, pin_prompt otherwise.
+PromptText pin_text(const PinPromptFacts& facts, bool pin_pad);
+
+// The holder as a prompt names it: "Tolvan Tolvansson, Testregionen Västra", and when the card
+// has another certificate of the same purpose, the identity that tells them apart: the HSA-ID, or
+// the personnummer masked ("19121212-****").
+std::string prompt_holder(const std::vector<pkcs11::CardInfo>& cards,
+                          const pkcs11::CardCertificate& cert);
+// "191212121212" -> "19121212-****".
+std::string masked_personnummer(const std::string& number);
 PromptText consent_prompt(const std::string& language, const std::string& origin);
 
 // changePin and unblockPin: the current PIN (or the PUK), then the new one.

@@ -2,17 +2,20 @@
 // here the relying-party checks of protocol/verifier.hpp:
 //   sithsctl verify-token --origin O --nonce N --trust ROOTS.pem [...] TOKEN.json
 //   sithsctl verify-cms --content FILE --trust ROOTS.pem [...] SIG.p7s
-// Success: the identity as JSON on stdout, exit 0. Rejection: {"error":"REASON"} and exit 1.
+// Success: a readable verdict naming the identity (with --json: the identity as JSON), exit 0.
+// Rejection: "Underkänd: REASON" (with --json: {"error":"REASON"}), the detail on stderr, exit 1.
 // Usage errors exit 2.
 #include <CLI/CLI.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "daemon/browser_registration.hpp"
@@ -41,12 +44,54 @@ void add_verifier_options(CLI::App* cmd, VerifierOptions& options) {
         ->excludes(no_ocsp);
 }
 
-int reject(const VerifyFailure& failure) {
-    boost::json::object out;
-    out["error"] = sithsd::protocol::verify_error_name(failure.reason);
-    std::cout << boost::json::serialize(out) << '\n';
+// The verdict's language: Swedish unless the locale is English (as sithsd's default).
+bool swedish() {
+    for (const char* name : {"LC_ALL", "LC_MESSAGES", "LANG"})
+        if (const char* v = std::getenv(name); v && *v)
+            return std::string_view(v).rfind("en", 0) != 0;
+    return true;
+}
+
+std::string text_of(const boost::json::object& o, const char* key) {
+    const auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : "";
+}
+
+// "Giltig legitimering: Tolvan Tolvansson, Testregionen Västra" and the identity's lines.
+void print_verdict(const boost::json::object& identity, bool signature) {
+    const bool sv = swedish();
+    std::string name = text_of(identity, "commonName");
+    if (const auto org = text_of(identity, "organization"); !org.empty()) name += ", " + org;
+    std::cout << (signature ? (sv ? "Giltig underskrift: " : "Valid signature: ")
+                            : (sv ? "Giltig legitimering: " : "Valid authentication: "))
+              << name << '\n';
+    auto line = [&](const char* sv_label, const char* en_label, const std::string& value) {
+        if (!value.empty())
+            std::cout << "  " << (sv ? sv_label : en_label) << ": " << value << '\n';
+    };
+    line("HSA-ID", "HSA-ID", text_of(identity, "hsaId"));
+    line("Personnummer", "Personal identity number", text_of(identity, "personalIdentityNumber"));
+    line("Utfärdare", "Issuer", text_of(identity, "issuer"));
+    line("Text", "Text", text_of(identity, "displayText"));
+    line("Tidpunkt", "Signing time", text_of(identity, "signingTime"));
+}
+
+int reject(const VerifyFailure& failure, bool json) {
+    const std::string reason(sithsd::protocol::verify_error_name(failure.reason));
+    if (json)
+        std::cout << boost::json::serialize(boost::json::object{{"error", reason}}) << '\n';
+    else
+        std::cout << (swedish() ? "Underkänd: " : "Rejected: ") << reason << '\n';
     std::cerr << "sithsctl: " << failure.detail << '\n';
     return 1;
+}
+
+int accept(const boost::json::object& out, bool json, bool signature) {
+    if (json)
+        std::cout << boost::json::serialize(out) << '\n';
+    else
+        print_verdict(out, signature);
+    return 0;
 }
 
 int fail_usage(const std::string& message) {
@@ -59,13 +104,16 @@ int fail_usage(const std::string& message) {
 static int run(int argc, char** argv) {
     CLI::App app{"sithsctl: command-line client of sithsd"};
     app.require_subcommand(1);
+    app.set_version_flag("-V,--version", std::string("sithsctl ") + SITHSD_VERSION);
 
     VerifierOptions options;
+    bool json = false;
     std::string origin, nonce, token_path;
     auto* token_cmd = app.add_subcommand("verify-token", "verify a web-eid:1 authentication token");
     token_cmd->add_option("--origin", origin, "the origin of this server")->required();
     token_cmd->add_option("--nonce", nonce, "the challenge nonce this server issued")->required();
     add_verifier_options(token_cmd, options);
+    token_cmd->add_flag("--json", json, "the identity as JSON, for scripts");
     token_cmd->add_option("TOKEN", token_path, "the token (JSON)")
         ->required()
         ->check(CLI::ExistingFile);
@@ -76,6 +124,7 @@ static int run(int argc, char** argv) {
         ->required()
         ->check(CLI::ExistingFile);
     add_verifier_options(cms_cmd, options);
+    cms_cmd->add_flag("--json", json, "the signer as JSON, for scripts");
     cms_cmd->add_option("SIGNATURE", cms_path, "the CMS (DER)")
         ->required()
         ->check(CLI::ExistingFile);
@@ -99,21 +148,19 @@ static int run(int argc, char** argv) {
             const auto result = verifier.verify_token(
                 std::string_view(reinterpret_cast<const char*>(token->data()), token->size()),
                 origin, nonce);
-            if (!result) return reject(result.error());
-            std::cout << boost::json::serialize(to_json(*result)) << '\n';
-            return 0;
+            if (!result) return reject(result.error(), json);
+            return accept(to_json(*result), json, false);
         }
         const auto content = read_file(content_path);
         const auto cms = read_file(cms_path);
         if (!content || !cms) return fail_usage("cannot read the content or the signature");
         const auto result = verifier.verify_cms(*cms, *content);
-        if (!result) return reject(result.error());
+        if (!result) return reject(result.error(), json);
         boost::json::object out = to_json(result->signer);
         out["displayText"] =
             result->display_text ? boost::json::value(*result->display_text) : nullptr;
         out["signingTime"] = result->signing_time;
-        std::cout << boost::json::serialize(out) << '\n';
-        return 0;
+        return accept(out, json, true);
     } catch (const std::exception& e) {
         return fail_usage(e.what());
     }

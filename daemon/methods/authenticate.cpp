@@ -4,6 +4,7 @@
 #include "daemon/methods/card_job.hpp"
 #include "daemon/methods/certificate_choice.hpp"
 #include "daemon/methods/handlers.hpp"
+#include "daemon/methods/pin_asker.hpp"
 #include "pkcs11/card_error.hpp"
 #include "protocol/auth_token.hpp"
 #include "protocol/origin.hpp"
@@ -47,22 +48,17 @@ void authenticate(const Services& services, const Call& call) {
 
     const auto pending = call.request;
     auto body = [&services, pending, cert, origin, nonce = params.challenge_nonce,
-                 who = entry.origin](AuditEntry&) -> boost::json::value {
+                 who = entry.origin](AuditEntry& audit) -> boost::json::value {
         Cards& cards = services.cards;
-        const pkcs11::PinInfo pin_state = cards.pin_info(cert.card_id, PinKind::identification);
-        if (pin_state.status == pkcs11::PinStatus::locked)
-            throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");
         const bool keep = services.config.identification_pin_cache.count() > 0;
-        const PinPromptFacts facts{services.config.language, PinKind::identification, who,
-                                   cert.info.display_name(), pin_state.status,        std::nullopt};
-        pkcs11::Secret pin;
-        std::unique_ptr<PromptMessage> pad_message;
+        PinAsker asker(services, *pending, audit, cert.card_id, PinKind::identification,
+                       key_pin_text(services, cert, PinKind::identification, who));
         auto signer = [&](HashAlgorithm hash, std::span<const std::uint8_t> digest) {
             const auto request = card_request(cert, hash, digest);
             if (keep)
                 if (auto kept = cards.sign_with_kept_login(request)) return *kept;
-            ask_pin(services.prompts, *pending, facts, pin_state.pin_pad, pin, pad_message);
-            return cards.sign(request, pin, keep);
+            return asker.with_pin<std::vector<std::uint8_t>>(
+                [&](const pkcs11::Secret& pin) { return cards.sign(request, pin, keep); });
         };
         return protocol::make_auth_token(cert.info.der, origin, nonce, signer, kAppVersion);
     };

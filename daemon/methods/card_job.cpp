@@ -69,15 +69,4 @@ void CardJobRunner::finish(const std::shared_ptr<PendingRequest>& pending, Audit
         pending->answer_result(*result);
 }
 
-void ask_pin(Prompts& prompts, PendingRequest& pending, const PinPromptFacts& facts, bool pin_pad,
-             pkcs11::Secret& pin, std::unique_ptr<PromptMessage>& pad_message) {
-    if (pin_pad) {
-        pad_message = prompts.show_message(pin_pad_message(facts));
-    } else {
-        const auto outcome = prompts.get_pin(pin_prompt(facts), pin, pending.cancel_token());
-        if (outcome != PromptOutcome::ok) throw prompt_error(outcome);
-    }
-    if (pending.answered()) throw ProtocolError(ErrorCode::UserCancelled);
-}
-
 }  // namespace sithsd::daemon

@@ -10,11 +10,8 @@
 #include "daemon/audit_log.hpp"
 #include "daemon/cards.hpp"
 #include "daemon/pending_requests.hpp"
-#include "daemon/prompt_texts.hpp"
 
 namespace sithsd::daemon {
-
-class Prompts;
 
 class CardJobRunner {
   public:
@@ -39,11 +36,5 @@ class CardJobRunner {
     Cards& cards_;
     Audit& audit_;
 };
-
-// Asks for a PIN, or on a PIN-pad reader shows the message to use the reader's keys (kept open in
-// pad_message while the card waits). Throws the wire error when the prompt ends without a PIN,
-// and USER_CANCELLED when the request was answered meanwhile (cancel, client gone, shutdown).
-void ask_pin(Prompts& prompts, PendingRequest& pending, const PinPromptFacts& facts, bool pin_pad,
-             pkcs11::Secret& pin, std::unique_ptr<PromptMessage>& pad_message);
 
 }  // namespace sithsd::daemon

@@ -7,6 +7,7 @@
 #include "daemon/methods/card_job.hpp"
 #include "daemon/methods/handlers.hpp"
 #include "daemon/methods/module_key_json.hpp"
+#include "daemon/methods/pin_asker.hpp"
 #include "pkcs11/card_error.hpp"
 #include "protocol/base64.hpp"
 
@@ -15,10 +16,6 @@ namespace sithsd::daemon {
 namespace {
 
 using protocol::ModuleMechanism;
-
-// Wrong PINs the person may type in one moduleSign before it ends with PIN_INCORRECT (the card
-// blocks the PIN sooner: at most 3 tries on a SITHS card).
-constexpr int kMaxPinAsks = 5;
 
 bool offered(const Config& config, const pkcs11::CardCertificate& cert) {
     return cert.info.purpose == Purpose::identification && cert.has_private_key &&
@@ -106,7 +103,7 @@ void module_sign(const Services& services, const Call& call) {
 
     const auto pending = call.request;
     auto body = [&services, pending, cert, params,
-                 who = entry.origin](AuditEntry&) -> boost::json::value {
+                 who = entry.origin](AuditEntry& audit) -> boost::json::value {
         Cards& cards = services.cards;
         const auto request = module_request(cert, params);
         const bool keep = services.config.identification_pin_cache.count() > 0;
@@ -115,26 +112,10 @@ void module_sign(const Services& services, const Call& call) {
         };
         if (keep)
             if (auto kept = cards.sign_with_kept_login(request)) return answer(*kept);
-        pkcs11::PinInfo pin_state = cards.pin_info(cert.card_id, PinKind::identification);
-        for (int ask = 1;; ++ask) {
-            if (pin_state.status == pkcs11::PinStatus::locked)
-                throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");
-            const PinPromptFacts facts{
-                services.config.language, PinKind::identification, who,
-                cert.info.display_name(), pin_state.status,        std::nullopt};
-            pkcs11::Secret pin;
-            std::unique_ptr<PromptMessage> pad_message;
-            ask_pin(services.prompts, *pending, facts, pin_state.pin_pad, pin, pad_message);
-            try {
-                return answer(cards.sign(request, pin, keep));
-            } catch (const pkcs11::CardError& e) {
-                // A wrong PIN the person typed: asked again, with the card's new PIN state.
-                if (e.reason() != pkcs11::CardErrorReason::pin_incorrect || ask >= kMaxPinAsks ||
-                    pin_state.pin_pad)
-                    throw;
-                pin_state.status = e.pin_status.value_or(pkcs11::PinStatus::count_low);
-            }
-        }
+        PinAsker asker(services, *pending, audit, cert.card_id, PinKind::identification,
+                       key_pin_text(services, cert, PinKind::identification, who));
+        return asker.with_pin<boost::json::value>(
+            [&](const pkcs11::Secret& pin) { return answer(cards.sign(request, pin, keep)); });
     };
     services.jobs.run(call.request, std::move(entry), cert.card_id, std::move(body));
 }

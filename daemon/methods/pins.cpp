@@ -4,6 +4,7 @@
 #include "daemon/methods/card_job.hpp"
 #include "daemon/methods/errors.hpp"
 #include "daemon/methods/handlers.hpp"
+#include "daemon/methods/pin_asker.hpp"
 #include "pkcs11/card_error.hpp"
 
 namespace sithsd::daemon {
@@ -25,22 +26,29 @@ void manage_pin(const Services& services, const Call& call, bool unblock) {
 
     const auto pending = call.request;
     auto body = [&services, pending, unblock, kind = params.pin, card_id = params.card_id,
-                 who = entry.origin](AuditEntry&) -> boost::json::value {
+                 who = entry.origin](AuditEntry& audit) -> boost::json::value {
         Cards& cards = services.cards;
-        const auto state = cards.pin_info(card_id, kind);
         const auto prompts = pin_change_prompts(services.config.language, kind, who, unblock);
-        pkcs11::Secret old_secret, new_secret;
-        auto outcome =
-            services.prompts.get_pin(prompts.current, old_secret, pending->cancel_token());
-        if (outcome == PromptOutcome::ok)
-            outcome = services.prompts.get_pin(prompts.chosen, new_secret, pending->cancel_token());
-        if (outcome != PromptOutcome::ok) throw prompt_error(outcome);
-        if (!unblock && state.status == pkcs11::PinStatus::locked)
-            throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");
-        if (unblock)
-            cards.unblock_pin(card_id, kind, old_secret, new_secret);
-        else
-            cards.change_pin(card_id, kind, old_secret, new_secret);
+        // The current PIN (or the PUK) is asked again after a wrong one; the new PIN, once.
+        PinAsker asker(
+            services, *pending, audit, card_id, kind,
+            [&](const pkcs11::PinInfo&) { return prompts.current; },
+            unblock ? PinAsk::puk : PinAsk::current);
+        pkcs11::Secret new_secret;
+        bool chosen = false;
+        asker.with_pin<bool>([&](const pkcs11::Secret& current) {
+            if (!chosen) {
+                const auto outcome =
+                    services.prompts.get_pin(prompts.chosen, new_secret, pending->cancel_token());
+                if (outcome != PromptOutcome::ok) throw prompt_error(outcome);
+                chosen = true;
+            }
+            if (unblock)
+                cards.unblock_pin(card_id, kind, current, new_secret);
+            else
+                cards.change_pin(card_id, kind, current, new_secret);
+            return true;
+        });
         cards.request_refresh();
         return boost::json::object{{"changed", true}};
     };

@@ -5,6 +5,7 @@
 #include "daemon/methods/card_job.hpp"
 #include "daemon/methods/certificate_choice.hpp"
 #include "daemon/methods/handlers.hpp"
+#include "daemon/methods/pin_asker.hpp"
 #include "pkcs11/card_error.hpp"
 #include "protocol/base64.hpp"
 #include "protocol/cms_builder.hpp"
@@ -55,21 +56,16 @@ void sign(const Services& services, const Call& call) {
     auto body = [&services, pending, cert, params, authorities,
                  who = entry.origin](AuditEntry& audit) -> boost::json::value {
         Cards& cards = services.cards;
-        const pkcs11::PinInfo pin_state = cards.pin_info(cert.card_id, PinKind::signing);
-        if (pin_state.status == pkcs11::PinStatus::locked)
-            throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");
         const std::vector<std::uint8_t> digest =
             params->hash ? *params->hash : protocol::hash(params->hash_algorithm, *params->data);
         audit.signed_hash_sha256 = hex_sha256(digest);
         // The signing PIN: asked for every signature, shown with the whole text, never kept.
-        const PinPromptFacts facts{
-            services.config.language, PinKind::signing, who,
-            cert.info.display_name(), pin_state.status, params->display_text};
-        pkcs11::Secret pin;
-        std::unique_ptr<PromptMessage> pad_message;
-        ask_pin(services.prompts, *pending, facts, pin_state.pin_pad, pin, pad_message);
+        PinAsker asker(services, *pending, audit, cert.card_id, PinKind::signing,
+                       key_pin_text(services, cert, PinKind::signing, who, params->display_text));
         auto signer = [&](HashAlgorithm hash, std::span<const std::uint8_t> d) {
-            return cards.sign(card_request(cert, hash, d), pin, false);
+            return asker.with_pin<std::vector<std::uint8_t>>([&](const pkcs11::Secret& pin) {
+                return cards.sign(card_request(cert, hash, d), pin, false);
+            });
         };
         boost::json::object result;
         if (params->format == protocol::SignFormat::Cms) {

@@ -1,6 +1,7 @@
 #include "daemon/config.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -230,4 +231,35 @@ TEST(Config, DefaultConfigPath) {
     EXPECT_EQ(default_config_path(e), "/home/tolvan/.config/sithsd/sithsd.toml");
     e.xdg_config_home = "/cfg";
     EXPECT_EQ(default_config_path(e), "/cfg/sithsd/sithsd.toml");
+}
+
+TEST(Config, UnknownKeysGetADidYouMean) {
+    EXPECT_NE(error_of("prompt_timeout = 30").find("did you mean 'prompt_timeout_seconds'"),
+              std::string::npos)
+        << error_of("prompt_timeout = 30");
+    EXPECT_NE(error_of("alowed_origins = []").find("did you mean 'allowed_origins'"),
+              std::string::npos);
+    EXPECT_NE(error_of("Port = 1").find("did you mean 'port'"), std::string::npos);
+    EXPECT_EQ(error_of("bind = \"0.0.0.0\"").find("did you mean"), std::string::npos)
+        << "nothing near: no guess";
+}
+
+TEST(Config, SithsdConfigNamesTheFileWithoutTheFlag) {
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("sithsd-config-env-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    {
+        std::ofstream(dir / "env.toml") << "port = 23456\n";
+        std::ofstream(dir / "flag.toml") << "port = 34567\n";
+    }
+    Environment e = env();
+    e.xdg_config_home = (dir / "none").string();
+    EXPECT_EQ(load_effective_config("", e).port, 24891) << "nothing named: the defaults";
+    e.sithsd_config = (dir / "env.toml").string();
+    EXPECT_EQ(load_effective_config("", e).port, 23456);
+    EXPECT_EQ(load_effective_config((dir / "flag.toml").string(), e).port, 34567)
+        << "--config wins";
+    e.sithsd_config = (dir / "missing.toml").string();
+    EXPECT_THROW((void)load_effective_config("", e), ConfigError) << "a named file must exist";
+    std::filesystem::remove_all(dir);
 }

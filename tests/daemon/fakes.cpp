@@ -77,6 +77,18 @@ bool FakeCards::submit(const std::string&, std::function<void()> job) {
     return true;
 }
 
+void FakeCards::throw_next_error() {
+    if (!sign_error) return;
+    auto e = *sign_error;
+    sign_error.reset();
+    if (!more_sign_errors.empty()) {
+        sign_error = more_sign_errors.front();
+        more_sign_errors.pop_front();
+    }
+    if (e.pin_status) pin_state.status = *e.pin_status;  // the card counts the try
+    throw e;
+}
+
 void FakeCards::run_queued() {
     while (!queued.empty()) {
         auto job = std::move(queued.front());
@@ -90,11 +102,9 @@ std::vector<std::uint8_t> FakeCards::sign(const pkcs11::SignatureRequest& reques
     ++sign_calls;
     pins_used.push_back(text_of(pin));
     kept = keep_login;
-    if (sign_error) {
-        auto e = *sign_error;
-        sign_error.reset();
-        throw e;
-    }
+    throw_next_error();
+    if (pin_state.status != pkcs11::PinStatus::locked)
+        pin_state.status = pkcs11::PinStatus::ok;  // a right PIN resets the card's counter
     // r||s of P-256: 64 bytes (make_auth_token checks the size, not the value).
     return std::vector<std::uint8_t>(request.scheme == pkcs11::SignatureScheme::ecdsa ? 64 : 256,
                                      0x5a);
@@ -104,11 +114,7 @@ void FakeCards::change_pin(const std::string&, PinKind, const pkcs11::Secret& ol
                            const pkcs11::Secret& new_pin) {
     pins_used.push_back(text_of(old_pin));
     pins_used.push_back(text_of(new_pin));
-    if (sign_error) {
-        auto e = *sign_error;
-        sign_error.reset();
-        throw e;
-    }
+    throw_next_error();
 }
 
 void FakeCards::unblock_pin(const std::string& card, PinKind kind, const pkcs11::Secret& puk,

@@ -35,8 +35,10 @@ class FakeCards final : public daemon::Cards {
   public:
     std::vector<pkcs11::CardInfo> cards_now;
     pkcs11::PinInfo pin_state{pkcs11::PinStatus::ok, false};
-    // Thrown by the next sign(); empty: sign succeeds.
+    // Thrown by the next sign() (its pin_status becomes pin_state's); empty: sign succeeds.
     std::optional<pkcs11::CardError> sign_error;
+    // Thrown by the sign() calls after it, in turn (wrong PIN, wrong PIN, …).
+    std::deque<pkcs11::CardError> more_sign_errors;
     bool queue_full = false;
     bool run_at_once = true;  // false: jobs wait in `queued` until run_queued()
     std::deque<std::function<void()>> queued;
@@ -53,6 +55,11 @@ class FakeCards final : public daemon::Cards {
     void run_queued();
     void request_refresh() override { ++refreshes; }
     pkcs11::PinInfo pin_info(const std::string&, PinKind) override { return pin_state; }
+    int rereads = 0;
+    pkcs11::PinInfo reread_pin(const std::string&, PinKind) override {
+        ++rereads;
+        return pin_state;
+    }
     std::vector<std::uint8_t> sign(const pkcs11::SignatureRequest& request,
                                    const pkcs11::Secret& pin, bool keep_login) override;
     std::optional<std::vector<std::uint8_t>> sign_with_kept_login(
@@ -63,6 +70,9 @@ class FakeCards final : public daemon::Cards {
                     const pkcs11::Secret& new_pin) override;
     void unblock_pin(const std::string&, PinKind, const pkcs11::Secret& puk,
                      const pkcs11::Secret& new_pin) override;
+
+  private:
+    void throw_next_error();
 };
 
 // Answers prompts from a script: "pin 1234", "cancel", "timeout", "unavailable", "yes", "no".

@@ -10,6 +10,8 @@
 #include "daemon/consent_store.hpp"
 #include "daemon/dispatcher.hpp"
 #include "daemon/methods/handlers.hpp"
+#include "daemon/methods/pin_asker.hpp"
+#include "daemon/prompt_texts.hpp"
 #include "fakes.hpp"
 #include "protocol/method_table.hpp"
 
@@ -136,15 +138,70 @@ TEST_F(MethodsTest, AuthenticateWithAnExpiredCertificate) {
     EXPECT_TRUE(prompts.shown.empty());
 }
 
-TEST_F(MethodsTest, AuthenticateWrongPinSaysHowManyTriesAreLeft) {
-    prompts.script = {"pin 0000"};
-    cards.sign_error = CardError(CardErrorReason::pin_incorrect, "wrong");
-    cards.sign_error->pin_status = PinStatus::count_low;
+CardError wrong_pin(PinStatus after) {
+    CardError e(CardErrorReason::pin_incorrect, "wrong");
+    e.pin_status = after;
+    return e;
+}
+
+TEST_F(MethodsTest, AWrongPinIsAskedAgainUntilItIsRight) {
+    for (const std::string method : {"authenticate", "sign"}) {
+        prompts.shown.clear();
+        audit.lines.clear();
+        cards.pins_used.clear();
+        cards.pin_state.status = PinStatus::ok;
+        prompts.script = {"pin 0000", "pin 1234"};
+        cards.sign_error = wrong_pin(PinStatus::count_low);
+        const auto answer = method == "sign" ? web("sign", sign_params())
+                                             : web("authenticate", {{"challengeNonce", kNonce}});
+        ASSERT_TRUE(answer.contains("result")) << method << answer;
+        EXPECT_EQ(cards.pins_used, (std::vector<std::string>{"0000", "1234"})) << method;
+        ASSERT_EQ(prompts.shown.size(), 2u) << method;
+        EXPECT_EQ(prompts.shown[0].error, "");
+        EXPECT_EQ(prompts.shown[1].error, "Fel PIN-kod. 2 försök kvar.") << method;
+        EXPECT_EQ(audit_results(), (std::vector<std::string>{"PIN_INCORRECT", "ok"})) << method;
+        EXPECT_EQ(audit.lines[0].method, method);
+    }
+}
+
+TEST_F(MethodsTest, WrongPinsUntilBlockedEndWithPinBlockedAndNoFurtherTry) {
+    prompts.script = {"pin 1", "pin 2", "pin 3", "pin 4"};
+    cards.sign_error = wrong_pin(PinStatus::count_low);
+    cards.more_sign_errors = {wrong_pin(PinStatus::final_try), wrong_pin(PinStatus::locked)};
+    const auto answer = web("sign", sign_params());
+    EXPECT_EQ(reason(answer), "PIN_BLOCKED");
+    EXPECT_EQ(answer.at("error").at("data").at("triesLeft"), 0);
+    EXPECT_EQ(cards.sign_calls, 3) << "never a try on a blocked PIN";
+    ASSERT_EQ(prompts.shown.size(), 3u);
+    EXPECT_EQ(prompts.shown[2].error, "Fel PIN-kod. Sista försöket: fel PIN spärrar koden.");
+    EXPECT_EQ(audit_results(), (std::vector<std::string>{"PIN_INCORRECT", "PIN_INCORRECT",
+                                                         "PIN_INCORRECT", "PIN_BLOCKED"}));
+    EXPECT_EQ(cards.rereads, 3) << "the PIN state is read again after every try";
+}
+
+TEST_F(MethodsTest, CancelAfterAWrongPinTellsTheTriesLeft) {
+    config.language = "en";
+    prompts.script = {"pin 0000", "cancel"};
+    cards.sign_error = wrong_pin(PinStatus::count_low);
     auto answer = web("authenticate", {{"challengeNonce", kNonce}});
-    EXPECT_EQ(reason(answer), "PIN_INCORRECT");
+    EXPECT_EQ(reason(answer), "USER_CANCELLED");
     EXPECT_EQ(answer.at("error").at("data").at("pinStatus"), "countLow");
+    EXPECT_EQ(answer.at("error").at("data").at("triesLeft"), 2);
+    ASSERT_EQ(prompts.shown.size(), 2u);
+    EXPECT_EQ(prompts.shown[1].error, "Wrong PIN. 2 tries left.");
     EXPECT_EQ(cards.sign_calls, 1) << "no try made by software";
-    EXPECT_EQ(audit_results(), std::vector<std::string>{"PIN_INCORRECT"});
+    EXPECT_EQ(audit_results(), (std::vector<std::string>{"PIN_INCORRECT", "USER_CANCELLED"}));
+}
+
+TEST_F(MethodsTest, ATokenThatDoesNotCountIsAskedABoundedNumberOfTimes) {
+    prompts.script.assign(10, "pin 0");
+    cards.sign_error = wrong_pin(PinStatus::unknown);
+    cards.more_sign_errors.assign(9, wrong_pin(PinStatus::unknown));
+    const auto answer = web("authenticate", {{"challengeNonce", kNonce}});
+    EXPECT_EQ(reason(answer), "PIN_INCORRECT");
+    EXPECT_FALSE(answer.at("error").at("data").as_object().contains("triesLeft"));
+    EXPECT_EQ(cards.sign_calls, daemon::kMaxPinAsks);
+    EXPECT_EQ(prompts.shown.back().error, "Fel PIN-kod.");
 }
 
 TEST_F(MethodsTest, ABlockedPinIsNeverTriedNorAskedFor) {
@@ -279,18 +336,34 @@ TEST_F(MethodsTest, SignWithoutASignatureKey) {
 }
 
 TEST_F(MethodsTest, SignErrorsFromTheCard) {
-    prompts.script = {"pin 1", "pin 2"};
-    cards.sign_error = CardError(CardErrorReason::pin_incorrect, "wrong");
-    cards.sign_error->pin_status = PinStatus::final_try;
-    auto wrong = web("sign", sign_params());
-    EXPECT_EQ(reason(wrong), "PIN_INCORRECT");
-    EXPECT_EQ(wrong.at("error").at("data").at("pinStatus"), "finalTry");
+    prompts.script = {"pin 1"};
     cards.sign_error = CardError(CardErrorReason::card_removed, "gone");
     EXPECT_EQ(reason(web("sign", sign_params())), "CARD_REMOVED");
     clock.at += 24h * 400;
     EXPECT_EQ(reason(web("sign", sign_params())), "CERTIFICATE_EXPIRED");
-    EXPECT_EQ(audit_results(),
-              (std::vector<std::string>{"PIN_INCORRECT", "CARD_REMOVED", "CERTIFICATE_EXPIRED"}));
+    EXPECT_EQ(audit_results(), (std::vector<std::string>{"CARD_REMOVED", "CERTIFICATE_EXPIRED"}));
+}
+
+TEST_F(MethodsTest, ThePromptTellsTwinCertificatesApart) {
+    auto& certs = cards.cards_now[0].certificates;
+    certs.push_back(
+        certificate("card-1", "id-pnr", Purpose::identification, std::nullopt, "191212121212"));
+    prompts.script = {"pin 1", "pin 2"};
+    ASSERT_TRUE(web("authenticate", {{"challengeNonce", kNonce}, {"certificateId", "id-pnr"}})
+                    .contains("result"));
+    ASSERT_TRUE(web("authenticate", {{"challengeNonce", kNonce}, {"certificateId", "id-hsa"}})
+                    .contains("result"));
+    ASSERT_EQ(prompts.shown.size(), 2u);
+    EXPECT_NE(prompts.shown[0].description.find("(personnummer 19121212-****)"), std::string::npos)
+        << prompts.shown[0].description;
+    EXPECT_EQ(prompts.shown[0].description.find("191212121212"), std::string::npos);
+    EXPECT_NE(prompts.shown[1].description.find("(HSA-ID SE1-A)"), std::string::npos);
+    // A card with one signing certificate: the name alone.
+    prompts.script = {"pin 3"};
+    ASSERT_TRUE(web("sign", sign_params()).contains("result"));
+    EXPECT_EQ(prompts.shown[2].description.find("HSA-ID"), std::string::npos);
+    EXPECT_EQ(daemon::masked_personnummer("121212-1212"), "19121212-****");
+    EXPECT_EQ(daemon::masked_personnummer("abc"), "****");
 }
 
 TEST_F(MethodsTest, BadSignParamsAreAuditedAndNamed) {
@@ -312,10 +385,27 @@ TEST_F(MethodsTest, ChangePinAsksForBothPinsThroughThePrompt) {
     EXPECT_EQ(audit.lines.back().method, "changePin");
     EXPECT_EQ(reason(call(client, "unblockPin", {{"cardId", "nope"}, {"pin", "signing"}})),
               "NO_CARD");
-    prompts.script = {"pin 1", "pin 2"};
+    // A wrong PUK is asked again (the new PIN is not); then the person cancels.
+    prompts.shown.clear();
+    cards.pins_used.clear();
+    prompts.script = {"pin 1", "pin 2", "pin 3", "cancel"};
     cards.sign_error = CardError(CardErrorReason::pin_incorrect, "wrong PUK");
+    cards.more_sign_errors = {CardError(CardErrorReason::pin_incorrect, "wrong PUK")};
     EXPECT_EQ(reason(call(client, "unblockPin", {{"cardId", "card-1"}, {"pin", "signing"}})),
-              "PIN_INCORRECT");
+              "USER_CANCELLED");
+    EXPECT_EQ(cards.pins_used, (std::vector<std::string>{"1", "2", "3", "2"}));
+    ASSERT_EQ(prompts.shown.size(), 4u);
+    EXPECT_EQ(prompts.shown[2].error, "Fel PUK-kod.");
+    EXPECT_EQ(prompts.shown[2].prompt, "PUK:");
+}
+
+TEST_F(MethodsTest, ChangingABlockedPinAsksNothing) {
+    auto client = open(local_peer());
+    cards.pin_state.status = PinStatus::locked;
+    EXPECT_EQ(reason(call(client, "changePin", {{"cardId", "card-1"}, {"pin", "signing"}})),
+              "PIN_BLOCKED");
+    EXPECT_TRUE(prompts.shown.empty());
+    EXPECT_TRUE(cards.pins_used.empty());
 }
 
 // ---- routing from the method table

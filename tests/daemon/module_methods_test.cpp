@@ -140,7 +140,10 @@ TEST_F(ModuleMethodsTest, AWrongPinIsAskedAgain) {
     EXPECT_EQ(cards.pins_used, (std::vector<std::string>{"1111", "1234"}));
     ASSERT_EQ(prompts.shown.size(), 2u);
     EXPECT_NE(prompts.shown[1].description.find("färre försök"), std::string::npos);
-    EXPECT_EQ(audit.lines.size(), 1u);
+    EXPECT_EQ(prompts.shown[1].error, "Fel PIN-kod. 2 försök kvar.");
+    ASSERT_EQ(audit.lines.size(), 2u);
+    EXPECT_EQ(audit.lines[0].result, "PIN_INCORRECT");
+    EXPECT_EQ(audit.lines[1].result, "ok");
 }
 
 TEST_F(ModuleMethodsTest, ABlockedPinIsNeverTried) {

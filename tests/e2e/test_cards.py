@@ -13,7 +13,7 @@ import unittest
 
 import websockets
 
-from card_world import PORTAL, SITHSCTL, TEST_PINS, CardDaemon
+from card_world import PINENTRY, PORTAL, SITHSCTL, TEST_PINS, CardDaemon
 from harness import DEADLINE, run, wait_for
 
 NONCE = base64.b64encode(os.urandom(32)).decode()  # 44 characters
@@ -33,6 +33,17 @@ async def call(ws, method, params=None, id_=1):
         reply = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE))
         if "id" in reply:
             return reply
+
+
+async def call_noting(ws, method, params=None, id_=1):
+    """Sends a request and returns its response and the notifications that came before it."""
+    await asyncio.wait_for(ws.send(request(method, params, id_)), DEADLINE)
+    notes = []
+    while True:
+        reply = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE))
+        if "id" in reply:
+            return reply, notes
+        notes.append(reply)
 
 
 async def notification(ws, method, deadline=DEADLINE):
@@ -198,17 +209,26 @@ class Authentication(CardTest):
         with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
             json.dump(token, f)
             f.flush()
-            out = subprocess.run([SITHSCTL, "verify-token", "--origin", PORTAL, "--nonce", NONCE, "--trust",
+            out = subprocess.run([SITHSCTL, "verify-token", "--json", "--origin", PORTAL, "--nonce", NONCE, "--trust",
                                   f"{self.daemon.world}/pki/root.pem", "--intermediates",
                                   f"{self.daemon.world}/pki/chain.pem", "--no-ocsp", f.name],
                                  capture_output=True, text=True, timeout=30)
             self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
             self.assertEqual(json.loads(out.stdout)["hsaId"], "SE5560000001-P000000000001")
+            # Without --json: a verdict a person reads, in the locale's language.
+            swedish = dict(os.environ, LC_ALL="sv_SE.UTF-8")
+            trust = ["--trust", f"{self.daemon.world}/pki/root.pem", "--intermediates",
+                     f"{self.daemon.world}/pki/chain.pem", "--no-ocsp", f.name]
+            readable = subprocess.run([SITHSCTL, "verify-token", "--origin", PORTAL, "--nonce", NONCE, *trust],
+                                      capture_output=True, text=True, timeout=30, env=swedish)
+            self.assertEqual(readable.returncode, 0, readable.stderr)
+            self.assertTrue(readable.stdout.startswith(
+                "Giltig legitimering: Tolvan Tolvansson, Testregionen Västra\n"), readable.stdout)
+            self.assertIn("HSA-ID: SE5560000001-P000000000001", readable.stdout)
             wrong = subprocess.run([SITHSCTL, "verify-token", "--origin", "https://evil.example", "--nonce", NONCE,
-                                    "--trust", f"{self.daemon.world}/pki/root.pem", "--intermediates",
-                                    f"{self.daemon.world}/pki/chain.pem", "--no-ocsp", f.name],
-                                   capture_output=True, text=True, timeout=30)
+                                    *trust], capture_output=True, text=True, timeout=30, env=swedish)
             self.assertEqual(wrong.returncode, 1)
+            self.assertEqual(wrong.stdout, "Underkänd: SIGNATURE_INVALID\n")
         prompt = self.daemon.prompts()[-1]
         self.assertEqual(prompt["request"], "GETPIN")
         self.assertIn(PORTAL, prompt["setdesc"])
@@ -234,22 +254,49 @@ class Authentication(CardTest):
         self.assertNotEqual(out.returncode, 0)
         self.assertEqual(self.daemon.prompts(), [])
 
-    def test_wrong_pin_moves_the_counter_once_and_reports_status(self):
-        self.daemon.answers("pin 000000")
+    def test_a_wrong_pin_is_asked_again_in_the_same_request(self):
+        self.daemon.answers("pin 000000", "pin 123456")
         reply = self.authenticate({"require": "hsaId"})
-        self.assertEqual(error_reason(reply), "PIN_INCORRECT")
-        self.assertEqual(reply["error"]["code"], 1007)
-        self.assertEqual(reply["error"]["data"]["pinStatus"], "countLow")
-        self.assertEqual(self.daemon.tries_left("tolvan", "identification"), 2)
-        self.assertEqual(len(self.daemon.prompts()), 1, "no automatic retry")
-        # Final try: the prompt warns.
-        self.daemon.answers("pin 999999", "pin 123456")
-        self.assertEqual(self.authenticate({"require": "hsaId"})["error"]["data"]["pinStatus"], "finalTry")
-        self.assertIn("result", self.authenticate({"require": "hsaId"}))
-        last = self.daemon.prompts()[-1]["setdesc"]
-        self.assertIn("sista försöket", last)
+        self.assertIn("result", reply)
+        prompts = self.daemon.prompts()
+        self.assertEqual(len(prompts), 2, "one prompt per PIN the person typed")
+        self.assertNotIn("seterror", prompts[0])
+        self.assertEqual(prompts[1]["seterror"], "Fel PIN-kod. 2 försök kvar.")
         self.assertEqual(self.daemon.tries_left("tolvan", "identification"), 3)
-        self.assertEqual([l["result"] for l in self.daemon.audit_lines()], ["PIN_INCORRECT", "PIN_INCORRECT", "ok"])
+        self.assertEqual([l["result"] for l in self.daemon.audit_lines()], ["PIN_INCORRECT", "ok"])
+        self.assertNoPinsLogged()
+
+    def test_pin_state_is_shown_at_once_and_a_blocked_pin_ends_the_asking(self):
+        cert = self.certificate("signing")
+
+        async def body():
+            async with self.ws() as ws:
+                # A wrong signing PIN, then cancel: the answer and listCards tell the tries left
+                # at once, and every allowed client hears cardsChanged.
+                self.daemon.answers("pin 000000", "cancel")
+                reply, notes = await call_noting(ws, "sign", self.sign_params(cert), 2)
+                self.assertEqual(error_reason(reply), "USER_CANCELLED")
+                self.assertEqual(reply["error"]["data"]["triesLeft"], 2)
+                changed = [n for n in notes if n.get("method") == "cardsChanged"]
+                self.assertTrue(changed, notes)
+                self.assertEqual(changed[-1]["params"]["cards"][0]["pins"]["signing"]["status"], "countLow")
+                cards = (await call(ws, "listCards", None, 3))["result"]
+                self.assertEqual(cards[0]["pins"]["signing"]["status"], "countLow")
+                self.assertIn("countLow", self.daemon.sithsctl("cards", "--json").stdout)
+                # Two more wrong PINs block it: PIN_BLOCKED, and no fourth try is asked for.
+                self.daemon.answers("pin 999999", "pin 000000", "pin 654321")
+                reply = await call(ws, "sign", self.sign_params(cert), 4)
+                self.assertEqual(error_reason(reply), "PIN_BLOCKED")
+                self.assertEqual(reply["error"]["data"]["triesLeft"], 0)
+                cards = (await call(ws, "listCards", None, 5))["result"]
+                self.assertEqual(cards[0]["pins"]["signing"]["status"], "locked")
+        run(body())
+        prompts = self.daemon.prompts()
+        self.assertEqual(len(prompts), 4)
+        self.assertEqual(prompts[3]["seterror"], "Fel PIN-kod. Sista försöket: fel PIN spärrar koden.")
+        self.assertEqual(self.daemon.tries_left("tolvan", "signing"), 0)
+        self.assertEqual([l["result"] for l in self.daemon.audit_lines()],
+                         ["PIN_INCORRECT", "USER_CANCELLED", "PIN_INCORRECT", "PIN_INCORRECT", "PIN_BLOCKED"])
         self.assertNoPinsLogged()
 
     def test_locked_pin_is_never_tried(self):
@@ -307,7 +354,7 @@ class Signing(CardTest):
                                   "-in", sig, "-CAfile", f"{self.daemon.world}/pki/root.pem", "-out", "/dev/null"],
                                  capture_output=True, text=True, timeout=30)
             self.assertEqual(out.returncode, 0, out.stderr)
-            out = subprocess.run([SITHSCTL, "verify-cms", "--content", content, "--trust",
+            out = subprocess.run([SITHSCTL, "verify-cms", "--json", "--content", content, "--trust",
                                   f"{self.daemon.world}/pki/root.pem", "--no-ocsp", sig],
                                  capture_output=True, text=True, timeout=30)
             self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
@@ -337,6 +384,27 @@ class Signing(CardTest):
         self.assertEqual([a["result"] for a in audit], ["ok"] * 3)
         self.assertEqual(audit[1]["signedHashSha256"], hashlib.sha256(digest).hexdigest())
         self.assertNoPinsLogged()
+
+    def test_sithsctl_sign_names_the_file_and_the_prompt_tells_the_certificates_apart(self):
+        import hashlib
+        personal = self.certificate("signing", hsa=False)
+        with tempfile.TemporaryDirectory() as tmp:
+            document = os.path.join(tmp, "beställning.pdf")
+            with open(document, "wb") as f:
+                f.write(b"order VMU3000096")
+            self.daemon.answers("pin 654321")
+            self.daemon.sithsctl("sign", "--text", "Attest av beställning VMU3000096", "--in", document,
+                                 "--out", os.path.join(tmp, "out.p7s"), "--cert", personal["certificateId"])
+        shown = self.daemon.prompts()[-1]["setdesc"]
+        self.assertIn("Attest av beställning VMU3000096", shown)
+        self.assertIn("Fil: beställning.pdf", shown)
+        self.assertIn("SHA-256: " + hashlib.sha256(b"order VMU3000096").hexdigest(), shown)
+        # Two signing certificates on the card: the prompt names which, the personnummer masked.
+        self.assertIn("personnummer 19121212-****", shown)
+        self.assertNotIn("191212121212", shown)
+        self.daemon.answers("pin 654321")
+        self.assertIn("result", self.sign(self.sign_params(self.certificate("signing"))))
+        self.assertIn("HSA-ID SE5560000001-P000000000001", self.daemon.prompts()[-1]["setdesc"])
 
     def test_identification_certificate_and_card_without_signature_key(self):
         ident = self.certificate("identification")
@@ -491,17 +559,15 @@ class PinManagement(CardTest):
         shown = [p["setdesc"] for p in self.daemon.prompts()]
         self.assertIn("nuvarande PIN för legitimering", shown[0])
         self.assertIn("ny PIN för legitimering", shown[1])
-        self.daemon.answers("pin 123456", "pin 112233")
-        self.assertEqual(error_reason(self.authenticate({"require": "hsaId"})), "PIN_INCORRECT")
+        self.daemon.answers("pin 123456", "pin 112233")  # the old PIN is wrong now, asked again
         self.assertIn("result", self.authenticate({"require": "hsaId"}))
-        # The PUK sets a new PIN; a wrong old PIN is refused and counted.
+        # The PUK sets a new PIN; a wrong current PIN is asked again, the new one is not.
         self.daemon.answers("pin 12345678", "pin 123456")
         self.daemon.sithsctl("unblock-pin", "--card", card, "--pin", "identification")
-        self.daemon.answers("pin 999999", "pin 111111")
-        out = self.daemon.sithsctl("change-pin", "--card", card, "--pin", "identification", check=False)
-        self.assertNotEqual(out.returncode, 0)
-        self.assertIn("PIN_INCORRECT", out.stderr)
-        self.daemon.answers("pin 123456")
+        self.daemon.answers("pin 999999", "pin 111111", "pin 123456")
+        self.daemon.sithsctl("change-pin", "--card", card, "--pin", "identification")
+        self.assertEqual(self.daemon.prompts()[-1]["seterror"], "Fel PIN-kod. 2 försök kvar.")
+        self.daemon.answers("pin 111111")
         self.assertIn("result", self.authenticate({"require": "hsaId"}))
         self.assertNoPinsLogged()
 
@@ -557,6 +623,78 @@ class PromptTrouble(CardTest):
         self.assertIn("result", self.authenticate({"require": "hsaId"}))
 
 
+class CommandLine(CardTest):
+    """sithsctl as a person meets it: it finds the daemon that runs, and says what went wrong."""
+
+    def ctl(self, *args, env=None):
+        return subprocess.run([SITHSCTL, *args], capture_output=True, text=True, timeout=60,
+                              env=dict(os.environ, **(env or {})))
+
+    def test_sithsd_config_version_and_a_clear_word_when_nothing_answers(self):
+        out = self.ctl("--version")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("0.1.0", out.stdout)
+        # SITHSD_CONFIG leads sithsctl to the daemon that runs with that config.
+        out = self.ctl("cards", env={"SITHSD_CONFIG": self.daemon.config_path})
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("Tolvan", out.stdout)
+        # Nothing answers: which socket was tried, and that --config must match.
+        with tempfile.TemporaryDirectory() as tmp:
+            other = os.path.join(tmp, "other.toml")
+            with open(other, "w") as f:
+                f.write(f'unix_socket = "{tmp}/none.sock"\n')
+            out = self.ctl("--config", other, "cards")
+        self.assertEqual(out.returncode, 3)
+        self.assertIn(f"{tmp}/none.sock", out.stderr)
+        self.assertIn("--config", out.stderr)
+        out = self.ctl("--config", self.daemon.config_path, "origins")
+        self.assertEqual(out.returncode, 0, out.stderr)
+        self.assertIn("no origins remembered", out.stdout)
+
+    def test_errors_name_flags_and_tell_the_tries_left(self):
+        self.daemon.answers("pin 000000", "cancel")
+        out = self.daemon.sithsctl("authenticate", "--origin", PORTAL, "--nonce", NONCE, "--cert",
+                                   self.certificate("identification")["certificateId"], check=False)
+        self.assertEqual(out.returncode, 1)
+        self.assertIn("Avbrutet. 2 försök kvar. (USER_CANCELLED)", out.stderr)
+        out = self.daemon.sithsctl("authenticate", "--origin", "not an origin", "--nonce", NONCE, check=False)
+        self.assertIn("--origin", out.stderr)
+        self.assertIn("(INVALID_PARAMS)", out.stderr)
+        out = self.daemon.sithsctl("authenticate", "--origin", PORTAL, "--nonce", NONCE, check=False)
+        self.assertIn("--cert", out.stderr)
+        self.assertIn("(CERTIFICATE_SELECTION_REQUIRED)", out.stderr)
+
+
+class QuietLogs(CardTest):
+    """The log a person reads: one summary line per request, a pinentry's noise once."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="sithsd-noisy-")
+        noisy = os.path.join(self.tmp, "noisy-pinentry")
+        with open(noisy, "w") as f:
+            f.write(f'#!/bin/sh\necho "No Gcr System Prompter available, falling back to curses" >&2\n'
+                    f'exec "{PINENTRY}" "$@"\n')
+        os.chmod(noisy, 0o755)
+        self.daemon = CardDaemon(f'allowed_origins = ["{PORTAL}"]\n', pinentry=noisy)
+        self.daemon.start()
+
+    def tearDown(self):
+        super().tearDown()
+        import shutil
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def test_one_line_per_request_and_pinentry_noise_once(self):
+        self.daemon.answers("pin 123456", "pin 123456")
+        for _ in range(2):
+            self.assertIn("result", self.authenticate({"require": "hsaId"}))
+        self.daemon.wait_log(f"authenticate from {PORTAL}: ok in ", 2)
+        log = self.daemon.log()
+        self.assertEqual(log.count("No Gcr System Prompter available"), 1, log)
+        self.assertRegex(log, rf"info authenticate from {re.escape(PORTAL)}: ok in \d+ ms")
+        self.assertNotIn(NONCE, log)
+        self.assertNoPinsLogged()
+
+
 class NoPinentry(CardTest):
     def setUp(self):
         self.daemon = CardDaemon(f'allowed_origins = ["{PORTAL}"]\n', pinentry="/nonexistent/pinentry")
@@ -569,7 +707,7 @@ class NoPinentry(CardTest):
 class Audit(CardTest):
     def test_chain_verifies_and_tampering_is_found(self):
         self.daemon.answers("pin 123456", "pin 000000", "pin 123456")
-        for _ in range(3):
+        for _ in range(2):  # ok; a wrong PIN asked again, then ok
             self.authenticate({"require": "hsaId"})
         self.assertEqual(self.daemon.sithsctl("audit", "verify", self.daemon.audit).returncode, 0)
         lines = open(self.daemon.audit, encoding="utf-8").read().splitlines()
@@ -585,6 +723,26 @@ class Audit(CardTest):
                 self.assertEqual(out.returncode, 1, name)
                 self.assertIn(f"{path}:", out.stdout)
         self.assertNoPinsLogged()
+
+
+    def test_show_prints_a_readable_table(self):
+        self.daemon.answers("pin 000000", "pin 123456")
+        self.authenticate({"require": "hsaId"})
+        table = self.daemon.sithsctl("audit", "show", self.daemon.audit).stdout.splitlines()
+        self.assertEqual(table[0].split()[:2], ["TIME", "METHOD"])
+        self.assertEqual(len(table), 3, table)
+        for row, result in zip(table[1:], ("PIN_INCORRECT", "ok")):
+            self.assertIn("authenticate", row)
+            self.assertIn(PORTAL, row)
+            self.assertIn("SE5560000001-P000000000001", row)
+            self.assertTrue(row.rstrip().endswith(result), row)
+            self.assertRegex(row, r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ")
+        out = self.daemon.sithsctl("audit", "show", "--origin", "https://other.example.se", self.daemon.audit)
+        self.assertIn("nothing in the audit log", out.stdout)
+        out = self.daemon.sithsctl("audit", "show", "--since", "2100-01-01", self.daemon.audit)
+        self.assertIn("nothing in the audit log", out.stdout)
+        out = self.daemon.sithsctl("audit", "show", "--since", "soon", self.daemon.audit, check=False)
+        self.assertIn("--since", out.stderr)
 
 
 class Shutdown(CardTest):

@@ -38,7 +38,7 @@ class Cli : public ::testing::Test {
 
     test::RunResult verify_token(const std::string& token, const std::string& origin,
                                  const std::vector<std::string>& extra) {
-        std::vector<std::string> argv{SITHSD_SITHSCTL, "verify-token", "--origin",
+        std::vector<std::string> argv{SITHSD_SITHSCTL, "verify-token", "--json", "--origin",
                                       origin,          "--nonce",      kNonce};
         for (const auto& a : trust_args()) argv.push_back(a);
         for (const auto& a : extra) argv.push_back(a);
@@ -106,8 +106,9 @@ TEST_F(Cli, VerifyCms) {
                             key_signer(card_file("tolvan", "sign-hsa.key")));
     test::write_bytes(dir.path() / "sig.p7s", cms);
     test::write_bytes(dir.path() / "data", data);
-    std::vector<std::string> argv{SITHSD_SITHSCTL, "verify-cms", "--content",
-                                  (dir.path() / "data").string(), "--no-ocsp"};
+    std::vector<std::string> argv{
+        SITHSD_SITHSCTL, "verify-cms", "--json", "--content", (dir.path() / "data").string(),
+        "--no-ocsp"};
     for (const auto& a : trust_args()) argv.push_back(a);
     argv.push_back((dir.path() / "sig.p7s").string());
     auto r = test::run(argv);
