@@ -65,7 +65,7 @@ Server::~Server() = default;
 
 void Server::run() {
     Impl& d = *impl_;
-    d.registry = std::make_shared<SessionRegistry>(d.options.limits.max_connections);
+    d.registry = std::make_shared<SessionRegistry>(d.options.limits.pools);
     TransportContext context{d.io, d.handler, d.registry, d.options.limits};
     d.listeners.push_back(make_websocket_listener(context, d.options.port, d.options.policy));
     d.listeners.push_back(make_unix_listener(context, d.options.unix_socket));
