@@ -66,6 +66,13 @@ std::uint32_t SessionRegistry::count(Pool pool) const {
     return counts_[static_cast<std::size_t>(pool)];
 }
 
+std::uint32_t SessionRegistry::open_connections() const {
+    std::lock_guard lock(mutex_);
+    std::uint32_t sum = 0;
+    for (auto count : counts_) sum += count;
+    return sum;
+}
+
 bool SessionRegistry::take_send_bytes(std::size_t bytes) {
     std::size_t now = send_bytes_.load();
     do {

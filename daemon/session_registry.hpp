@@ -44,6 +44,8 @@ class SessionRegistry {
     void unreserve(Pool pool, std::uint64_t id);
     [[nodiscard]] std::uint32_t count(Pool pool) const;
     [[nodiscard]] std::uint32_t limit(Pool pool) const;
+    // Connections in every pool together (the HTTP phase included): 0 means no client at all.
+    [[nodiscard]] std::uint32_t open_connections() const;
     // Bytes queued for sending: false when `bytes` more would pass the total.
     bool take_send_bytes(std::size_t bytes);
     void give_send_bytes(std::size_t bytes);

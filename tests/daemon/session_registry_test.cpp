@@ -31,6 +31,7 @@ TEST(SessionRegistry, EachPoolCountsAgainstItsOwnLimit) {
     EXPECT_TRUE(registry.reserve(Pool::local, 5));
     registry.unreserve(Pool::untrusted, 1);
     EXPECT_TRUE(registry.reserve(Pool::untrusted, 6));
+    EXPECT_EQ(registry.open_connections(), 4u);
 }
 
 TEST(SessionRegistry, AFullHandshakePoolEvictsItsOldest) {

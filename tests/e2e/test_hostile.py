@@ -5,6 +5,7 @@ already held when the attack was made live in test_handshake, test_messages and 
 import asyncio
 import json
 import os
+import pathlib
 import resource
 import socket
 import subprocess
@@ -280,7 +281,7 @@ class ConsentPerSite(unittest.TestCase):
             async def body():
                 first = await daemon.ws(origin="https://a.evil.co.uk")
                 await first.send('{"jsonrpc":"2.0","id":1,"method":"listCards"}')
-                wait_for(lambda: os.path.exists(prompts) and "CONFIRM" in open(prompts).read(),
+                wait_for(lambda: os.path.exists(prompts) and "CONFIRM" in pathlib.Path(prompts).read_text(),
                          "the consent prompt of a.evil.co.uk")
                 # The first one's question is up; another subdomain of its site waits for nothing.
                 async with daemon.ws(origin="https://b.evil.co.uk") as second:
@@ -343,8 +344,9 @@ class KillDuringPrompts(unittest.TestCase):
         run(self.ask_and_die(origin, '{"jsonrpc":"2.0","id":1,"method":"listCards"}'), 60)
         origins = os.path.join(self.daemon.dir, "state", "origins.json")
         if os.path.exists(origins):
-            json.load(open(origins))  # whole, and without a decision for it
-            self.assertNotIn(origin, open(origins).read())
+            text = pathlib.Path(origins).read_text()
+            json.loads(text)  # whole, and without a decision for it
+            self.assertNotIn(origin, text)
         self.daemon.answers("confirm yes")
 
         async def again():
