@@ -56,6 +56,12 @@ class MessageHandler {
   public:
     virtual ~MessageHandler() = default;
     virtual void on_open(std::shared_ptr<Connection> connection) = 0;
+    // Whether a browser peer's origin is allowed now (by the config, or by the person's remembered
+    // answer): the transport counts it in the allowed origins' budget, else in the small one of
+    // origins without consent. Thread-safe; called before on_open.
+    [[nodiscard]] virtual bool origin_allowed(const Peer& peer) const {
+        return peer.origin_status == OriginStatus::allowed;
+    }
     // One complete text message (a frame, or a line without its "\n"). Must not block: card work
     // and prompts go to other threads, and their answers come back through Connection::send.
     virtual void on_message(std::shared_ptr<Connection> connection, std::string text) = 0;

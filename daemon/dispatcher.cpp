@@ -82,7 +82,9 @@ void Dispatcher::daily_round() {
 void Dispatcher::on_message(std::shared_ptr<Connection> connection, std::string text) {
     auto parsed = protocol::parse_message(text);
     if (auto* invalid = std::get_if<protocol::InvalidMessage>(&parsed)) {
-        connection->send(std::move(invalid->response));
+        // Empty: a well-formed notification with bad params, which gets nothing (not even an
+        // empty frame or line).
+        if (!invalid->response.empty()) connection->send(std::move(invalid->response));
         return;
     }
     auto& request = std::get<protocol::Request>(parsed);

@@ -33,6 +33,9 @@ class Dispatcher : public MessageHandler {
     void on_message(std::shared_ptr<Connection> connection, std::string text) override;
     void on_close(std::shared_ptr<Connection> connection) override;
     void on_shutdown() override;
+    [[nodiscard]] bool origin_allowed(const Peer& peer) const override {
+        return gate_.allowed(peer);
+    }
 
     // From CardService: a card came or went. cardsChanged to every allowed client, and
     // certificateExpiring for the certificates that just arrived.

@@ -1,6 +1,8 @@
 // sithsd: reads the config, sets up logging, runs the transports until SIGTERM/SIGINT.
+#include <malloc.h>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
@@ -56,6 +58,17 @@ std::vector<std::shared_ptr<sithsd::pkcs11::Module>> load_modules(const Config& 
     return modules;
 }
 
+// Every connection holds a descriptor: the budgets (PROTOCOL.md "Connection budgets") are what
+// limits them, not a soft limit of 1024 that a page's connections would reach first.
+void raise_descriptor_limit() {
+    rlimit limit{};
+    if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+    const rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &limit) == 0)
+        spdlog::info("descriptor limit raised from {} to {}", before, limit.rlim_cur);
+}
+
 }  // namespace
 
 static int run(int argc, char** argv) {
@@ -78,6 +91,11 @@ static int run(int argc, char** argv) {
 
     spdlog::info("sithsd {} starting", SITHSD_VERSION);
     std::signal(SIGPIPE, SIG_IGN);  // a client that goes away must not kill the daemon
+    raise_descriptor_limit();
+    // Messages of 128 KiB and more get their own pages, given back when freed: without a fixed
+    // threshold glibc raises it after the first free, and the memory of a burst of large
+    // responses would stay with the process after the clients went.
+    ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
     std::vector<std::shared_ptr<sithsd::pkcs11::Module>> modules;
     try {
@@ -95,7 +113,8 @@ static int run(int argc, char** argv) {
     options.unix_socket = config.unix_socket;
     options.policy = policy;
     options.limits.idle_timeout = config.idle_timeout;
-    options.limits.max_connections = config.max_connections;
+    options.limits.pools.allowed = config.max_connections;
+    options.limits.pools.local = config.max_connections;
     options.idle_exit = config.idle_exit;
     try {
         options.inherited = take_inherited_sockets();

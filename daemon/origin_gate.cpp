@@ -4,6 +4,7 @@
 
 #include "daemon/methods/errors.hpp"
 #include "daemon/prompt_texts.hpp"
+#include "daemon/registrable_domain.hpp"
 
 namespace sithsd::daemon {
 
@@ -31,11 +32,13 @@ bool OriginGate::may_ask(const Peer& peer) const {
 }
 
 void OriginGate::ask(const std::shared_ptr<PendingRequest>& pending, std::function<void()> then) {
-    auto job = [this, pending, then = std::move(then)] {
+    const std::string domain = registrable_domain(pending->peer().origin->host);
+    auto job = [this, pending, domain, then = std::move(then)] {
         const std::string origin = pending->peer().origin_text();
         // Another request may have asked while this one waited.
         std::optional<bool> decision = consent_.decision(origin);
         if (!decision && !pending->answered()) decision = question(*pending, origin);
+        leave_place(domain);
         pending->release();
         if (pending->answered() || !decision) return;  // cancelled, gone, or failed: answered
         if (!*decision)
@@ -45,9 +48,41 @@ void OriginGate::ask(const std::shared_ptr<PendingRequest>& pending, std::functi
             then();
     };
     std::lock_guard lock(mutex_);
-    if (!questions_ || !questions_->post(std::move(job)))
-        pending->answer_error(
-            ProtocolError(questions_ ? ErrorCode::Busy : ErrorCode::ShuttingDown));
+    if (!questions_) return (void)pending->answer_error(ProtocolError(ErrorCode::ShuttingDown));
+    std::string why;
+    if (!take_place(domain, pending->peer().origin_text(), why))
+        return (void)pending->answer_error(ProtocolError(ErrorCode::Busy, why));
+    if (!questions_->post(std::move(job))) {
+        leave_place_locked(domain);
+        pending->answer_error(ProtocolError(ErrorCode::Busy));
+    }
+}
+
+bool OriginGate::take_place(const std::string& domain, const std::string& origin,
+                            std::string& why) {
+    Waiting& waiting = waiting_[domain];
+    if (waiting.requests == 0) waiting.origin = origin;
+    if (waiting.origin != origin) {
+        why = "Another origin of " + domain + " (" + waiting.origin +
+              ") is waiting for the person's answer; ask again after it.";
+        return false;
+    }
+    if (waiting.requests >= kQuestionsPerOrigin) {
+        why = "Too many requests of this origin wait for the person's answer.";
+        return false;
+    }
+    ++waiting.requests;
+    return true;
+}
+
+void OriginGate::leave_place_locked(const std::string& domain) {
+    auto it = waiting_.find(domain);
+    if (it != waiting_.end() && --it->second.requests == 0) waiting_.erase(it);
+}
+
+void OriginGate::leave_place(const std::string& domain) {
+    std::lock_guard lock(mutex_);
+    leave_place_locked(domain);
 }
 
 void OriginGate::stop() {

@@ -89,7 +89,7 @@ Server::~Server() = default;
 
 void Server::run() {
     Impl& d = *impl_;
-    d.registry = std::make_shared<SessionRegistry>(d.options.limits.max_connections);
+    d.registry = std::make_shared<SessionRegistry>(d.options.limits.pools);
     TransportContext context{d.io, d.handler, d.registry, d.options.limits};
     const InheritedSockets& inherited = d.options.inherited;
     if (!d.options.websocket) {

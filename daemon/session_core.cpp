@@ -18,7 +18,8 @@ SessionCore::SessionCore(std::shared_ptr<const TransportContext> context,
       idle_(executor_) {}
 
 SessionCore::~SessionCore() {
-    if (reserved_) context_->registry->unreserve();
+    if (pool_) context_->registry->unreserve(*pool_, id_);
+    context_->registry->give_send_bytes(queued_bytes_);
     context_->registry->untrack(id_);
 }
 
@@ -50,9 +51,21 @@ void SessionCore::shutdown_close() {
     });
 }
 
-bool SessionCore::reserve() {
-    if (!context_->registry->reserve()) return false;
-    reserved_ = true;
+void SessionCore::evict() {
+    net::post(executor_, [self = shared_from_this()] {
+        if (self->open_ || self->finished_) return;
+        spdlog::warn("{} #{} dropped in its HTTP phase: {} connections there, the oldest go first",
+                     self->name_, self->id_, self->context_->limits.pools.handshake);
+        self->abort();
+    });
+}
+
+bool SessionCore::reserve(Pool pool) {
+    if (pool_ == pool) return true;
+    if (pool_) context_->registry->unreserve(*pool_, id_);
+    pool_.reset();
+    if (!context_->registry->reserve(pool, id_)) return false;
+    pool_ = pool;
     return true;
 }
 
@@ -68,18 +81,31 @@ void SessionCore::received(std::string text) {
     context_->handler.on_message(shared_from_this(), std::move(text));
 }
 
-// --- writing: one writer, a bounded queue ---
+// --- writing: one writer, a queue bounded in bytes, and all queues together bounded too ---
 void SessionCore::do_send(std::string text) {
     if (finished_ || !open_ || closing_) return;
-    if (queue_.size() >= context_->limits.send_queue_depth) {
-        spdlog::warn("{} #{} send queue full ({} messages): client not reading, disconnecting",
-                     name_, id_, queue_.size());
+    frame(text);
+    if (!queue_.empty() && queued_bytes_ + text.size() > context_->limits.send_queue_bytes) {
+        spdlog::warn("{} #{} send queue full ({} bytes waiting): client not reading, disconnecting",
+                     name_, id_, queued_bytes_);
         abort();
         return;
     }
-    frame(text);
+    if (!context_->registry->take_send_bytes(text.size())) {
+        spdlog::warn("{} #{} all send queues full ({} bytes waiting): disconnecting", name_, id_,
+                     context_->registry->send_bytes());
+        abort();
+        return;
+    }
+    queued_bytes_ += text.size();
     queue_.push_back(std::move(text));
     if (!writing_) do_write();
+}
+
+void SessionCore::drop_queue() {
+    context_->registry->give_send_bytes(queued_bytes_);
+    queued_bytes_ = 0;
+    queue_.clear();
 }
 
 void SessionCore::do_write() {
@@ -90,13 +116,15 @@ void SessionCore::do_write() {
 void SessionCore::on_write(error_code ec) {
     writing_ = false;
     if (finished_) {
-        queue_.clear();
+        drop_queue();
         return;
     }
     if (ec) {
         abort();
         return;
     }
+    queued_bytes_ -= queue_.front().size();
+    context_->registry->give_send_bytes(queue_.front().size());
     queue_.pop_front();
     touch();
     if (!queue_.empty())
@@ -118,8 +146,8 @@ void SessionCore::finish(const std::string& why) {
     if (finished_) return;
     finished_ = true;
     idle_.cancel();
-    if (!writing_) queue_.clear();  // else on_write still owns the front buffer
-    if (!open_) return;             // refused before on_open: the refusal was logged
+    if (!writing_) drop_queue();  // else on_write still owns the front buffer
+    if (!open_) return;           // refused before on_open: the refusal was logged
     spdlog::info("{} #{} closed ({}{}{})", name_, id_, why, close_reason_.empty() ? "" : ", ",
                  close_reason_);
     context_->handler.on_close(shared_from_this());

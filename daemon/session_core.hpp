@@ -1,7 +1,7 @@
 // What every session of every transport does the same way, on the session's own strand: its id and
-// place in the SessionRegistry, the single-writer queue with its depth limit, the idle timer,
-// close-after-flush, and the calls into the MessageHandler. A transport derives from it and adds
-// only its framing and handshake (ws_transport.cpp, unix_transport.cpp). Asio, no Beast.
+// place in the SessionRegistry and its budgets, the single-writer queue with its byte limits, the
+// idle timer, close-after-flush, and the calls into the MessageHandler. A transport derives from it
+// and adds only its framing and handshake (ws_transport.cpp, unix_transport.cpp). Asio, no Beast.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -44,6 +45,9 @@ class SessionCore : public Connection,
     void close() override;
     // Closable: a session still in its handshake is dropped; an open one flushes and closes 1001.
     void shutdown_close() override;
+    // Closable: dropped if still in its HTTP phase (the handshake budget made room for a newer
+    // one).
+    void evict() override;
 
   protected:
     using error_code = boost::system::error_code;
@@ -62,8 +66,9 @@ class SessionCore : public Connection,
     virtual void before_shutdown_close() {}
 
     // --- what a transport calls, on the strand ---
-    // Counts the connection against max_connections; false when full (refuse it then).
-    bool reserve();
+    // Counts the connection in `pool` (leaving the one it was in); false when that budget is full
+    // (refuse it then).
+    bool reserve(Pool pool);
     // The handshake is done: tells the handler and starts the idle timer.
     void opened();
     // One complete message from the client.
@@ -88,6 +93,8 @@ class SessionCore : public Connection,
   private:
     void do_write();
     void arm_idle_timer();
+    // Empties the queue and returns its bytes to the registry's total.
+    void drop_queue();
 
     std::shared_ptr<const TransportContext> context_;
     boost::asio::any_io_executor executor_;
@@ -96,7 +103,8 @@ class SessionCore : public Connection,
     boost::asio::steady_timer idle_;
     std::chrono::steady_clock::time_point last_activity_;
     std::deque<std::string> queue_;
-    bool reserved_ = false;
+    std::size_t queued_bytes_ = 0;
+    std::optional<Pool> pool_;
     bool open_ = false;
     bool writing_ = false;
     bool closing_ = false;

@@ -8,14 +8,38 @@
 
 namespace sithsd::daemon {
 
+enum class Pool : std::uint8_t {
+    handshake,  // WebSocket, HTTP request not yet read and checked; full: the oldest is dropped
+    untrusted,  // WebSocket of an origin neither allowed by the config nor by the person (yet)
+    allowed,    // WebSocket of an allowed origin (max_connections)
+    local,      // Unix socket (max_connections)
+};
+inline constexpr std::size_t kPools = 4;
+
+struct PoolLimits {
+    std::uint32_t handshake = 64;
+    std::uint32_t untrusted = 32;
+    std::uint32_t allowed = 256;
+    std::uint32_t local = 256;
+    // Bytes waiting in all send queues together (each queue has its own limit too).
+    std::size_t send_bytes = std::size_t{32} * 1024 * 1024;
+};
+
 struct TransportLimits {
-    std::size_t max_message = std::size_t{1024} * 1024;  // a WebSocket message or a Unix line (without "\n")
-    // Responses and notifications waiting for a slow client; one more and it is disconnected.
-    std::size_t send_queue_depth = 1024;
+    std::size_t max_message =
+        std::size_t{1024} * 1024;  // a WebSocket message or a Unix line (without "\n")
+    // Bytes of responses and notifications waiting for a slow client; a message that would pass
+    // it is not queued and the client is disconnected (a message into an empty queue always goes,
+    // whatever its size: at most one response, itself bounded by the message limits).
+    std::size_t send_queue_bytes = std::size_t{256} * 1024;
     std::chrono::seconds idle_timeout{600};      // no message in either direction
     std::chrono::seconds handshake_timeout{30};  // HTTP request + upgrade, and the close handshake
-    std::uint32_t max_connections = 256;         // both transports together
+    PoolLimits pools;  // connections per kind, and the bytes of all send queues together
 };
+
+// A large message leaves a large read buffer; beyond this it is given back after the message, so
+// that what an idle connection holds stays small.
+inline constexpr std::size_t kept_read_buffer = std::size_t{64} * 1024;
 
 // Written by a transport when a message cannot reach the dispatcher at all.
 inline constexpr std::string_view binary_frame_error =

@@ -67,9 +67,9 @@ class UnixSession : public SessionCore {
             abort();
             return;
         }
-        if (!reserve()) {
+        if (!reserve(Pool::local)) {
             spdlog::warn("unix #{} refused: max_connections ({}) reached", id(),
-                         context().limits.max_connections);
+                         context().limits.pools.local);
             abort();
             return;
         }
@@ -112,6 +112,8 @@ class UnixSession : public SessionCore {
         }
         std::string line = input_.substr(0, n - 1);
         input_.erase(0, n);
+        if (input_.capacity() > kept_read_buffer && input_.size() < kept_read_buffer)
+            input_.shrink_to_fit();
         if (!line.empty() && line.back() == '\r') line.pop_back();
         if (!closing() && !line.empty()) received(std::move(line));
         do_read();

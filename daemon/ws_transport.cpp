@@ -2,6 +2,7 @@
 // translation unit with Boost.Beast in it (each one costs 20-40 s and ~1 GB to compile).
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,6 +19,7 @@
 #include "daemon/handshake_check.hpp"
 #include "daemon/listener.hpp"
 #include "daemon/session_core.hpp"
+#include "daemon/socket_owner.hpp"
 
 namespace sithsd::daemon {
 namespace {
@@ -46,6 +48,37 @@ std::string endpoint_text(const tcp::socket& socket) {
     return address + ":" + std::to_string(remote.port());
 }
 
+TcpEndpoint diag_endpoint(const tcp::endpoint& endpoint) {
+    TcpEndpoint out;
+    out.port = endpoint.port();
+    if (endpoint.address().is_v6()) {
+        out.family = AF_INET6;
+        auto bytes = endpoint.address().to_v6().to_bytes();
+        std::copy(bytes.begin(), bytes.end(), out.address);
+    } else {
+        out.family = AF_INET;
+        auto bytes = endpoint.address().to_v4().to_bytes();
+        std::copy(bytes.begin(), bytes.end(), out.address);
+    }
+    return out;
+}
+
+// Empty when the client's socket belongs to our own uid; else why it is refused. The client's
+// socket is the one whose local end is our remote end.
+std::string foreign_peer(const tcp::socket& socket) {
+    error_code remote_ec, local_ec;
+    auto remote = socket.remote_endpoint(remote_ec);
+    auto local = socket.local_endpoint(local_ec);
+    if (remote_ec || local_ec) return "the connection is gone";
+    OwnerResult owner = tcp_socket_owner(diag_endpoint(remote), diag_endpoint(local));
+    if (const auto* why = std::get_if<std::string>(&owner))
+        return "the uid of the client's socket is unknown (" + *why + ")";
+    const unsigned uid = std::get<unsigned>(owner);
+    if (uid == ::getuid()) return {};
+    return "the client's socket belongs to uid " + std::to_string(uid) + ", not ours (" +
+           std::to_string(::getuid()) + ")";
+}
+
 class WsSession : public SessionCore {
   public:
     WsSession(tcp::socket&& socket, const std::shared_ptr<const WsShared>& shared)
@@ -63,7 +96,10 @@ class WsSession : public SessionCore {
         return std::static_pointer_cast<WsSession>(shared_from_this());
     }
 
-    void on_start() override { do_read_request(); }
+    void on_start() override {
+        reserve(Pool::handshake);  // always room: the oldest in the HTTP phase makes way
+        do_read_request();
+    }
 
     // --- HTTP upgrade: every check before async_accept ---
     void do_read_request() {
@@ -77,11 +113,20 @@ class WsSession : public SessionCore {
     }
 
     void on_read_request(error_code ec) {
+        if (ec == http::error::header_limit) {
+            refuse(http::status::request_header_fields_too_large, "headers over 8 KiB");
+            return;
+        }
         if (ec) {
             if (ec != net::error::operation_aborted)
                 spdlog::warn("ws #{} refused from {}: unreadable HTTP request ({})", id(), remote_,
                              ec.message());
             abort();
+            return;
+        }
+        // Another user of this machine (a terminal server) must not reach our card; first of all.
+        if (std::string why = foreign_peer(beast::get_lowest_layer(ws_).socket()); !why.empty()) {
+            refuse(http::status::forbidden, why);
             return;
         }
         const auto& req = parser_->get();
@@ -101,14 +146,20 @@ class WsSession : public SessionCore {
             refuse(static_cast<http::status>(verdict.status), verdict.reason);
             return;
         }
-        if (!reserve()) {
-            refuse(http::status::service_unavailable,
-                   "max_connections (" + std::to_string(context().limits.max_connections) +
-                       ") reached");
-            return;
-        }
         peer_.origin = verdict.origin;
         peer_.origin_status = verdict.origin_status;
+        // An origin without consent counts in its own small budget, so that a page cannot take
+        // the places of the allowed ones.
+        const Pool pool = context().handler.origin_allowed(peer_) ? Pool::allowed : Pool::untrusted;
+        if (!reserve(pool)) {
+            refuse(http::status::service_unavailable,
+                   pool == Pool::allowed
+                       ? "max_connections (" + std::to_string(context().limits.pools.allowed) +
+                             ") reached"
+                       : "connections of origins without consent (" +
+                             std::to_string(context().limits.pools.untrusted) + ") reached");
+            return;
+        }
         auto offered = req[http::field::sec_websocket_protocol];
         const bool select =
             offers_subprotocol(std::string_view(offered.data(), offered.size()), subprotocol);
@@ -182,6 +233,7 @@ class WsSession : public SessionCore {
         }
         std::string text = beast::buffers_to_string(buffer_.data());
         buffer_.consume(buffer_.size());
+        if (buffer_.capacity() > kept_read_buffer) buffer_.shrink_to_fit();
         received(std::move(text));
         do_read();
     }
@@ -286,13 +338,29 @@ class WsListener : public Listener, public std::enable_shared_from_this<WsListen
         if (endpoint.address().is_v6()) where = "[" + where + "]";
         where += ":" + std::to_string(endpoint.port());
         if (ec) {
+            const std::string holder =
+                ec == net::error::address_in_use ? in_use_by(endpoint) : std::string();
             if (required)
-                throw std::runtime_error("cannot listen on " + where + ": " + ec.message());
-            spdlog::warn("websocket: not listening on {}: {}", where, ec.message());
+                throw std::runtime_error("cannot listen on " + where + ": " + ec.message() +
+                                         holder);
+            spdlog::warn("websocket: not listening on {}: {}{}", where, ec.message(), holder);
             return;
         }
         spdlog::info("websocket: listening on ws://{}/v1", where);
         acceptors_.push_back(std::move(acceptor));
+    }
+
+    // Who holds a port we could not bind: on a shared machine, most likely another user's sithsd.
+    static std::string in_use_by(const tcp::endpoint& endpoint) {
+        OwnerResult owner = tcp_listener_owner(diag_endpoint(endpoint));
+        if (const auto* uid = std::get_if<unsigned>(&owner)) {
+            if (*uid == ::getuid())
+                return " (held by a program of this user, uid " + std::to_string(*uid) +
+                       ": is sithsd already running?)";
+            return " (held by uid " + std::to_string(*uid) +
+                   ", another user: set another `port` in the config)";
+        }
+        return "";
     }
 
     // An acceptor, and the pause after a failed accept (so that EMFILE does not spin).

@@ -3,6 +3,9 @@
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
 
 namespace sithsd::protocol {
 namespace {
@@ -11,8 +14,20 @@ InvalidMessage invalid(const Id& id, ErrorCode code, std::string message) {
     return InvalidMessage{serialize_error(id, ProtocolError(code, std::move(message)))};
 }
 
+// The largest integer every client's JSON can hold exactly (an IEEE double: JavaScript's number).
+constexpr std::int64_t kMaxExactInteger = std::int64_t{1} << 53;
+
+// A string, null, or a number the answer can carry back exactly: 1e400 parses as infinity (which
+// has no JSON form), and an integer beyond 2^53 would reach a JavaScript client as another number.
 bool valid_id(const boost::json::value& id) {
-    return id.is_string() || id.is_number() || id.is_null();
+    if (id.is_string() || id.is_null()) return true;
+    if (id.is_int64())
+        return id.get_int64() >= -kMaxExactInteger && id.get_int64() <= kMaxExactInteger;
+    if (id.is_uint64()) return id.get_uint64() <= static_cast<std::uint64_t>(kMaxExactInteger);
+    if (id.is_double())
+        return std::isfinite(id.get_double()) &&
+               std::abs(id.get_double()) <= static_cast<double>(kMaxExactInteger);
+    return false;
 }
 
 }  // namespace
@@ -39,7 +54,7 @@ ParsedMessage parse_message(std::string_view text) {
     if (const auto* v = msg.if_contains("id")) {
         if (!valid_id(*v)) {
             return invalid(null_id, ErrorCode::InvalidRequest,
-                           "The id must be a string, a number or null.");
+                           "The id must be a string, null, or a number within ±2^53.");
         }
         id = *v;
     }

@@ -154,13 +154,20 @@ class PromptUnknownOff(unittest.TestCase):
 
 class MaxConnections(unittest.TestCase):
     def test_503_beyond_max_connections(self):
-        with Daemon("max_connections = 2\n") as daemon:
+        # max_connections is the allowed origins' budget; the others have their own (test_hostile).
+        with Daemon('max_connections = 2\nallowed_origins = ["https://*.example.se"]\n') as daemon:
             async def body():
                 a = await daemon.ws(origin="https://a.example.se")
                 b = await daemon.ws(origin="https://b.example.se")
                 status, _, s = raw_handshake(daemon.port, origin="https://a.example.se")
                 s.close()
                 self.assertEqual(status, 503)
+                # An origin without consent counts elsewhere, and so does the Unix socket.
+                status, _, s = raw_handshake(daemon.port, origin="https://other.example.org")
+                s.close()
+                self.assertEqual(status, 101)
+                with daemon.unix() as client:
+                    self.assertEqual(client.call(HELLO)["id"], 1)
                 # The two open connections still work.
                 self.assertEqual((await ws_call(a, HELLO))["id"], 1)
                 self.assertEqual((await ws_call(b, HELLO))["id"], 1)

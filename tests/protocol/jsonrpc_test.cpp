@@ -83,6 +83,22 @@ TEST(JsonRpc, InvalidRequestsAreMinus32600) {
     EXPECT_EQ(code_of(error_of(R"({"jsonrpc":"2.0","id":true,"method":"hello"})")), -32600);
 }
 
+// An answer must carry the id back exactly: infinity has no JSON form, and an integer beyond 2^53
+// reaches a JavaScript client as another number.
+TEST(JsonRpc, IdsThatCannotRoundTripAreRefused) {
+    for (const char* id : {"1e400", "-1e400", "9007199254740993", "-9007199254740993",
+                           "18446744073709551615", "1e300"}) {
+        auto e = error_of(std::string(R"({"jsonrpc":"2.0","method":"hello","id":)") + id + "}");
+        EXPECT_EQ(code_of(e), -32600) << id;
+        EXPECT_TRUE(e.at("id").is_null()) << id;
+    }
+    for (const char* id : {"9007199254740992", "-9007199254740992", "0", "1.5", "-7"}) {
+        auto parsed =
+            parse_message(std::string(R"({"jsonrpc":"2.0","method":"hello","id":)") + id + "}");
+        EXPECT_TRUE(std::holds_alternative<Request>(parsed)) << id;
+    }
+}
+
 TEST(JsonRpc, PositionalParamsAreInvalidParams) {
     auto e = error_of(R"({"jsonrpc":"2.0","id":"x","method":"sign","params":[1,2]})");
     EXPECT_EQ(code_of(e), -32602);
