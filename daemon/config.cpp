@@ -209,6 +209,10 @@ Config parse_config(std::string_view text, const Environment& env, std::string_v
              config.rate_limit_per_minute =
                  static_cast<std::uint32_t>(integer(n, source, k, 0, 1'000'000));
          }},
+        {"desktop_reminders",
+         [&](const toml::node& n, std::string_view k) {
+             config.desktop_reminders = boolean(n, source, k);
+         }},
         {"browser_certificates",
          [&](const toml::node& n, std::string_view k) {
              std::string which = string(n, source, k);

@@ -51,6 +51,8 @@ struct Config {
     // What the browser's PKCS#11 module offers for TLS login: HSA-ID identification certificates
     // only (what the portals tell people to pick), or every identification certificate.
     bool browser_all_certificates = false;  // browser_certificates = "hsaId" | "all"
+    // Desktop notifications 90, 30 and 7 days before a certificate on an inserted card ends.
+    bool desktop_reminders = true;
 };
 
 class ConfigError : public std::runtime_error {

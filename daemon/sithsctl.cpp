@@ -17,6 +17,7 @@
 
 #include "daemon/browser_registration.hpp"
 #include "daemon/ctl_commands.hpp"
+#include "daemon/doctor/doctor_command.hpp"
 #include "protocol/verifier.hpp"
 
 namespace {
@@ -82,6 +83,7 @@ static int run(int argc, char** argv) {
 
     sithsd::daemon::CtlCommands daemon_commands(app);
     sithsd::daemon::BrowserRegistration browser_registration(app);
+    sithsd::daemon::doctor::DoctorCommand doctor(app);
 
     try {
         app.parse(argc, argv);
@@ -90,6 +92,7 @@ static int run(int argc, char** argv) {
     }
     if (int code = daemon_commands.run_selected(); code >= 0) return code;
     if (int code = browser_registration.run_selected(); code >= 0) return code;
+    if (int code = doctor.run_selected(); code >= 0) return code;
 
     try {
         const sithsd::protocol::Verifier verifier(options);
