@@ -92,7 +92,8 @@ std::vector<ModuleTry> try_modules(const Config& config,
     std::vector<ModuleTry> tries;
     bool found = false;
     for (const auto& path : config.modules) {
-        ModuleTry t{path.string()};
+        ModuleTry t;
+        t.path = path.string();
         std::error_code ec;
         t.exists = std::filesystem::is_regular_file(path, ec);
         // Without a `modules` key sithsd takes the first that exists and looks no further.

@@ -1,6 +1,7 @@
 // The doctor's checks as functions: each situation in, the line and the verdict out.
 #include <gtest/gtest.h>
 
+#include <boost/json/serialize.hpp>
 #include <chrono>
 
 #include "daemon/doctor/browser_checks.hpp"
