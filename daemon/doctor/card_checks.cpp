@@ -160,7 +160,8 @@ CheckResult check_certificates(const Situation& s, const std::vector<pkcs11::Car
         return r;
     }
     r.text = s.say("Certifikat: ", "Certificates: ") + std::to_string(usable) +
-             s.say(" giltigt för inloggning", " valid for login");
+             (usable == 1 ? s.say(" giltigt för inloggning", " valid for login")
+                          : s.say(" giltiga för inloggning", " valid for login"));
     if (soonest >= 0 && soonest <= 90) {
         r.outcome = Outcome::warning;
         r.text += s.say(", ett går ut om ", ", one expires in ") + std::to_string(soonest) +

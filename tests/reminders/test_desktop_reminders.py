@@ -42,6 +42,7 @@ class SessionBus:
         for proc in (self.listener, self.bus):
             proc.terminate()
             proc.wait(timeout=10)
+            proc.stdout.close()
         subprocess.run(["rm", "-rf", self.dir], check=False)
 
 
