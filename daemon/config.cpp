@@ -246,6 +246,10 @@ Config parse_config(std::string_view text, const Environment& env, std::string_v
          [&](const toml::node& n, std::string_view k) {
              config.idle_exit = std::chrono::seconds(integer(n, source, k, 0, 86400));
          }},
+        {"desktop_reminders",
+         [&](const toml::node& n, std::string_view k) {
+             config.desktop_reminders = boolean(n, source, k);
+         }},
         {"browser_certificates",
          [&](const toml::node& n, std::string_view k) {
              std::string which = string(n, source, k);

@@ -58,6 +58,8 @@ struct Config {
     bool browser_all_certificates = false;  // browser_certificates = "hsaId" | "all"
     // Started by sithsd.socket: stop after this long with no client and no kept login (0: never).
     std::chrono::seconds idle_exit{300};
+    // Desktop notifications 90, 30 and 7 days before a certificate on an inserted card ends.
+    bool desktop_reminders = true;
 };
 
 class ConfigError : public std::runtime_error {

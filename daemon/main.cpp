@@ -1,6 +1,5 @@
 // sithsd: reads the config, sets up logging, runs the transports until SIGTERM/SIGINT.
 #include <malloc.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
@@ -8,12 +7,17 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "daemon/audit_log.hpp"
 #include "daemon/card_service.hpp"
 #include "daemon/config.hpp"
+#include "daemon/config_check.hpp"
 #include "daemon/consent_store.hpp"
+#include "daemon/desktop_notifier.hpp"
 #include "daemon/dispatcher.hpp"
+#include "daemon/expiry_reminders.hpp"
+#include "daemon/journal_logging.hpp"
 #include "daemon/prompt.hpp"
 #include "daemon/server.hpp"
 #include "daemon/socket_activation.hpp"
@@ -24,15 +28,10 @@ namespace {
 
 using namespace sithsd::daemon;
 
-void setup_logging() {
-    auto logger = spdlog::stderr_logger_mt("sithsd");
-    logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %l %v");
-    logger->flush_on(spdlog::level::info);
-    spdlog::set_default_logger(logger);
-}
-
 // A person typing a PIN holds a card's queue; this many requests may wait behind them (BUSY after).
 constexpr std::size_t kCardQueueDepth = 32;
+// A notification server answers Notify at once; a desktop that does not is not waited for long.
+constexpr std::chrono::seconds kNotifyTimeout{5};
 
 // Configured modules are all loaded (a missing one is an error naming it); without a `modules`
 // key, the first of the usual places that exists (Net iD, then OpenSC), or none with a warning.
@@ -76,11 +75,15 @@ static int run(int argc, char** argv) {
                  "sithsd"};
     std::string config_file;
     app.add_option("-c,--config", config_file, "TOML configuration file")->check(CLI::ExistingFile);
+    bool check_config = false;
+    app.add_flag("--check-config", check_config,
+                 "validate the configuration and exit (0: usable; 2: the key and the problem)");
     app.set_version_flag("-V,--version", std::string("sithsd ") + SITHSD_VERSION);
     CLI11_PARSE(app, argc, argv);
 
-    setup_logging();
     const Environment env = Environment::from_process();
+    if (check_config) return run_check_config(config_file, env);
+    setup_logging();
     Config config;
     try {
         config = load_effective_config(config_file, env);
@@ -133,10 +136,20 @@ static int run(int argc, char** argv) {
         ConsentStore consent(config.state_dir / "origins.json");
         const SystemClock clock;
         Dispatcher dispatcher(config, policy, cards, prompter, audit, consent, clock);
-        cards.start([&dispatcher](const auto& before, const auto& after) {
+        std::optional<DesktopReminders> reminders;
+        if (config.desktop_reminders)
+            reminders.emplace(
+                cards, config.state_dir / "reminders.json", config.language,
+                [](const std::string& summary, const std::string& body, std::string& error) {
+                    return notify_desktop(summary, body, kNotifyTimeout, error);
+                });
+        cards.start([&dispatcher, &reminders](const auto& before, const auto& after) {
             dispatcher.on_cards_changed(before, after);
+            if (reminders) reminders->check(after);
         });
         options.holds_state = [&cards] { return cards.holds_kept_login(); };
+        // The cards already inserted (at most kNotifyTimeout: a bus answers at once).
+        if (reminders) reminders->check(cards.cards());
         Server server(options, dispatcher);
         server.run();
         cards.stop();

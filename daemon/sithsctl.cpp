@@ -20,6 +20,7 @@
 
 #include "daemon/browser_registration.hpp"
 #include "daemon/ctl_commands.hpp"
+#include "daemon/doctor/doctor_command.hpp"
 #include "protocol/verifier.hpp"
 
 namespace {
@@ -131,6 +132,7 @@ static int run(int argc, char** argv) {
 
     sithsd::daemon::CtlCommands daemon_commands(app);
     sithsd::daemon::BrowserRegistration browser_registration(app);
+    sithsd::daemon::doctor::DoctorCommand doctor(app);
 
     try {
         app.parse(argc, argv);
@@ -139,6 +141,7 @@ static int run(int argc, char** argv) {
     }
     if (int code = daemon_commands.run_selected(); code >= 0) return code;
     if (int code = browser_registration.run_selected(); code >= 0) return code;
+    if (int code = doctor.run_selected(); code >= 0) return code;
 
     try {
         const sithsd::protocol::Verifier verifier(options);

@@ -60,11 +60,21 @@ std::string Module::find(const std::vector<std::string>& candidates) {
 }
 
 std::vector<std::string> Module::default_candidates(const std::string& home) {
+    // Net iD Enterprise first (the SITHS middleware), then OpenSC (PIV, IDPrime and the other card
+    // types it serves). The places the installers and distributions use (docs/REAL-CARDS.md):
+    // Net iD's per-user install, the multiarch and lib64 folders of the packaged installs, /opt
+    // and /usr/local of the tarball installs; OpenSC's Debian, Fedora and Arch folders.
     std::vector<std::string> paths;
     if (!home.empty()) paths.push_back(home + "/.iid/lib/libiidp11.so");
-    paths.insert(paths.end(), {"/usr/lib64/libiidp11.so", "/usr/lib/libiidp11.so",
-                               "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so",
-                               "/usr/lib/x86_64-linux-gnu/pkcs11/opensc-pkcs11.so"});
+    const std::vector<std::string> folders{"/usr/lib/x86_64-linux-gnu",
+                                           "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib",
+                                           "/usr/local/lib"};
+    for (const auto& folder : folders) paths.push_back(folder + "/libiidp11.so");
+    paths.insert(paths.end(), {"/opt/iid/lib/libiidp11.so", "/opt/netid/lib/libiidp11.so"});
+    for (const auto& folder : folders) {
+        paths.push_back(folder + "/opensc-pkcs11.so");
+        paths.push_back(folder + "/pkcs11/opensc-pkcs11.so");
+    }
     return paths;
 }
 

@@ -130,9 +130,20 @@ TEST(Modules, MissingModuleNamesEveryPathTried) {
     auto defaults = Module::default_candidates("/home/vera");
     ASSERT_GE(defaults.size(), 4u);
     EXPECT_EQ(defaults[0], "/home/vera/.iid/lib/libiidp11.so");
-    EXPECT_EQ(defaults[1], "/usr/lib64/libiidp11.so");
-    EXPECT_EQ(defaults[2], "/usr/lib/libiidp11.so");
-    EXPECT_NE(defaults[3].find("opensc-pkcs11.so"), std::string::npos);
+    // Every place of docs/REAL-CARDS.md, and every Net iD place before any OpenSC one.
+    auto at = [&](const std::string& path) {
+        return std::find(defaults.begin(), defaults.end(), path) - defaults.begin();
+    };
+    const auto size = static_cast<std::ptrdiff_t>(defaults.size());
+    for (const char* netid :
+         {"/usr/lib/x86_64-linux-gnu/libiidp11.so", "/usr/lib64/libiidp11.so",
+          "/usr/lib/libiidp11.so", "/usr/local/lib/libiidp11.so", "/opt/iid/lib/libiidp11.so"}) {
+        EXPECT_LT(at(netid), size) << netid;
+        EXPECT_LT(at(netid), at("/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so")) << netid;
+    }
+    for (const char* opensc : {"/usr/lib/x86_64-linux-gnu/pkcs11/opensc-pkcs11.so",
+                               "/usr/lib64/pkcs11/opensc-pkcs11.so", "/usr/lib/opensc-pkcs11.so"})
+        EXPECT_LT(at(opensc), size) << opensc;
 }
 
 TEST(Modules, NotAModule) {
