@@ -33,6 +33,9 @@ class Dispatcher : public MessageHandler {
     void on_message(std::shared_ptr<Connection> connection, std::string text) override;
     void on_close(std::shared_ptr<Connection> connection) override;
     void on_shutdown() override;
+
+    // Before serving: whether systemd's socket unit started the daemon (`status` says so).
+    void set_socket_activated(bool activated) { services_.socket_activated = activated; }
     [[nodiscard]] bool origin_allowed(const Peer& peer) const override {
         return gate_.allowed(peer);
     }

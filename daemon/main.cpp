@@ -148,6 +148,7 @@ static int run(int argc, char** argv) {
             if (reminders) reminders->check(after);
         });
         options.holds_state = [&cards] { return cards.holds_kept_login(); };
+        dispatcher.set_socket_activated(options.inherited.activated);
         // The cards already inserted (at most kNotifyTimeout: a bus answers at once).
         if (reminders) reminders->check(cards.cards());
         Server server(options, dispatcher);

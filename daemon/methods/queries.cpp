@@ -60,6 +60,7 @@ void status(const Services& services, const Call& call) {
         boost::json::object{{"version", SITHSD_VERSION},
                             {"uptimeSeconds", std::max<std::int64_t>(uptime.count(), 0)},
                             {"connections", services.pending.connection_count()},
+                            {"socketActivated", services.socket_activated},
                             {"cards", cards_json(cards)},
                             {"expiringCertificates", std::move(expiring)}});
 }

@@ -39,6 +39,7 @@ struct Services {
     CardJobRunner& jobs;
     PendingRequests& pending;  // for cancel, and the connection count of status
     std::chrono::system_clock::time_point started;
+    bool socket_activated = false;  // started by sithsd.socket (status tells sithsctl doctor)
 };
 
 }  // namespace sithsd::daemon
