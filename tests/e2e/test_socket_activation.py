@@ -65,6 +65,9 @@ class SocketActivation(unittest.TestCase):
                 reply = client.call(HELLO)
             first_answer_ms = (time.monotonic() - started) * 1000
             self.assertEqual(reply["result"]["transport"], "unix")
+            with daemon.unix() as client:
+                status = client.call('{"jsonrpc":"2.0","id":2,"method":"status"}')
+            self.assertIs(status["result"]["socketActivated"], True)
             print(f"start-up to the first answer through the socket: {first_answer_ms:.1f} ms")
             reply = run(self._ws_hello(daemon))
             self.assertEqual(reply["result"]["transport"], "websocket")
