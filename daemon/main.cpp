@@ -1,12 +1,15 @@
 // sithsd: reads the config, sets up logging, runs the transports until SIGTERM/SIGINT.
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
 
+#include "daemon/atomic_file.hpp"
 #include "daemon/audit_log.hpp"
 #include "daemon/card_service.hpp"
 #include "daemon/config.hpp"
@@ -55,6 +58,15 @@ std::vector<std::shared_ptr<sithsd::pkcs11::Module>> load_modules(const Config& 
     return modules;
 }
 
+// No PIN in a core dump: no core file at all, and the process is not dumpable (this also keeps
+// other processes of the same user from ptrace-attaching or reading /proc/PID/mem). The PIN's own
+// pages are also locked and left out of dumps (pkcs11::Secret).
+void forbid_core_dumps() {
+    const rlimit none{0, 0};
+    if (setrlimit(RLIMIT_CORE, &none) != 0) spdlog::warn("cannot set RLIMIT_CORE to 0");
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) spdlog::warn("cannot clear PR_SET_DUMPABLE");
+}
+
 }  // namespace
 
 static int run(int argc, char** argv) {
@@ -83,6 +95,7 @@ static int run(int argc, char** argv) {
 
     spdlog::info("sithsd {} starting", SITHSD_VERSION);
     std::signal(SIGPIPE, SIG_IGN);  // a client that goes away must not kill the daemon
+    forbid_core_dumps();
 
     std::vector<std::shared_ptr<sithsd::pkcs11::Module>> modules;
     try {
@@ -107,6 +120,7 @@ static int run(int argc, char** argv) {
         CardService cards(modules, /*watch_pcsc=*/true, kCardQueueDepth,
                           config.identification_pin_cache);
         Prompter prompter(config.pinentry, config.prompt_timeout);
+        create_private_folder(config.state_dir);  // 0700: remembered consent and the audit log
         AuditLog audit(config.audit_log);
         ConsentStore consent(config.state_dir / "origins.json");
         const SystemClock clock;

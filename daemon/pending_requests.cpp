@@ -1,5 +1,6 @@
 #include "daemon/pending_requests.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 
 namespace sithsd::daemon {
@@ -25,6 +26,16 @@ bool PendingRequest::answer_error(const protocol::ProtocolError& error) {
     connection_->send(protocol::serialize_error(id_, error));
     release();
     return true;
+}
+
+void PendingRequest::set_card(std::string card_id) {
+    std::lock_guard lock(card_mutex_);
+    card_id_ = std::move(card_id);
+}
+
+std::string PendingRequest::card() const {
+    std::lock_guard lock(card_mutex_);
+    return card_id_;
 }
 
 void PendingRequest::release() {
@@ -105,6 +116,17 @@ std::vector<std::shared_ptr<PendingRequest>> PendingRequests::shut_down() {
     shutting_down_ = true;
     for (auto& [cid, client] : clients_)
         for (auto& [id, request] : client.pending) out.push_back(request);
+    return out;
+}
+
+std::vector<std::shared_ptr<PendingRequest>> PendingRequests::waiting_for(
+    const std::vector<std::string>& card_ids) const {
+    std::vector<std::shared_ptr<PendingRequest>> out;
+    std::lock_guard lock(mutex_);
+    for (const auto& [cid, client] : clients_)
+        for (const auto& [id, request] : client.pending)
+            if (std::find(card_ids.begin(), card_ids.end(), request->card()) != card_ids.end())
+                out.push_back(request);
     return out;
 }
 

@@ -46,6 +46,9 @@ class PendingRequest {
     // Who asked, as the connection was when the request came (see PendingRequests::introduce).
     const Peer& peer() const { return peer_; }
     const std::shared_ptr<Connection>& connection() const { return connection_; }
+    // The card it waits for (set when it is queued on a card): its removal ends the request.
+    void set_card(std::string card_id);
+    std::string card() const;
 
   private:
     friend class PendingRequests;
@@ -57,6 +60,8 @@ class PendingRequest {
     std::atomic<bool> answered_{false};
     std::atomic<protocol::ErrorCode> answered_with_{protocol::ErrorCode::UserCancelled};
     CancelToken cancel_;
+    mutable std::mutex card_mutex_;
+    std::string card_id_;
     PendingRequests* registry_ = nullptr;  // set while tracked; outlives every request it tracks
 };
 
@@ -80,6 +85,9 @@ class PendingRequests {
     std::shared_ptr<PendingRequest> find(std::uint64_t connection_id, const protocol::Id& id) const;
     // From now on shutting_down() is true; returns every waiting request.
     std::vector<std::shared_ptr<PendingRequest>> shut_down();
+    // Every waiting request (of every connection) that waits for one of these cards.
+    std::vector<std::shared_ptr<PendingRequest>> waiting_for(
+        const std::vector<std::string>& card_ids) const;
     bool shutting_down() const;
     struct Client {
         std::shared_ptr<Connection> connection;

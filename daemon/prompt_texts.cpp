@@ -7,7 +7,8 @@ bool swedish(const std::string& language) {
     return language != "en";
 }
 
-std::string describe(const PinPromptFacts& f) {
+std::string describe_with(const PinPromptFacts& f, const std::string& requester,
+                          const std::string& holder) {
     const bool sv = swedish(f.language);
     const bool sign = f.kind == PinKind::signing;
     std::string d;
@@ -15,8 +16,8 @@ std::string describe(const PinPromptFacts& f) {
         d += sv ? "Du ombeds skriva under:\n\n" : "You are asked to sign:\n\n";
         d += *f.display_text + "\n\n";
     }
-    d += (sv ? "Begärt av: " : "Requested by: ") + f.requester + "\n";
-    d += (sv ? "Certifikat: " : "Certificate: ") + f.holder + "\n";
+    d += (sv ? "Begärt av: " : "Requested by: ") + requester + "\n";
+    d += (sv ? "Certifikat: " : "Certificate: ") + holder + "\n";
     d += sign ? (sv ? "Ange PIN för underskrift." : "Enter the signing PIN (PIN för underskrift).")
               : (sv ? "Ange PIN för legitimering."
                     : "Enter the identification PIN (PIN för legitimering).");
@@ -27,6 +28,31 @@ std::string describe(const PinPromptFacts& f) {
         d += sv ? "\nVARNING: sista försöket. Fel PIN nu spärrar PIN-koden."
                 : "\nWARNING: final try. A wrong PIN now blocks the PIN.";
     return d;
+}
+
+// Without its last character (a whole UTF-8 sequence), marked as cut with "…".
+std::string shortened(std::string text) {
+    const std::string ellipsis = "…";
+    if (text.size() >= ellipsis.size() &&
+        text.compare(text.size() - ellipsis.size(), ellipsis.size(), ellipsis) == 0)
+        text.resize(text.size() - ellipsis.size());
+    while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80)
+        text.pop_back();
+    if (!text.empty()) text.pop_back();
+    return text.empty() ? text : text + ellipsis;
+}
+
+// The description fits one pinentry line (kAssuanMaxLine). The text to sign is never shortened:
+// the protocol bounds it so that it fits (protocol/display_text.hpp). An unusually long holder
+// name, then requester, are shortened at their end instead.
+std::string describe(const PinPromptFacts& f) {
+    std::string requester = f.requester, holder = f.holder;
+    auto too_long = [&] {
+        return assuan_line_size("SETDESC", describe_with(f, requester, holder)) > kAssuanMaxLine;
+    };
+    while (too_long() && !holder.empty()) holder = shortened(holder);
+    while (too_long() && !requester.empty()) requester = shortened(requester);
+    return describe_with(f, requester, holder);
 }
 
 }  // namespace
@@ -51,6 +77,16 @@ PromptText pin_pad_message(const PinPromptFacts& f) {
                                          : "\n\nEnter the PIN on the card reader's keypad.";
     t.prompt.clear();
     return t;
+}
+
+std::string pin_length_error(const std::string& language, std::size_t min, std::size_t max) {
+    const bool sv = swedish(language);
+    const std::string lo = std::to_string(min), hi = std::to_string(max);
+    if (max == 0)
+        return sv ? "PIN-koden ska ha minst " + lo + " tecken. Försök igen."
+                  : "The PIN must have at least " + lo + " characters. Try again.";
+    return sv ? "PIN-koden ska ha " + lo + " till " + hi + " tecken. Försök igen."
+              : "The PIN must have " + lo + " to " + hi + " characters. Try again.";
 }
 
 PromptText consent_prompt(const std::string& language, const std::string& origin) {

@@ -22,6 +22,8 @@ struct PinPromptFacts {
 PromptText pin_prompt(const PinPromptFacts& facts);
 // On a PIN-pad reader: a MESSAGE asking to use the reader's keys.
 PromptText pin_pad_message(const PinPromptFacts& facts);
+// Shown above the field when a PIN of the wrong length was given (and not sent to the card).
+std::string pin_length_error(const std::string& language, std::size_t min, std::size_t max);
 PromptText consent_prompt(const std::string& language, const std::string& origin);
 
 // changePin and unblockPin: the current PIN (or the PUK), then the new one.

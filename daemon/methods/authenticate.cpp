@@ -61,7 +61,7 @@ void authenticate(const Services& services, const Call& call) {
             const auto request = card_request(cert, hash, digest);
             if (keep)
                 if (auto kept = cards.sign_with_kept_login(request)) return *kept;
-            ask_pin(services.prompts, *pending, facts, pin_state.pin_pad, pin, pad_message);
+            ask_pin(services.prompts, *pending, facts, pin_state, pin, pad_message);
             return cards.sign(request, pin, keep);
         };
         return protocol::make_auth_token(cert.info.der, origin, nonce, signer, kAppVersion);

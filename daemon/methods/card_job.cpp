@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "daemon/methods/errors.hpp"
 
 namespace sithsd::daemon {
@@ -11,6 +13,7 @@ using protocol::ProtocolError;
 
 void CardJobRunner::run(const std::shared_ptr<PendingRequest>& pending, AuditEntry entry,
                         const std::string& card_id, Body body) {
+    pending->set_card(card_id);
     auto job = [this, pending, entry, body = std::move(body)]() mutable {
         execute(pending, entry, body);
     };
@@ -47,9 +50,9 @@ void CardJobRunner::execute(const std::shared_ptr<PendingRequest>& pending, Audi
 
 void CardJobRunner::finish(const std::shared_ptr<PendingRequest>& pending, AuditEntry& entry,
                            const boost::json::value* result, const ProtocolError* error) {
-    // A request answered meanwhile (a cancel that came as the card signed) is audited as it ended
-    // for its client.
-    if (!error && pending->answered()) {
+    // A request answered meanwhile (a cancel that came as the card signed, the card removed
+    // during its prompt) is audited as it ended for its client.
+    if (pending->answered() && (!error || error->code != pending->answered_with())) {
         const ProtocolError answered(pending->answered_with());
         return finish(pending, entry, nullptr, &answered);
     }
@@ -69,15 +72,32 @@ void CardJobRunner::finish(const std::shared_ptr<PendingRequest>& pending, Audit
         pending->answer_result(*result);
 }
 
-void ask_pin(Prompts& prompts, PendingRequest& pending, const PinPromptFacts& facts, bool pin_pad,
-             pkcs11::Secret& pin, std::unique_ptr<PromptMessage>& pad_message) {
-    if (pin_pad) {
+PromptOutcome get_pin_of_valid_length(Prompts& prompts, PromptText text, pkcs11::Secret& pin,
+                                      CancelToken& cancel, const std::string& language,
+                                      const pkcs11::PinInfo& state) {
+    const std::size_t min = std::max<std::size_t>(state.min_length, 1);
+    const std::size_t max = state.max_length;
+    for (int ask = 0; ask < kPinAsks; ++ask) {
+        const auto outcome = prompts.get_pin(text, pin, cancel);
+        if (outcome != PromptOutcome::ok) return outcome;
+        if (pin.size() >= min && (max == 0 || pin.size() <= max)) return outcome;
+        pin.clear();
+        text.error = pin_length_error(language, min, max);
+    }
+    return PromptOutcome::cancelled;
+}
+
+void ask_pin(Prompts& prompts, PendingRequest& pending, const PinPromptFacts& facts,
+             const pkcs11::PinInfo& state, pkcs11::Secret& pin,
+             std::unique_ptr<PromptMessage>& pad_message) {
+    if (state.pin_pad) {
         pad_message = prompts.show_message(pin_pad_message(facts));
     } else {
-        const auto outcome = prompts.get_pin(pin_prompt(facts), pin, pending.cancel_token());
+        const auto outcome = get_pin_of_valid_length(prompts, pin_prompt(facts), pin,
+                                                     pending.cancel_token(), facts.language, state);
         if (outcome != PromptOutcome::ok) throw prompt_error(outcome);
     }
-    if (pending.answered()) throw ProtocolError(ErrorCode::UserCancelled);
+    if (pending.answered()) throw ProtocolError(pending.answered_with());
 }
 
 }  // namespace sithsd::daemon

@@ -42,8 +42,18 @@ class CardJobRunner {
 
 // Asks for a PIN, or on a PIN-pad reader shows the message to use the reader's keys (kept open in
 // pad_message while the card waits). Throws the wire error when the prompt ends without a PIN,
-// and USER_CANCELLED when the request was answered meanwhile (cancel, client gone, shutdown).
-void ask_pin(Prompts& prompts, PendingRequest& pending, const PinPromptFacts& facts, bool pin_pad,
-             pkcs11::Secret& pin, std::unique_ptr<PromptMessage>& pad_message);
+// and the request's answer when it was answered meanwhile (cancel, client gone, shutdown, card
+// removed).
+void ask_pin(Prompts& prompts, PendingRequest& pending, const PinPromptFacts& facts,
+             const pkcs11::PinInfo& state, pkcs11::Secret& pin,
+             std::unique_ptr<PromptMessage>& pad_message);
+
+// Asks until the answer has a length the token accepts: an empty PIN, or one too short or too
+// long, would cost a try on the card for nothing, so it is asked again with the reason shown,
+// at most kPinAsks times in all (then the person is taken to have given up: cancelled).
+inline constexpr int kPinAsks = 5;
+PromptOutcome get_pin_of_valid_length(Prompts& prompts, PromptText text, pkcs11::Secret& pin,
+                                      CancelToken& cancel, const std::string& language,
+                                      const pkcs11::PinInfo& state);
 
 }  // namespace sithsd::daemon

@@ -124,7 +124,7 @@ void module_sign(const Services& services, const Call& call) {
                 cert.info.display_name(), pin_state.status,        std::nullopt};
             pkcs11::Secret pin;
             std::unique_ptr<PromptMessage> pad_message;
-            ask_pin(services.prompts, *pending, facts, pin_state.pin_pad, pin, pad_message);
+            ask_pin(services.prompts, *pending, facts, pin_state, pin, pad_message);
             try {
                 return answer(cards.sign(request, pin, keep));
             } catch (const pkcs11::CardError& e) {

@@ -28,15 +28,20 @@ void manage_pin(const Services& services, const Call& call, bool unblock) {
                  who = entry.origin](AuditEntry&) -> boost::json::value {
         Cards& cards = services.cards;
         const auto state = cards.pin_info(card_id, kind);
-        const auto prompts = pin_change_prompts(services.config.language, kind, who, unblock);
-        pkcs11::Secret old_secret, new_secret;
-        auto outcome =
-            services.prompts.get_pin(prompts.current, old_secret, pending->cancel_token());
-        if (outcome == PromptOutcome::ok)
-            outcome = services.prompts.get_pin(prompts.chosen, new_secret, pending->cancel_token());
-        if (outcome != PromptOutcome::ok) throw prompt_error(outcome);
+        // A blocked PIN cannot be changed: said before any PIN is asked (the PUK unblocks it).
         if (!unblock && state.status == pkcs11::PinStatus::locked)
             throw pkcs11::CardError(pkcs11::CardErrorReason::pin_locked, "blocked");
+        const auto prompts = pin_change_prompts(services.config.language, kind, who, unblock);
+        pkcs11::Secret old_secret, new_secret;
+        const std::string& language = services.config.language;
+        // The PUK's lengths are not the PIN's: only an empty PUK is asked again.
+        const pkcs11::PinInfo current_lengths = unblock ? pkcs11::PinInfo{} : state;
+        auto outcome = get_pin_of_valid_length(services.prompts, prompts.current, old_secret,
+                                               pending->cancel_token(), language, current_lengths);
+        if (outcome == PromptOutcome::ok)
+            outcome = get_pin_of_valid_length(services.prompts, prompts.chosen, new_secret,
+                                              pending->cancel_token(), language, state);
+        if (outcome != PromptOutcome::ok) throw prompt_error(outcome);
         if (unblock)
             cards.unblock_pin(card_id, kind, old_secret, new_secret);
         else

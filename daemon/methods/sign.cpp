@@ -66,7 +66,7 @@ void sign(const Services& services, const Call& call) {
             cert.info.display_name(), pin_state.status, params->display_text};
         pkcs11::Secret pin;
         std::unique_ptr<PromptMessage> pad_message;
-        ask_pin(services.prompts, *pending, facts, pin_state.pin_pad, pin, pad_message);
+        ask_pin(services.prompts, *pending, facts, pin_state, pin, pad_message);
         auto signer = [&](HashAlgorithm hash, std::span<const std::uint8_t> d) {
             return cards.sign(card_request(cert, hash, d), pin, false);
         };

@@ -65,7 +65,8 @@ class FakeCards final : public daemon::Cards {
                      const pkcs11::Secret& new_pin) override;
 };
 
-// Answers prompts from a script: "pin 1234", "cancel", "timeout", "unavailable", "yes", "no".
+// Answers prompts from a script: "pin 1234", "pin" (empty), "cancel", "timeout", "unavailable",
+// "yes", "no".
 class FakePrompts final : public daemon::Prompts {
   public:
     std::deque<std::string> script;

@@ -59,6 +59,7 @@ class Daemon:
                     f'state_dir = "{self.dir}/state"\n' + self.modules_config() + extra_config)
         self.log_path = os.path.join(self.dir, "sithsd.log")
         self.log_file = open(self.log_path, "w")
+        self.stdin = None  # the daemon's stdin (a pseudo-terminal for a real pinentry-tty)
         self.proc = None
 
     def start(self):
@@ -66,7 +67,7 @@ class Daemon:
         if self.max_files:
             def limit():
                 resource.setrlimit(resource.RLIMIT_NOFILE, (self.max_files, self.max_files))
-        self.proc = subprocess.Popen([SITHSD, "--config", self.config_path],
+        self.proc = subprocess.Popen([SITHSD, "--config", self.config_path], stdin=self.stdin,
                                      stdout=self.log_file, stderr=self.log_file, preexec_fn=limit,
                                      env=self.env)
         wait_for(self._ready, "sithsd to listen")
