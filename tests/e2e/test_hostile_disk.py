@@ -4,7 +4,6 @@ INTERNAL_ERROR and no signature, the log is cut back to its last good length and
 for it; with space again, signing works and `sithsctl audit verify` passes."""
 import ctypes
 import errno
-import json
 import os
 import subprocess
 import unittest

@@ -3,7 +3,6 @@ bidirectional overrides is refused naming the field, and the longest displayText
 allows reaches Debian's real pinentry-tty whole, on a pseudo-terminal, as one SETDESC line within
 libassuan's 1000 bytes. The scripted test pinentry refuses longer lines as libassuan does."""
 import asyncio
-import json
 import os
 import pty
 import select
@@ -13,7 +12,7 @@ import unittest
 
 from card_world import PINENTRY, PORTAL, CardDaemon
 from harness import DEADLINE, run
-from test_cards import CardTest, call, error_reason, request
+from test_cards import CardTest, call, replies_by_id, request
 
 PINENTRY_TTY = "/usr/bin/pinentry-tty"
 
@@ -92,7 +91,7 @@ class RealPinentryTty(unittest.TestCase):
                 screen = await loop.run_in_executor(None, self.read_screen_until, text, b"")
                 await loop.run_in_executor(None, self.read_screen_until, "PIN", screen)
                 os.write(self.master, b"654321\n")
-                return screen, json.loads(await asyncio.wait_for(ws.recv(), DEADLINE))
+                return screen, (await replies_by_id(ws, 1))["s1"]
         screen, reply = run(body(), timeout=60)
         self.assertIn(text, screen.decode().replace("\r\n", "\n"))
         self.assertIn("result", reply, reply)

@@ -8,9 +8,8 @@ import os
 import signal
 import unittest
 
-from card_world import PORTAL, CardDaemon
-from harness import DEADLINE, run, wait_for
-from test_cards import CardTest, call, error_reason, request
+from harness import DEADLINE, Daemon, run, wait_for
+from test_cards import CardTest, call, error_reason, replies_by_id, request
 
 
 def gone(pid):
@@ -56,7 +55,7 @@ class ShutdownDuringStuckPrompt(CardTest):
                 await ws.send(request("authenticate", {"challengeNonce": "x" * 44, "require": "hsaId"}, "a1"))
                 self.daemon.wait_prompts(1)
                 self.daemon.proc.send_signal(signal.SIGTERM)
-                return json.loads(await asyncio.wait_for(ws.recv(), DEADLINE))
+                return (await replies_by_id(ws, 1))["a1"]
         reply = run(body())
         self.assertEqual(error_reason(reply), "SHUTTING_DOWN")
         # The bound: stopped within 5 s of SIGTERM, with exit code 0.
@@ -126,11 +125,7 @@ class DuplicateId(CardTest):
                 self.assertEqual(duplicate["error"]["data"]["reason"], "INVALID_REQUEST")
                 self.assertIn('"s1"', duplicate["error"]["message"])
                 await ws.send(request("cancel", {"id": "s1"}, "c1"))
-                replies = {}
-                while len(replies) < 2:
-                    r = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE))
-                    if "id" in r:
-                        replies[r["id"]] = r
+                replies = await replies_by_id(ws, 2)
                 self.assertEqual(error_reason(replies["s1"]), "USER_CANCELLED")
                 self.assertEqual(replies["c1"]["result"], {"cancelled": True})
                 # Answered, the id is free again.
@@ -174,6 +169,26 @@ class CardAndPin(CardTest):
         self.daemon.answers("pin", "cancel")
         self.assertEqual(error_reason(self.authenticate({"require": "hsaId"})), "USER_CANCELLED")
         self.assertEqual(self.daemon.tries_left("tolvan", "identification"), 3)
+
+
+class Folders(unittest.TestCase):
+    def test_a_socket_folder_that_is_not_0700_is_refused_and_left_as_it_was(self):
+        daemon = Daemon()
+        try:
+            folder = os.path.dirname(daemon.socket_path)
+            os.makedirs(folder)
+            os.chmod(folder, 0o755)
+            with self.assertRaises(AssertionError):
+                daemon.start()
+            self.assertIn("must be 0700", daemon.log())
+            self.assertEqual(os.stat(folder).st_mode & 0o7777, 0o755, "not chmod-ed")
+        finally:
+            daemon.close()
+
+    def test_the_state_folder_is_created_0700(self):
+        with Daemon() as daemon:
+            self.assertEqual(os.stat(os.path.join(daemon.dir, "state")).st_mode & 0o7777, 0o700)
+            self.assertEqual(os.stat(os.path.dirname(daemon.socket_path)).st_mode & 0o7777, 0o700)
 
 
 if __name__ == "__main__":
