@@ -37,15 +37,15 @@ void Dispatcher::on_close(std::shared_ptr<Connection> connection) {
     // The client went away: its prompts close and its requests end as USER_CANCELLED (sent to
     // nobody, but answered once so that the card job knows not to sign).
     for (auto& request : pending_.close(connection->id())) {
-        request->cancel_prompt();
         request->answer_error(ProtocolError(ErrorCode::UserCancelled, "The client went away."));
+        request->cancel_prompt();
     }
 }
 
 void Dispatcher::on_shutdown() {
     for (auto& request : pending_.shut_down()) {
-        request->cancel_prompt();
         request->answer_error(ProtocolError(ErrorCode::ShuttingDown));
+        request->cancel_prompt();
     }
     gate_.stop();
 }
@@ -77,9 +77,10 @@ void Dispatcher::on_cards_changed(const std::vector<pkcs11::CardInfo>& before,
                          [&](const auto& c) { return c.card_id == card.card_id; }))
             gone.push_back(card.card_id);
     for (auto& request : pending_.waiting_for(gone)) {
-        request->cancel_prompt();
+        // Answered before its prompt closes, so that the card job audits what its client got.
         request->answer_error(
             ProtocolError(ErrorCode::CardRemoved, "The card was removed during the operation."));
+        request->cancel_prompt();
     }
     for (const auto& connection : allowed_clients()) {
         connection->send(note);

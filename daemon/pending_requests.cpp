@@ -14,18 +14,26 @@ std::string id_key(const protocol::Id& id) {
 }  // namespace
 
 bool PendingRequest::answer_result(const boost::json::value& result) {
-    if (answered_.exchange(true)) return false;
-    connection_->send(protocol::serialize_result(id_, result));
-    release();
+    if (!claim()) return false;
+    send_result(result);
     return true;
 }
 
 bool PendingRequest::answer_error(const protocol::ProtocolError& error) {
-    if (answered_.exchange(true)) return false;
+    if (!claim()) return false;
+    send_error(error);
+    return true;
+}
+
+void PendingRequest::send_result(const boost::json::value& result) {
+    connection_->send(protocol::serialize_result(id_, result));
+    release();
+}
+
+void PendingRequest::send_error(const protocol::ProtocolError& error) {
     answered_with_ = error.code;
     connection_->send(protocol::serialize_error(id_, error));
     release();
-    return true;
 }
 
 void PendingRequest::set_card(std::string card_id) {

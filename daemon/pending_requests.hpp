@@ -32,6 +32,12 @@ class PendingRequest {
     // Sends the result or error unless something already answered; true when this one did.
     bool answer_result(const boost::json::value& result);
     bool answer_error(const protocol::ProtocolError& error);
+    // In two steps, for an answer that must first be audited: claim() makes this caller the one
+    // that answers (false when something already did), then send_result or send_error sends it.
+    // Between the two, a cancel finds the request answered (so the audit line is the truth).
+    bool claim() { return !answered_.exchange(true); }
+    void send_result(const boost::json::value& result);
+    void send_error(const protocol::ProtocolError& error);
     bool answered() const { return answered_; }
     // The error it was answered with (USER_CANCELLED, SHUTTING_DOWN, …), for the audit line.
     protocol::ErrorCode answered_with() const { return answered_with_; }

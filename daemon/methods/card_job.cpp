@@ -50,11 +50,14 @@ void CardJobRunner::execute(const std::shared_ptr<PendingRequest>& pending, Audi
 
 void CardJobRunner::finish(const std::shared_ptr<PendingRequest>& pending, AuditEntry& entry,
                            const boost::json::value* result, const ProtocolError* error) {
-    // A request answered meanwhile (a cancel that came as the card signed, the card removed
-    // during its prompt) is audited as it ended for its client.
-    if (pending->answered() && (!error || error->code != pending->answered_with())) {
-        const ProtocolError answered(pending->answered_with());
-        return finish(pending, entry, nullptr, &answered);
+    // The answer is claimed before its audit line is written: a request answered meanwhile (a
+    // cancel that came as the card signed, the card removed during its prompt) is audited as it
+    // ended for its client, and no cancel can slip in between the line and the answer.
+    const bool mine = pending->claim();
+    const ProtocolError answered(pending->answered_with());
+    if (!mine) {
+        result = nullptr;
+        error = &answered;
     }
     entry.result = error ? std::string(protocol::reason_name(error->code)) : "ok";
     try {
@@ -62,14 +65,16 @@ void CardJobRunner::finish(const std::shared_ptr<PendingRequest>& pending, Audit
     } catch (const std::exception& e) {
         // Without its audit line a signature is not handed out.
         spdlog::error("{}", e.what());
-        pending->answer_error(
-            ProtocolError(ErrorCode::InternalError, "The audit log could not be written."));
+        if (mine)
+            pending->send_error(
+                ProtocolError(ErrorCode::InternalError, "The audit log could not be written."));
         return;
     }
+    if (!mine) return;
     if (error)
-        pending->answer_error(*error);
+        pending->send_error(*error);
     else
-        pending->answer_result(*result);
+        pending->send_result(*result);
 }
 
 PromptOutcome get_pin_of_valid_length(Prompts& prompts, PromptText text, pkcs11::Secret& pin,

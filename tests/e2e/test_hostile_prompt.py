@@ -171,6 +171,17 @@ class CardAndPin(CardTest):
         self.assertEqual(self.daemon.tries_left("tolvan", "identification"), 3)
 
 
+class CoreDumps(unittest.TestCase):
+    def test_no_core_file_and_not_dumpable(self):
+        with Daemon() as daemon:
+            with open(f"/proc/{daemon.proc.pid}/limits") as f:
+                core = [line.split()[4:6] for line in f if line.startswith("Max core file size")][0]
+            self.assertEqual(core, ["0", "0"])
+            # Not dumpable: its /proc files belong to root, not to the user who runs it.
+            if os.geteuid() != 0:
+                self.assertEqual(os.stat(f"/proc/{daemon.proc.pid}/environ").st_uid, 0)
+
+
 class Folders(unittest.TestCase):
     def test_a_socket_folder_that_is_not_0700_is_refused_and_left_as_it_was(self):
         daemon = Daemon()
