@@ -14,6 +14,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "daemon/close_on_exec.hpp"
 #include "daemon/handshake_check.hpp"
 #include "daemon/listener.hpp"
 #include "daemon/session_core.hpp"
