@@ -1,6 +1,7 @@
 #include "daemon/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +10,22 @@
 #include <string>
 
 namespace sithsd::daemon {
+
+bool write_all(int fd, std::string_view data) {
+    const char* p = data.data();
+    std::size_t left = data.size();
+    while (left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            if (n == 0) errno = ENOSPC;
+            return false;
+        }
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+    return true;
+}
 
 void write_file_atomically(const std::filesystem::path& path, std::string_view content,
                            unsigned mode) {
@@ -20,18 +37,10 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
     std::string tmp = path.string() + ".tmp." + std::to_string(getpid());
     int fd = open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
     if (fd < 0) fail("cannot create");
-    const char* p = content.data();
-    std::size_t left = content.size();
-    while (left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            close(fd);
-            unlink(tmp.c_str());
-            fail("cannot write");
-        }
-        p += n;
-        left -= static_cast<std::size_t>(n);
+    if (!write_all(fd, content)) {
+        close(fd);
+        unlink(tmp.c_str());
+        fail("cannot write");
     }
     if (fsync(fd) != 0 || close(fd) != 0) {
         unlink(tmp.c_str());
@@ -47,6 +56,13 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
         fsync(dir);
         close(dir);
     }
+}
+
+void create_private_folder(const std::filesystem::path& folder) {
+    if (folder.empty()) return;
+    if (folder.has_parent_path()) std::filesystem::create_directories(folder.parent_path());
+    if (::mkdir(folder.c_str(), 0700) != 0 && errno != EEXIST)
+        throw std::runtime_error("cannot create " + folder.string() + ": " + std::strerror(errno));
 }
 
 }  // namespace sithsd::daemon

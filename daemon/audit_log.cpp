@@ -1,10 +1,14 @@
 #include "daemon/audit_log.hpp"
 
 #include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/json.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <stdexcept>
 
@@ -25,25 +29,35 @@ std::filesystem::path head_file(const std::filesystem::path& log) {
 }  // namespace
 
 AuditLog::AuditLog(std::filesystem::path file) : file_(std::move(file)), prev_(kGenesis) {
-    std::filesystem::create_directories(file_.parent_path());
+    create_private_folder(file_.parent_path());
     {
-        std::ifstream in(file_);
-        std::string line, last;
-        while (std::getline(in, line))
-            if (!line.empty()) last = line;
-        if (!last.empty()) prev_ = sha256_hex(last);
+        // The chain continues from the last whole line; a line cut short by a crash is dropped.
+        std::ifstream in(file_, std::ios::binary);
+        std::string line;
+        while (std::getline(in, line)) {
+            if (in.eof()) break;  // no "\n" after it: not a whole line
+            good_length_ += static_cast<off_t>(line.size() + 1);
+            if (!line.empty()) prev_ = sha256_hex(line);
+        }
     }
-    int fd = open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) throw std::runtime_error("cannot open audit log " + file_.string());
-    out_ = fdopen(fd, "a");
-    if (!out_) {
-        close(fd);
-        throw std::runtime_error("cannot open audit log " + file_.string());
+    fd_ = open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw std::runtime_error("cannot open audit log " + file_.string());
+    struct stat st {};
+    if (fstat(fd_, &st) == 0 && st.st_size != good_length_) {
+        spdlog::warn("audit log {}: an unfinished last line is removed", file_.string());
+        if (!cut_back()) {
+            close(fd_);
+            throw std::runtime_error("cannot repair audit log " + file_.string());
+        }
     }
 }
 
 AuditLog::~AuditLog() {
-    if (out_) std::fclose(out_);
+    if (fd_ >= 0) close(fd_);
+}
+
+bool AuditLog::cut_back() {
+    return ftruncate(fd_, good_length_) == 0 && fsync(fd_) == 0;
 }
 
 void AuditLog::append(const AuditEntry& e) {
@@ -59,12 +73,32 @@ void AuditLog::append(const AuditEntry& e) {
                           {"signedHashSha256", e.signed_hash_sha256},
                           {"result", e.result},
                           {"prev", prev_}};
-    std::string line = boost::json::serialize(o);
-    if (std::fputs((line + "\n").c_str(), out_) < 0 || std::fflush(out_) != 0 ||
-        fsync(fileno(out_)) != 0)
-        throw std::runtime_error("cannot write audit log " + file_.string());
-    prev_ = sha256_hex(line);
-    write_file_atomically(head_file(file_), prev_ + "\n");
+    const std::string line = boost::json::serialize(o);
+    const std::string data = line + "\n";
+    auto fail = [&](const std::string& what) {
+        const int error = errno;
+        if (!cut_back())
+            spdlog::error("audit log {}: cannot cut back to {} bytes: {}", file_.string(),
+                          static_cast<long long>(good_length_), std::strerror(errno));
+        throw std::runtime_error("cannot " + what + " audit log " + file_.string() + ": " +
+                                 std::strerror(error));
+    };
+    // A failed append before may have left bytes that could not be cut: never write after them.
+    struct stat st {};
+    if (fstat(fd_, &st) != 0 || st.st_size != good_length_) fail("repair");
+    if (!write_all(fd_, data)) fail("write");
+    if (fsync(fd_) != 0) fail("flush");
+    // The line counts only once FILE.head names it: without the head, verify would call the new
+    // last line an addition after the recorded end.
+    const std::string next = sha256_hex(line);
+    try {
+        write_file_atomically(head_file(file_), next + "\n");
+    } catch (const std::exception&) {
+        if (!cut_back()) spdlog::error("audit log {}: cannot cut back", file_.string());
+        throw;
+    }
+    prev_ = next;
+    good_length_ += static_cast<off_t>(data.size());
 }
 
 std::vector<AuditProblem> verify_audit_file(const std::filesystem::path& file) {

@@ -3,7 +3,8 @@
 // consent decision, appended and flushed to disk before the answer goes out. Each line carries
 // `prev`, the SHA-256 of the line before it, so that a removed or altered line is detectable.
 // Never a PIN, never the data or document: only hashes of what was shown and signed.
-#include <cstdio>
+#include <sys/types.h>
+
 #include <filesystem>
 #include <mutex>
 #include <optional>
@@ -41,14 +42,20 @@ class AuditLog final : public Audit {
     AuditLog(const AuditLog&) = delete;
     AuditLog& operator=(const AuditLog&) = delete;
 
-    // Appends, flushes and fsyncs; throws std::runtime_error when the line could not be written.
+    // Appends, fsyncs, and records the new last line beside the log (FILE.head); throws
+    // std::runtime_error when any of it failed. Then the file is cut back to its last good length
+    // (a full disk never leaves half a line, nor a line saying "ok" for a request that failed).
     void append(const AuditEntry& entry) override;
 
   private:
+    // Cuts the file back to good_length_; false when even that failed.
+    bool cut_back();
+
     std::filesystem::path file_;
     std::mutex mutex_;
-    std::FILE* out_ = nullptr;
-    std::string prev_;  // SHA-256 (hex) of the last line written
+    int fd_ = -1;
+    off_t good_length_ = 0;  // the file's length after its last whole, recorded line
+    std::string prev_;       // SHA-256 (hex) of the last line written
 };
 
 struct AuditProblem {

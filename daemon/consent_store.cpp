@@ -60,6 +60,7 @@ std::map<std::string, bool> ConsentStore::all() const {
 void ConsentStore::save(const std::map<std::string, bool>& decisions) const {
     boost::json::object origins;
     for (const auto& [origin, allowed] : decisions) origins[origin] = allowed ? "allow" : "deny";
+    create_private_folder(file_.parent_path());
     write_file_atomically(
         file_, boost::json::serialize(boost::json::object{{"origins", std::move(origins)}}) + "\n");
 }

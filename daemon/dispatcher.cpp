@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <boost/json/serialize.hpp>
+
 #include "daemon/card_json.hpp"
 #include "daemon/expiry_notes.hpp"
 #include "daemon/methods/handlers.hpp"
@@ -34,15 +37,15 @@ void Dispatcher::on_close(std::shared_ptr<Connection> connection) {
     // The client went away: its prompts close and its requests end as USER_CANCELLED (sent to
     // nobody, but answered once so that the card job knows not to sign).
     for (auto& request : pending_.close(connection->id())) {
-        request->cancel_prompt();
         request->answer_error(ProtocolError(ErrorCode::UserCancelled, "The client went away."));
+        request->cancel_prompt();
     }
 }
 
 void Dispatcher::on_shutdown() {
     for (auto& request : pending_.shut_down()) {
-        request->cancel_prompt();
         request->answer_error(ProtocolError(ErrorCode::ShuttingDown));
+        request->cancel_prompt();
     }
     gate_.stop();
 }
@@ -66,6 +69,19 @@ void Dispatcher::on_cards_changed(const std::vector<pkcs11::CardInfo>& before,
     const auto expiring =
         arrived.empty() ? std::vector<std::string>{}
                         : expiring_notifications(cards, services_.clock.now(), false, &arrived);
+    // A card pulled out while its request waits (at the PIN prompt, or queued): the prompt closes
+    // and the request ends as CARD_REMOVED at once, not when the person has typed a PIN for it.
+    std::vector<std::string> gone;
+    for (const auto& card : before)
+        if (std::none_of(cards.begin(), cards.end(),
+                         [&](const auto& c) { return c.card_id == card.card_id; }))
+            gone.push_back(card.card_id);
+    for (auto& request : pending_.waiting_for(gone)) {
+        // Answered before its prompt closes, so that the card job audits what its client got.
+        request->answer_error(
+            ProtocolError(ErrorCode::CardRemoved, "The card was removed during the operation."));
+        request->cancel_prompt();
+    }
     for (const auto& connection : allowed_clients()) {
         connection->send(note);
         for (const auto& n : expiring) connection->send(n);
@@ -92,14 +108,21 @@ void Dispatcher::on_message(std::shared_ptr<Connection> connection, std::string 
     dispatch(connection, std::move(request));
 }
 
-// The order of the checks is PROTOCOL.md's: a method nobody may call, the shutdown, a method this
-// caller may not call, the origin (asking the person once), the rate limit, then the params.
+// The order of the checks is PROTOCOL.md's: an id already pending, a method nobody may call, the
+// shutdown, a method this caller may not call, the origin (asking the person once), the rate limit,
+// then the params.
 void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection,
                           protocol::Request request) {
     const Peer peer = pending_.peer(*connection);
     auto reply_error = [&](const ProtocolError& e) {
         connection->send(protocol::serialize_error(*request.id, e));
     };
+    // An id that already names a waiting request would make `cancel` and a client going away
+    // reach the wrong one (JSON-RPC: ids are the client's to keep unique).
+    if (pending_.find(connection->id(), *request.id))
+        return reply_error(ProtocolError(
+            ErrorCode::InvalidRequest,
+            "Request id " + boost::json::serialize(*request.id) + " is already pending."));
     const protocol::MethodRow* row = protocol::find_method(request.method);
     if (!row)
         return reply_error(

@@ -1,6 +1,7 @@
 // sithsd: reads the config, sets up logging, runs the transports until SIGTERM/SIGINT.
 #include <malloc.h>
 #include <spdlog/spdlog.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -9,6 +10,7 @@
 #include <filesystem>
 #include <optional>
 
+#include "daemon/atomic_file.hpp"
 #include "daemon/audit_log.hpp"
 #include "daemon/card_service.hpp"
 #include "daemon/config.hpp"
@@ -68,6 +70,15 @@ void raise_descriptor_limit() {
         spdlog::info("descriptor limit raised from {} to {}", before, limit.rlim_cur);
 }
 
+// No PIN in a core dump: no core file at all, and the process is not dumpable (this also keeps
+// other processes of the same user from ptrace-attaching or reading /proc/PID/mem). The PIN's own
+// pages are also locked and left out of dumps (pkcs11::Secret).
+void forbid_core_dumps() {
+    const rlimit none{0, 0};
+    if (setrlimit(RLIMIT_CORE, &none) != 0) spdlog::warn("cannot set RLIMIT_CORE to 0");
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) spdlog::warn("cannot clear PR_SET_DUMPABLE");
+}
+
 }  // namespace
 
 static int run(int argc, char** argv) {
@@ -94,6 +105,7 @@ static int run(int argc, char** argv) {
 
     spdlog::info("sithsd {} starting", SITHSD_VERSION);
     std::signal(SIGPIPE, SIG_IGN);  // a client that goes away must not kill the daemon
+    forbid_core_dumps();
     raise_descriptor_limit();
     // Messages of 128 KiB and more get their own pages, given back when freed: without a fixed
     // threshold glibc raises it after the first free, and the memory of a burst of large
@@ -132,6 +144,7 @@ static int run(int argc, char** argv) {
         CardService cards(modules, /*watch_pcsc=*/true, kCardQueueDepth,
                           config.identification_pin_cache);
         Prompter prompter(config.pinentry, config.prompt_timeout);
+        create_private_folder(config.state_dir);  // 0700: remembered consent and the audit log
         AuditLog audit(config.audit_log);
         ConsentStore consent(config.state_dir / "origins.json");
         const SystemClock clock;

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 
 namespace sithsd::daemon {
@@ -15,20 +16,38 @@ std::string id_key(const protocol::Id& id) {
 }  // namespace
 
 bool PendingRequest::answer_result(const boost::json::value& result) {
-    if (answered_.exchange(true)) return false;
-    connection_->send(protocol::serialize_result(id_, result));
-    release();
-    log_answer("ok");
+    if (!claim()) return false;
+    send_result(result);
     return true;
 }
 
 bool PendingRequest::answer_error(const protocol::ProtocolError& error) {
-    if (answered_.exchange(true)) return false;
+    if (!claim()) return false;
+    send_error(error);
+    return true;
+}
+
+void PendingRequest::send_result(const boost::json::value& result) {
+    connection_->send(protocol::serialize_result(id_, result));
+    release();
+    log_answer("ok");
+}
+
+void PendingRequest::send_error(const protocol::ProtocolError& error) {
     answered_with_ = error.code;
     connection_->send(protocol::serialize_error(id_, error));
     release();
     log_answer(protocol::reason_name(error.code));
-    return true;
+}
+
+void PendingRequest::set_card(std::string card_id) {
+    std::lock_guard lock(card_mutex_);
+    card_id_ = std::move(card_id);
+}
+
+std::string PendingRequest::card() const {
+    std::lock_guard lock(card_mutex_);
+    return card_id_;
 }
 
 void PendingRequest::log_answer(std::string_view outcome) const {
@@ -116,6 +135,17 @@ std::vector<std::shared_ptr<PendingRequest>> PendingRequests::shut_down() {
     shutting_down_ = true;
     for (auto& [cid, client] : clients_)
         for (auto& [id, request] : client.pending) out.push_back(request);
+    return out;
+}
+
+std::vector<std::shared_ptr<PendingRequest>> PendingRequests::waiting_for(
+    const std::vector<std::string>& card_ids) const {
+    std::vector<std::shared_ptr<PendingRequest>> out;
+    std::lock_guard lock(mutex_);
+    for (const auto& [cid, client] : clients_)
+        for (const auto& [id, request] : client.pending)
+            if (std::find(card_ids.begin(), card_ids.end(), request->card()) != card_ids.end())
+                out.push_back(request);
     return out;
 }
 

@@ -33,6 +33,12 @@ class PendingRequest {
     // Sends the result or error unless something already answered; true when this one did.
     bool answer_result(const boost::json::value& result);
     bool answer_error(const protocol::ProtocolError& error);
+    // In two steps, for an answer that must first be audited: claim() makes this caller the one
+    // that answers (false when something already did), then send_result or send_error sends it.
+    // Between the two, a cancel finds the request answered (so the audit line is the truth).
+    bool claim() { return !answered_.exchange(true); }
+    void send_result(const boost::json::value& result);
+    void send_error(const protocol::ProtocolError& error);
     bool answered() const { return answered_; }
     // The error it was answered with (USER_CANCELLED, SHUTTING_DOWN, …), for the audit line.
     protocol::ErrorCode answered_with() const { return answered_with_; }
@@ -47,6 +53,9 @@ class PendingRequest {
     // Who asked, as the connection was when the request came (see PendingRequests::introduce).
     const Peer& peer() const { return peer_; }
     const std::shared_ptr<Connection>& connection() const { return connection_; }
+    // The card it waits for (set when it is queued on a card): its removal ends the request.
+    void set_card(std::string card_id);
+    std::string card() const;
 
   private:
     friend class PendingRequests;
@@ -63,6 +72,8 @@ class PendingRequest {
     std::atomic<bool> answered_{false};
     std::atomic<protocol::ErrorCode> answered_with_{protocol::ErrorCode::UserCancelled};
     CancelToken cancel_;
+    mutable std::mutex card_mutex_;
+    std::string card_id_;
     PendingRequests* registry_ = nullptr;  // set while tracked; outlives every request it tracks
 };
 
@@ -86,6 +97,9 @@ class PendingRequests {
     std::shared_ptr<PendingRequest> find(std::uint64_t connection_id, const protocol::Id& id) const;
     // From now on shutting_down() is true; returns every waiting request.
     std::vector<std::shared_ptr<PendingRequest>> shut_down();
+    // Every waiting request (of every connection) that waits for one of these cards.
+    std::vector<std::shared_ptr<PendingRequest>> waiting_for(
+        const std::vector<std::string>& card_ids) const;
     bool shutting_down() const;
     struct Client {
         std::shared_ptr<Connection> connection;

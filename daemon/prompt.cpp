@@ -1,158 +1,22 @@
 #include "daemon/prompt.hpp"
 
-#include <fcntl.h>
-#include <openssl/crypto.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <spdlog/spdlog.h>
-#include <sys/wait.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <set>
 #include <string_view>
 #include <vector>
 
-extern char** environ;
+#include "daemon/pinentry_process.hpp"
 
 namespace sithsd::daemon {
 
-using Clock = std::chrono::steady_clock;
-
-// A running pinentry: its pid and both pipe ends. Killed and reaped when it goes away.
-class Pinentry {
-  public:
-    static std::unique_ptr<Pinentry> start(const std::string& program) {
-        int in[2], out[2], err[2];
-        if (pipe2(in, O_CLOEXEC) != 0) return nullptr;
-        if (pipe2(out, O_CLOEXEC) != 0) {
-            close(in[0]);
-            close(in[1]);
-            return nullptr;
-        }
-        // Its stderr is read when it ends (see note_stderr); non-blocking on both ends, so that a
-        // pinentry that says much loses the rest rather than hangs.
-        if (pipe2(err, O_CLOEXEC | O_NONBLOCK) != 0) err[0] = err[1] = -1;
-        posix_spawn_file_actions_t actions;
-        posix_spawn_file_actions_init(&actions);
-        posix_spawn_file_actions_adddup2(&actions, in[0], 0);
-        posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-        if (err[1] >= 0) posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-        char* argv[] = {const_cast<char*>(program.c_str()), nullptr};
-        pid_t pid = -1;
-        int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv, environ);
-        posix_spawn_file_actions_destroy(&actions);
-        close(in[0]);
-        close(out[1]);
-        if (err[1] >= 0) close(err[1]);
-        if (rc != 0) {
-            close(in[1]);
-            close(out[0]);
-            if (err[0] >= 0) close(err[0]);
-            return nullptr;
-        }
-        return std::unique_ptr<Pinentry>(new Pinentry(pid, in[1], out[0], err[0]));
-    }
-
-    ~Pinentry() {
-        // Wipe whatever passed through the buffer: a PIN comes back on a D line.
-        OPENSSL_cleanse(buffer_.data(), buffer_.size());
-        close(to_);
-        close(from_);
-        kill(pid_, SIGTERM);
-        waitpid(pid_, nullptr, 0);
-        if (stderr_ >= 0) {
-            char text[2048];
-            const ssize_t n = read(stderr_, text, sizeof text);
-            if (n > 0) note_stderr(std::string_view(text, static_cast<std::size_t>(n)));
-            close(stderr_);
-        }
-    }
-
-    pid_t pid() const { return pid_; }
-    int to() const { return to_; }
-    int from() const { return from_; }
-
-    bool send(const std::string& line) {
-        std::string data = line + "\n";
-        const char* p = data.data();
-        std::size_t left = data.size();
-        while (left > 0) {
-            ssize_t n = write(to_, p, left);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return false;
-            p += n;
-            left -= static_cast<std::size_t>(n);
-        }
-        return true;
-    }
-
-    enum class Read { line, eof, timeout };
-    // Reads one line (without "\n") into line_ (a view into buffer_) before the deadline.
-    Read read_line(Clock::time_point deadline) {
-        while (true) {
-            if (auto nl = static_cast<char*>(std::memchr(buffer_.data(), '\n', filled_))) {
-                line_length_ = static_cast<std::size_t>(nl - buffer_.data());
-                return Read::line;
-            }
-            if (filled_ == buffer_.size()) return Read::eof;  // a line too long: not a pinentry
-            auto left =
-                std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now())
-                    .count();
-            if (left <= 0) return Read::timeout;
-            pollfd p{from_, POLLIN, 0};
-            int ready = poll(&p, 1, static_cast<int>(left));
-            if (ready < 0 && errno == EINTR) continue;
-            if (ready == 0) return Read::timeout;
-            ssize_t n = read(from_, buffer_.data() + filled_, buffer_.size() - filled_);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return Read::eof;
-            filled_ += static_cast<std::size_t>(n);
-        }
-    }
-    std::string_view line() const { return {buffer_.data(), line_length_}; }
-    void consume_line() {
-        std::size_t used = line_length_ + 1;
-        std::memmove(buffer_.data(), buffer_.data() + used, filled_ - used);
-        filled_ -= used;
-        OPENSSL_cleanse(buffer_.data() + filled_, used);
-    }
-
-  private:
-    Pinentry(pid_t pid, int to, int from, int stderr_fd)
-        : pid_(pid), to_(to), from_(from), stderr_(stderr_fd), buffer_(8192) {}
-
-    // A pinentry's own messages ("No Gcr System Prompter available, falling back to curses") come
-    // with every prompt: each line is logged at info the first time, at debug after that.
-    static void note_stderr(std::string_view text) {
-        static std::mutex mutex;
-        static std::set<std::string> seen;
-        std::size_t start = 0;
-        while (start < text.size()) {
-            std::size_t end = text.find('\n', start);
-            if (end == std::string_view::npos) end = text.size();
-            const std::string line(text.substr(start, end - start));
-            start = end + 1;
-            if (line.empty()) continue;
-            bool first = false;
-            {
-                std::lock_guard lock(mutex);
-                if (seen.size() < 64) first = seen.insert(line).second;
-            }
-            if (first)
-                spdlog::info("pinentry says: {} (shown once)", line);
-            else
-                spdlog::debug("pinentry says: {}", line);
-        }
-    }
-
-    pid_t pid_;
-    int to_, from_, stderr_;
-    std::vector<char> buffer_;
-    std::size_t filled_ = 0, line_length_ = 0;
-};
+using Clock = PromptClock;
 
 namespace {
 
@@ -171,11 +35,13 @@ int hex_value(char c) {
 
 enum class Reply { ok, cancelled, timeout, failed };
 
-// Reads status, comment and data lines up to OK or ERR. Data lines (a PIN) go into pin.
-Reply read_reply(Pinentry& p, Clock::time_point deadline, pkcs11::Secret* pin) {
+// Reads status, comment and data lines up to OK or ERR. Data lines (a PIN) go into pin. Ends at
+// once when wake_fd (a cancel) becomes readable.
+Reply read_reply(Pinentry& p, Clock::time_point deadline, pkcs11::Secret* pin, int wake_fd) {
     while (true) {
-        auto read = p.read_line(deadline);
+        auto read = p.read_line(deadline, wake_fd);
         if (read == Pinentry::Read::timeout) return Reply::timeout;
+        if (read == Pinentry::Read::woken) return Reply::cancelled;
         if (read == Pinentry::Read::eof) return Reply::failed;
         std::string_view line = p.line();
         if (line == "OK" || line.rfind("OK ", 0) == 0) {
@@ -226,16 +92,20 @@ PromptOutcome outcome(Reply reply, const CancelToken& cancel) {
 }
 
 // Greeting, options and texts; true when the pinentry took them all.
-Reply set_up(Pinentry& p, const PromptText& text, Clock::time_point deadline) {
-    Reply r = read_reply(p, deadline, nullptr);  // "OK Pleased to meet you"
+Reply set_up(Pinentry& p, const PromptText& text, Clock::time_point deadline, int wake_fd) {
+    Reply r = read_reply(p, deadline, nullptr, wake_fd);  // "OK Pleased to meet you"
     if (r != Reply::ok) return r;
     std::vector<std::string> commands;
     if (const char* tty = ttyname(STDIN_FILENO))
         commands.push_back(std::string("OPTION ttyname=") + tty);
     if (const char* term = std::getenv("TERM"))
         commands.push_back(std::string("OPTION ttytype=") + term);
+    bool fits = true;
     auto add = [&](const char* command, const std::string& value) {
-        if (!value.empty()) commands.push_back(std::string(command) + " " + assuan_escape(value));
+        if (value.empty()) return;
+        // The texts are made to fit (prompt_texts.cpp); a line the pinentry would refuse is a bug.
+        if (assuan_line_size(command, value) > kAssuanMaxLine) fits = false;
+        commands.push_back(std::string(command) + " " + assuan_escape(value));
     };
     add("SETTITLE", text.title);
     add("SETDESC", text.description);
@@ -243,9 +113,13 @@ Reply set_up(Pinentry& p, const PromptText& text, Clock::time_point deadline) {
     add("SETERROR", text.error);
     add("SETOK", text.ok);
     add("SETCANCEL", text.cancel);
+    if (!fits) {
+        spdlog::error("prompt: a text is longer than a pinentry line ({} bytes)", kAssuanMaxLine);
+        return Reply::failed;
+    }
     for (const auto& command : commands) {
-        if (!p.send(command)) return Reply::failed;
-        r = read_reply(p, deadline, nullptr);
+        if (!p.send(command, deadline)) return Reply::failed;
+        r = read_reply(p, deadline, nullptr, wake_fd);
         // OPTIONs a pinentry does not know are not fatal.
         if (r != Reply::ok && command.rfind("OPTION ", 0) != 0) return r;
         if (r == Reply::timeout) return r;
@@ -254,6 +128,12 @@ Reply set_up(Pinentry& p, const PromptText& text, Clock::time_point deadline) {
 }
 
 }  // namespace
+
+std::size_t assuan_line_size(std::string_view command, std::string_view value) {
+    std::size_t n = command.size() + 1;
+    for (const char c : value) n += (c == '%' || c == '\r' || c == '\n') ? 3 : 1;
+    return n;
+}
 
 std::string assuan_escape(const std::string& text) {
     std::string out;
@@ -270,16 +150,27 @@ std::string assuan_escape(const std::string& text) {
     return out;
 }
 
+CancelToken::~CancelToken() {
+    if (wake_fd_ >= 0) close(wake_fd_);
+}
+
 void CancelToken::cancel() {
     std::lock_guard lock(mutex_);
     cancelled_ = true;
+    if (wake_fd_ >= 0) eventfd_write(wake_fd_, 1);
     if (pid_ > 0) kill(pid_, SIGTERM);
 }
 
-void CancelToken::attach(pid_t pid) {
+int CancelToken::attach(pid_t pid) {
     std::lock_guard lock(mutex_);
     pid_ = pid;
-    if (cancelled_) kill(pid_, SIGTERM);
+    // Made on first use: only requests that reach a prompt pay a descriptor for it.
+    if (wake_fd_ < 0) wake_fd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (cancelled_) {
+        if (wake_fd_ >= 0) eventfd_write(wake_fd_, 1);
+        kill(pid_, SIGTERM);
+    }
+    return wake_fd_;
 }
 
 void CancelToken::detach() {
@@ -301,11 +192,12 @@ PromptOutcome Prompter::ask(const PromptText& text, const char* command, pkcs11:
     if (cancel.cancelled()) return PromptOutcome::cancelled;
     auto p = Pinentry::start(program_);
     if (!p) return PromptOutcome::unavailable;
-    cancel.attach(p->pid());
+    const int wake_fd = cancel.attach(p->pid());
     auto deadline = Clock::now() + timeout_;
-    Reply r = set_up(*p, text, deadline);
-    if (r == Reply::ok) r = p->send(command) ? read_reply(*p, deadline, pin) : Reply::failed;
-    if (r == Reply::ok) p->send("BYE");
+    Reply r = set_up(*p, text, deadline, wake_fd);
+    if (r == Reply::ok)
+        r = p->send(command, deadline) ? read_reply(*p, deadline, pin, wake_fd) : Reply::failed;
+    if (r == Reply::ok) p->send("BYE", Clock::now() + std::chrono::milliseconds(100));
     cancel.detach();
     if (r != Reply::ok && pin) pin->clear();
     return outcome(r, cancel);
@@ -323,7 +215,8 @@ std::unique_ptr<PromptMessage> Prompter::show_message(const PromptText& text) {
     auto p = Pinentry::start(program_);
     if (!p) return nullptr;
     auto deadline = Clock::now() + std::chrono::seconds(5);
-    if (set_up(*p, text, deadline) != Reply::ok || !p->send("MESSAGE")) return nullptr;
+    if (set_up(*p, text, deadline, -1) != Reply::ok || !p->send("MESSAGE", deadline))
+        return nullptr;
     auto message = std::make_unique<PromptMessage>(std::move(p));
     return message;
 }

@@ -5,25 +5,36 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "pkcs11/secret.hpp"
 
 namespace sithsd::daemon {
 
 // Lets another thread end a prompt (cancel, client gone, shutdown): the pinentry is killed.
+// A cancel also wakes the prompt's read at once (an eventfd), so that a pinentry that is stopped
+// or ignores SIGTERM cannot make a cancel or a shutdown wait for the prompt's timeout.
 class CancelToken {
   public:
+    CancelToken() = default;
+    ~CancelToken();
+    CancelToken(const CancelToken&) = delete;
+    CancelToken& operator=(const CancelToken&) = delete;
     void cancel();
     bool cancelled() const { return cancelled_; }
-    void attach(pid_t pid);  // the pinentry now running for this request
+    // The pinentry now running for this request; returns the descriptor a cancel makes readable
+    // (-1 when none could be made: then only the kill and the prompt's deadline end it).
+    int attach(pid_t pid);
     void detach();
 
   private:
     std::mutex mutex_;
     pid_t pid_ = -1;
+    int wake_fd_ = -1;
     std::atomic<bool> cancelled_{false};
 };
 
@@ -39,7 +50,7 @@ struct PromptText {
 
 // A MESSAGE shown while something else happens (a PIN-pad reader waits for its keys); closed when
 // this object goes away.
-class Pinentry;  // prompt.cpp: a running pinentry process
+class Pinentry;  // pinentry_process.hpp: a running pinentry process
 
 class PromptMessage {
   public:
@@ -83,5 +94,11 @@ class Prompter final : public Prompts {
 
 // Assuan's percent-escaping of %, CR and LF for the texts we send.
 std::string assuan_escape(const std::string& text);
+
+// libassuan (and so every GnuPG pinentry) takes lines of at most 1000 bytes before the line end;
+// a longer one is refused, so every text must fit its command's line once escaped.
+inline constexpr std::size_t kAssuanMaxLine = 1000;
+// "COMMAND escaped-value": the bytes of the line the pinentry gets.
+std::size_t assuan_line_size(std::string_view command, std::string_view value);
 
 }  // namespace sithsd::daemon

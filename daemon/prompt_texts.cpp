@@ -7,7 +7,8 @@ bool swedish(const std::string& language) {
     return language != "en";
 }
 
-std::string describe(const PinPromptFacts& f) {
+std::string describe_with(const PinPromptFacts& f, const std::string& requester,
+                          const std::string& holder) {
     const bool sv = swedish(f.language);
     const bool sign = f.kind == PinKind::signing;
     std::string d;
@@ -24,8 +25,8 @@ std::string describe(const PinPromptFacts& f) {
                       " has not said what you are signing. Sign only if you have just asked for a "
                       "signature there yourself.\n\n";
     }
-    d += (sv ? "Begärt av: " : "Requested by: ") + f.requester + "\n";
-    d += (sv ? "Certifikat: " : "Certificate: ") + f.holder + "\n";
+    d += (sv ? "Begärt av: " : "Requested by: ") + requester + "\n";
+    d += (sv ? "Certifikat: " : "Certificate: ") + holder + "\n";
     d += sign ? (sv ? "Ange PIN för underskrift." : "Enter the signing PIN (PIN för underskrift).")
               : (sv ? "Ange PIN för legitimering."
                     : "Enter the identification PIN (PIN för legitimering).");
@@ -36,6 +37,31 @@ std::string describe(const PinPromptFacts& f) {
         d += sv ? "\nVARNING: sista försöket. Fel PIN nu spärrar PIN-koden."
                 : "\nWARNING: final try. A wrong PIN now blocks the PIN.";
     return d;
+}
+
+// Without its last character (a whole UTF-8 sequence), marked as cut with "…".
+std::string shortened(std::string text) {
+    const std::string ellipsis = "…";
+    if (text.size() >= ellipsis.size() &&
+        text.compare(text.size() - ellipsis.size(), ellipsis.size(), ellipsis) == 0)
+        text.resize(text.size() - ellipsis.size());
+    while (!text.empty() && (static_cast<unsigned char>(text.back()) & 0xC0) == 0x80)
+        text.pop_back();
+    if (!text.empty()) text.pop_back();
+    return text.empty() ? text : text + ellipsis;
+}
+
+// The description fits one pinentry line (kAssuanMaxLine). The text to sign is never shortened:
+// the protocol bounds it so that it fits (protocol/display_text.hpp). An unusually long holder
+// name, then requester, are shortened at their end instead.
+std::string describe(const PinPromptFacts& f) {
+    std::string requester = f.requester, holder = f.holder;
+    auto too_long = [&] {
+        return assuan_line_size("SETDESC", describe_with(f, requester, holder)) > kAssuanMaxLine;
+    };
+    while (too_long() && !holder.empty()) holder = shortened(holder);
+    while (too_long() && !requester.empty()) requester = shortened(requester);
+    return describe_with(f, requester, holder);
 }
 
 }  // namespace
@@ -90,6 +116,16 @@ std::string prompt_holder(const std::vector<pkcs11::CardInfo>& cards,
         return name + " (personnummer " + masked_personnummer(*cert.info.personal_identity_number) +
                ")";
     return name + " (" + cert.info.serial_hex + ")";
+}
+
+std::string pin_length_error(const std::string& language, std::size_t min, std::size_t max) {
+    const bool sv = swedish(language);
+    const std::string lo = std::to_string(min), hi = std::to_string(max);
+    if (max == 0)
+        return sv ? "PIN-koden ska ha minst " + lo + " tecken. Försök igen."
+                  : "The PIN must have at least " + lo + " characters. Try again.";
+    return sv ? "PIN-koden ska ha " + lo + " till " + hi + " tecken. Försök igen."
+              : "The PIN must have " + lo + " to " + hi + " characters. Try again.";
 }
 
 PromptText consent_prompt(const std::string& language, const std::string& origin) {

@@ -33,6 +33,8 @@ std::string prompt_holder(const std::vector<pkcs11::CardInfo>& cards,
                           const pkcs11::CardCertificate& cert);
 // "191212121212" -> "19121212-****".
 std::string masked_personnummer(const std::string& number);
+// Shown above the field when a PIN of the wrong length was given (and not sent to the card).
+std::string pin_length_error(const std::string& language, std::size_t min, std::size_t max);
 PromptText consent_prompt(const std::string& language, const std::string& origin);
 
 // changePin and unblockPin: the current PIN (or the PUK), then the new one.

@@ -12,10 +12,12 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/write.hpp>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <stdexcept>
 
+#include "daemon/close_on_exec.hpp"
 #include "daemon/listener.hpp"
 #include "daemon/session_core.hpp"
 
@@ -150,7 +152,15 @@ class UnixSession : public SessionCore {
 };
 
 // The socket's folder: ours, a real directory (not a symlink), mode 0700. In /tmp (no
-// $XDG_RUNTIME_DIR) someone else could have made it first; then we refuse to start.
+// $XDG_RUNTIME_DIR) someone else could have made it first; then we refuse to start. A folder we did
+// not create is never chmod-ed: one that is not already 0700 is refused (as ssh-agent and
+// gpg-agent do), so that a mistyped `unix_socket` cannot change the mode of an existing folder.
+std::string mode_text(unsigned mode) {
+    char text[8];
+    std::snprintf(text, sizeof text, "%04o", mode);
+    return text;
+}
+
 void prepare_folder(const std::filesystem::path& folder, unsigned uid) {
     std::error_code ec;
     if (folder.has_parent_path()) std::filesystem::create_directories(folder.parent_path(), ec);
@@ -163,8 +173,10 @@ void prepare_folder(const std::filesystem::path& folder, unsigned uid) {
     if (st.st_uid != uid)
         throw std::runtime_error(folder.string() + " belongs to uid " + std::to_string(st.st_uid) +
                                  ", not to us");
-    if ((st.st_mode & 07777) != 0700 && ::chmod(folder.c_str(), 0700) != 0)
-        throw std::runtime_error("cannot chmod 0700 " + folder.string() + ": " + errno_text());
+    if ((st.st_mode & 07777) != 0700)
+        throw std::runtime_error(folder.string() + " has mode " + mode_text(st.st_mode & 07777) +
+                                 "; the socket's folder must be 0700 (chmod 0700 it, or choose "
+                                 "another unix_socket)");
 }
 
 // A socket file left by a daemon that died is removed; a live daemon on it stops us.
@@ -203,6 +215,7 @@ class UnixListener : public Listener, public std::enable_shared_from_this<UnixLi
         }
         error_code ec;
         acceptor_.open(endpoint.protocol(), ec);
+        if (!ec) close_on_exec(acceptor_.native_handle());
         if (!ec) acceptor_.bind(endpoint, ec);
         if (ec) throw std::runtime_error("cannot bind " + path_.string() + ": " + ec.message());
         // The folder (0700) already keeps others out; the socket's own mode is the second fence.
@@ -244,6 +257,7 @@ class UnixListener : public Listener, public std::enable_shared_from_this<UnixLi
             [self = shared_from_this()](error_code ec, stream::socket socket) {
                 if (ec == net::error::operation_aborted || !self->acceptor_.is_open()) return;
                 if (!ec) {
+                    close_on_exec(socket.native_handle());
                     std::make_shared<UnixSession>(std::move(socket), self->shared_)->start();
                     self->do_accept();
                     return;

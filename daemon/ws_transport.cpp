@@ -16,6 +16,7 @@
 #include <optional>
 #include <stdexcept>
 
+#include "daemon/close_on_exec.hpp"
 #include "daemon/handshake_check.hpp"
 #include "daemon/listener.hpp"
 #include "daemon/session_core.hpp"
@@ -330,6 +331,7 @@ class WsListener : public Listener, public std::enable_shared_from_this<WsListen
         auto acceptor = std::make_unique<Acceptor>(strand_);
         error_code ec;
         acceptor->open(endpoint.protocol(), ec);
+        if (!ec) close_on_exec(acceptor->native_handle());
         if (!ec && endpoint.address().is_v6()) acceptor->set_option(net::ip::v6_only(true), ec);
         if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
         if (!ec) acceptor->bind(endpoint, ec);
@@ -376,6 +378,7 @@ class WsListener : public Listener, public std::enable_shared_from_this<WsListen
             [self = shared_from_this(), &acceptor](error_code ec, tcp::socket socket) {
                 if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
                 if (!ec) {
+                    close_on_exec(socket.native_handle());
                     // Without TCP_NODELAY an answer written as several frames or writes (Beast
                     // fragments a message at 4 KiB) waits for the client's delayed ACK: a
                     // listCertificates over WebSocket took 40 ms instead of 0.3 ms.

@@ -17,6 +17,8 @@ enum class PinStatus { ok, count_low, final_try, locked, unknown };
 struct PinInfo {
     PinStatus status = PinStatus::unknown;
     bool pin_pad = false;  // CKF_PROTECTED_AUTHENTICATION_PATH: the reader asks for the PIN
+    // The lengths the token accepts (CK_TOKEN_INFO); 0 when it does not say.
+    std::size_t min_length = 0, max_length = 0;
 };
 
 enum class KeyAlgorithm { rsa, ec };

@@ -110,11 +110,17 @@ ReadSlot read_slot(const std::shared_ptr<Module>& module, CK_SLOT_ID slot) {
     return out;
 }
 
+PinInfo pin_info_of(const CK_TOKEN_INFO& token) {
+    auto length = [](CK_ULONG n) {
+        return n == CK_UNAVAILABLE_INFORMATION || n > 1024 ? std::size_t{0} : std::size_t{n};
+    };
+    return PinInfo{p11::pin_status(token), (token.flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0,
+                   length(token.ulMinPinLen), length(token.ulMaxPinLen)};
+}
+
 PinInfo read_pin_info(const SlotState& slot) {
     try {
-        CK_TOKEN_INFO token = p11::token_info(slot.module->functions(), slot.slot);
-        return PinInfo{p11::pin_status(token),
-                       (token.flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0};
+        return pin_info_of(p11::token_info(slot.module->functions(), slot.slot));
     } catch (const CardError&) {
         return PinInfo{PinStatus::unknown, slot.pin_pad};
     }
@@ -310,8 +316,7 @@ const SlotState& slot_for(const CardLayout& card, PinKind kind) {
 
 // The PIN state read from the token now; a token that cannot answer is an error (not "unknown").
 PinInfo current_pin_info(const SlotState& slot) {
-    CK_TOKEN_INFO token = p11::token_info(slot.module->functions(), slot.slot);
-    return PinInfo{p11::pin_status(token), (token.flags & CKF_PROTECTED_AUTHENTICATION_PATH) != 0};
+    return pin_info_of(p11::token_info(slot.module->functions(), slot.slot));
 }
 
 // Refreshes the PIN state from the token and refuses a locked PIN before any login.

@@ -1,12 +1,41 @@
 #include "pkcs11/secret.hpp"
 
 #include <openssl/crypto.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
+#include <new>
 #include <stdexcept>
 
 namespace sithsd::pkcs11 {
 
-Secret::Secret() : buffer_(new unsigned char[capacity]) {}
+namespace {
+
+std::size_t page_size() {
+    static const std::size_t size = static_cast<std::size_t>(sysconf(_SC_PAGESIZE));
+    return size;
+}
+
+}  // namespace
+
+// Each secret has a page of its own: locked (never swapped) and left out of core dumps. A page of
+// its own, because mlock is not counted: unlocking a shared page would unlock its neighbours too.
+unsigned char* Secret::Pages::allocate() {
+    void* page =
+        mmap(nullptr, page_size(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (page == MAP_FAILED) throw std::bad_alloc();
+    madvise(page, page_size(), MADV_DONTDUMP);
+    mlock(page, page_size());  // may fail under a small RLIMIT_MEMLOCK; DONTDUMP still holds
+    return static_cast<unsigned char*>(page);
+}
+
+void Secret::Pages::operator()(unsigned char* page) const {
+    OPENSSL_cleanse(page, page_size());
+    munlock(page, page_size());
+    munmap(page, page_size());
+}
+
+Secret::Secret() : buffer_(Pages::allocate()) {}
 
 Secret::Secret(std::string_view value) : Secret() {
     for (char c : value) {
@@ -33,9 +62,9 @@ Secret::~Secret() {
 }
 
 bool Secret::push_back(char c) {
-    if (!buffer_) buffer_.reset(new unsigned char[capacity]);
+    if (!buffer_) buffer_.reset(Pages::allocate());
     if (size_ >= capacity) return false;
-    buffer_[size_++] = static_cast<unsigned char>(c);
+    buffer_.get()[size_++] = static_cast<unsigned char>(c);
     return true;
 }
 

@@ -1,6 +1,8 @@
 #pragma once
-// A PIN or PUK in memory: reserved once (never reallocated, so no stray copies), not copyable,
-// wiped with OPENSSL_cleanse when destroyed, and printed as "***" by anyone who logs it.
+// A PIN or PUK in memory: reserved once (never reallocated, so no stray copies) on a page of its
+// own that is locked in memory (mlock: never swapped) and left out of core dumps (MADV_DONTDUMP),
+// not copyable, wiped with OPENSSL_cleanse when destroyed, and printed as "***" by anyone who
+// logs it.
 #include <cstddef>
 #include <memory>
 #include <ostream>
@@ -30,7 +32,11 @@ class Secret {
     const unsigned char* data() const { return buffer_.get(); }
 
   private:
-    std::unique_ptr<unsigned char[]> buffer_;
+    struct Pages {
+        static unsigned char* allocate();
+        void operator()(unsigned char* page) const;
+    };
+    std::unique_ptr<unsigned char, Pages> buffer_;
     std::size_t size_ = 0;
 };
 

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "protocol/base64.hpp"
+#include "protocol/display_text.hpp"
 
 namespace sithsd::protocol {
 namespace {
@@ -137,12 +138,9 @@ ParamsResult<SignParams> parse_sign(const boost::json::object& params) {
     // signed; the prompt then says so), required for CMS, whose contentHints carry it.
     auto text = optional_string(params, "displayText");
     if (!text) return text.error();
-    if (*text) {
-        const std::size_t chars = utf8_length(**text);
-        if (chars < 1 || chars > kMaxDisplayTextChars) {
-            return invalid_params("displayText", "displayText must be 1 to 2000 characters.");
-        }
-    }
+    if (*text)
+        if (auto problem = display_text_problem(**text))
+            return invalid_params("displayText", *problem);
     out.display_text = std::move(*text);
 
     auto format = required_string(params, "format");

@@ -25,7 +25,6 @@ using ParamsResult = Result<T, ProtocolError>;
 
 inline constexpr std::size_t kMinNonceChars = 44;
 inline constexpr std::size_t kMaxNonceChars = 128;
-inline constexpr std::size_t kMaxDisplayTextChars = 2000;  // Unicode code points
 inline constexpr std::size_t kMaxSignDataBytes = std::size_t{512} * 1024;
 
 enum class Requirement { HsaId, PersonalIdentityNumber };

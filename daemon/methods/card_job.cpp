@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "daemon/methods/errors.hpp"
 
 namespace sithsd::daemon {
@@ -11,6 +13,7 @@ using protocol::ProtocolError;
 
 void CardJobRunner::run(const std::shared_ptr<PendingRequest>& pending, AuditEntry entry,
                         const std::string& card_id, Body body) {
+    pending->set_card(card_id);
     auto job = [this, pending, entry, body = std::move(body)]() mutable {
         execute(pending, entry, body);
     };
@@ -47,11 +50,14 @@ void CardJobRunner::execute(const std::shared_ptr<PendingRequest>& pending, Audi
 
 void CardJobRunner::finish(const std::shared_ptr<PendingRequest>& pending, AuditEntry& entry,
                            const boost::json::value* result, const ProtocolError* error) {
-    // A request answered meanwhile (a cancel that came as the card signed) is audited as it ended
-    // for its client.
-    if (!error && pending->answered()) {
-        const ProtocolError answered(pending->answered_with());
-        return finish(pending, entry, nullptr, &answered);
+    // The answer is claimed before its audit line is written: a request answered meanwhile (a
+    // cancel that came as the card signed, the card removed during its prompt) is audited as it
+    // ended for its client, and no cancel can slip in between the line and the answer.
+    const bool mine = pending->claim();
+    const ProtocolError answered(pending->answered_with());
+    if (!mine) {
+        result = nullptr;
+        error = &answered;
     }
     entry.result = error ? std::string(protocol::reason_name(error->code)) : "ok";
     try {
@@ -59,14 +65,16 @@ void CardJobRunner::finish(const std::shared_ptr<PendingRequest>& pending, Audit
     } catch (const std::exception& e) {
         // Without its audit line a signature is not handed out.
         spdlog::error("{}", e.what());
-        pending->answer_error(
-            ProtocolError(ErrorCode::InternalError, "The audit log could not be written."));
+        if (mine)
+            pending->send_error(
+                ProtocolError(ErrorCode::InternalError, "The audit log could not be written."));
         return;
     }
+    if (!mine) return;
     if (error)
-        pending->answer_error(*error);
+        pending->send_error(*error);
     else
-        pending->answer_result(*result);
+        pending->send_result(*result);
 }
 
 }  // namespace sithsd::daemon

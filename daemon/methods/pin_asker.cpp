@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "daemon/config.hpp"
 #include "daemon/methods/errors.hpp"
 
@@ -24,6 +26,21 @@ std::string wrong_pin_line(const std::string& language, PinStatus status, bool p
         line += sv ? " " + std::to_string(left) + " försök kvar."
                    : " " + std::to_string(left) + " tries left.";
     return line;
+}
+
+PromptOutcome get_pin_of_valid_length(Prompts& prompts, PromptText text, pkcs11::Secret& pin,
+                                      CancelToken& cancel, const std::string& language,
+                                      const pkcs11::PinInfo& state) {
+    const std::size_t min = std::max<std::size_t>(state.min_length, 1);
+    const std::size_t max = state.max_length;
+    for (int ask = 0; ask < kPinLengthAsks; ++ask) {
+        const auto outcome = prompts.get_pin(text, pin, cancel);
+        if (outcome != PromptOutcome::ok) return outcome;
+        if (pin.size() >= min && (max == 0 || pin.size() <= max)) return outcome;
+        pin.clear();
+        text.error = pin_length_error(language, min, max);
+    }
+    return PromptOutcome::cancelled;
 }
 
 PinAsker::TextFor key_pin_text(const Services& services, const pkcs11::CardCertificate& cert,
@@ -64,7 +81,11 @@ void PinAsker::ask_for(pkcs11::Secret& pin, std::unique_ptr<PromptMessage>& pad_
         pad_message = services_.prompts.show_message(text);
     } else {
         if (wrong_ > 0) text.error = wrong_pin_line(services_.config.language, state_.status, puk);
-        const auto outcome = services_.prompts.get_pin(text, pin, pending_.cancel_token());
+        // The PUK's lengths are not the PIN's: only an empty PUK is asked again.
+        const pkcs11::PinInfo lengths = puk ? pkcs11::PinInfo{} : state_;
+        const auto outcome = get_pin_of_valid_length(services_.prompts, std::move(text), pin,
+                                                     pending_.cancel_token(),
+                                                     services_.config.language, lengths);
         if (outcome != PromptOutcome::ok) {
             ProtocolError error = prompt_error(outcome);
             // After wrong PINs the person learns where the card stands.
@@ -72,7 +93,8 @@ void PinAsker::ask_for(pkcs11::Secret& pin, std::unique_ptr<PromptMessage>& pad_
             throw error;
         }
     }
-    if (pending_.answered()) throw ProtocolError(ErrorCode::UserCancelled);
+    // Answered meanwhile (cancel, client gone, shutdown, card removed): that answer stands.
+    if (pending_.answered()) throw ProtocolError(pending_.answered_with());
 }
 
 bool PinAsker::after_failure(const pkcs11::CardError& e) {

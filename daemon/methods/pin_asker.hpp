@@ -21,6 +21,14 @@ namespace sithsd::daemon {
 // PIN sooner (3 tries on a SITHS card); this bounds a token that does not count (SoftHSM2).
 constexpr int kMaxPinAsks = 5;
 
+// Asks until the answer has a length the token accepts: an empty PIN, or one too short or too
+// long, would cost a try on the card for nothing, so it is asked again with the reason shown, at
+// most kPinLengthAsks times in all (then the person is taken to have given up: cancelled).
+inline constexpr int kPinLengthAsks = 5;
+PromptOutcome get_pin_of_valid_length(Prompts& prompts, PromptText text, pkcs11::Secret& pin,
+                                      CancelToken& cancel, const std::string& language,
+                                      const pkcs11::PinInfo& state);
+
 // The error line of a prompt asked again after a wrong PIN (or PUK).
 std::string wrong_pin_line(const std::string& language, pkcs11::PinStatus status, bool puk);
 

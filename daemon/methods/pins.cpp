@@ -38,8 +38,9 @@ void manage_pin(const Services& services, const Call& call, bool unblock) {
         bool chosen = false;
         asker.with_pin<bool>([&](const pkcs11::Secret& current) {
             if (!chosen) {
-                const auto outcome =
-                    services.prompts.get_pin(prompts.chosen, new_secret, pending->cancel_token());
+                const auto outcome = get_pin_of_valid_length(
+                    services.prompts, prompts.chosen, new_secret, pending->cancel_token(),
+                    services.config.language, asker.state());
                 if (outcome != PromptOutcome::ok) throw prompt_error(outcome);
                 chosen = true;
             }

@@ -70,9 +70,11 @@ void cancel(const Services& services, const Call& call) {
     auto target = services.pending.find(call.request->connection()->id(), params.id);
     bool cancelled = false;
     if (target) {
-        target->cancel_prompt();
+        // Answered first, then the prompt closed: the card job then finds it answered and audits
+        // it as its client saw it.
         cancelled = target->answer_error(protocol::ProtocolError(protocol::ErrorCode::UserCancelled,
                                                                  "Cancelled by the client."));
+        target->cancel_prompt();
         target->release();
     }
     call.request->answer_result(boost::json::object{{"cancelled", cancelled}});

@@ -75,7 +75,8 @@ class FakeCards final : public daemon::Cards {
     void throw_next_error();
 };
 
-// Answers prompts from a script: "pin 1234", "cancel", "timeout", "unavailable", "yes", "no".
+// Answers prompts from a script: "pin 1234", "pin" (empty), "cancel", "timeout", "unavailable",
+// "yes", "no".
 class FakePrompts final : public daemon::Prompts {
   public:
     std::deque<std::string> script;

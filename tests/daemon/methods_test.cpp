@@ -9,6 +9,7 @@
 #include "daemon/config.hpp"
 #include "daemon/consent_store.hpp"
 #include "daemon/dispatcher.hpp"
+#include "daemon/methods/card_job.hpp"
 #include "daemon/methods/handlers.hpp"
 #include "daemon/methods/pin_asker.hpp"
 #include "daemon/prompt_texts.hpp"
@@ -464,6 +465,60 @@ TEST_F(MethodsTest, ShutdownAnswersWhatWaits) {
     EXPECT_EQ(reason(call(client, "listCards")), "SHUTTING_DOWN");
     cards.run_queued();
     EXPECT_EQ(audit_results(), std::vector<std::string>{"SHUTTING_DOWN"});
+}
+
+// ---- hostile cases (issue 16)
+
+TEST_F(MethodsTest, AnIdAlreadyPendingIsRefusedAndCancelReachesTheFirst) {
+    cards.run_at_once = false;
+    auto client = open(web_peer(kPortal));
+    EXPECT_TRUE(call(client, "authenticate", {{"challengeNonce", kNonce}}, 1, 0ms).empty());
+    auto duplicate = call(client, "listCards", {}, 1);
+    ASSERT_TRUE(duplicate.contains("error")) << duplicate;
+    EXPECT_EQ(duplicate.at("error").at("code"), -32600);
+    EXPECT_NE(std::string(duplicate.at("error").at("message").as_string()).find("id 1 "),
+              std::string::npos)
+        << duplicate;
+    EXPECT_EQ(call(client, "cancel", {{"id", 1}}, 2).at("result").at("cancelled"), true);
+    cards.run_queued();
+    EXPECT_TRUE(call(client, "listCards", {}, 1).contains("result")) << "answered: free again";
+}
+
+TEST_F(MethodsTest, TheCardRemovedDuringThePromptAnswersCardRemoved) {
+    prompts.script = {"pin 1234"};
+    prompts.while_asking = [&] {
+        const auto before = cards.cards_now;
+        cards.cards_now.clear();
+        dispatcher().on_cards_changed(before, cards.cards_now);
+    };
+    EXPECT_EQ(reason(web("sign", sign_params())), "CARD_REMOVED");
+    EXPECT_EQ(cards.sign_calls, 0);
+    EXPECT_EQ(audit_results(), std::vector<std::string>{"CARD_REMOVED"});
+}
+
+TEST_F(MethodsTest, APinOfTheWrongLengthIsAskedAgainNeverTried) {
+    cards.pin_state.min_length = 4;
+    cards.pin_state.max_length = 8;
+    prompts.script = {"pin", "pin 12", "pin 123456789", "pin 1234"};
+    EXPECT_TRUE(web("authenticate", {{"challengeNonce", kNonce}}).contains("result"));
+    EXPECT_EQ(cards.pins_used, std::vector<std::string>{"1234"});
+    ASSERT_EQ(prompts.shown.size(), 4u);
+    EXPECT_TRUE(prompts.shown[0].error.empty());
+    EXPECT_NE(prompts.shown[1].error.find("4 till 8"), std::string::npos);
+    // Only empty answers: the person is taken to have given up, and the card never saw one.
+    prompts.script.assign(daemon::kPinAsks, "pin");
+    EXPECT_EQ(reason(web("sign", sign_params())), "USER_CANCELLED");
+    EXPECT_EQ(cards.sign_calls, 1);
+}
+
+TEST_F(MethodsTest, ChangePinOnABlockedPinAsksForNothing) {
+    cards.pin_state.status = PinStatus::locked;
+    prompts.script = {"pin 1111", "pin 2222"};
+    auto client = open(local_peer());
+    EXPECT_EQ(reason(call(client, "changePin", {{"cardId", "card-1"}, {"pin", "signing"}})),
+              "PIN_BLOCKED");
+    EXPECT_TRUE(prompts.shown.empty());
+    EXPECT_TRUE(cards.pins_used.empty());
 }
 
 TEST_F(MethodsTest, TheExtensionsHostIntroducesThePagesOrigin) {

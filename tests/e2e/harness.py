@@ -61,6 +61,7 @@ class Daemon:
                     ("" if websocket else "websocket = false\n") + extra_config)
         self.log_path = os.path.join(self.dir, "sithsd.log")
         self.log_file = open(self.log_path, "w")
+        self.stdin = None  # the daemon's stdin (a pseudo-terminal for a real pinentry-tty)
         self.proc = None
 
     def start(self):
@@ -68,7 +69,7 @@ class Daemon:
         if self.max_files:
             def limit():
                 resource.setrlimit(resource.RLIMIT_NOFILE, (self.max_files, self.max_files))
-        self.proc = subprocess.Popen([SITHSD, "--config", self.config_path],
+        self.proc = subprocess.Popen([SITHSD, "--config", self.config_path], stdin=self.stdin,
                                      stdout=self.log_file, stderr=self.log_file, preexec_fn=limit,
                                      env=self.env)
         wait_for(self._ready, "sithsd to listen")

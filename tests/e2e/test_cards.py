@@ -54,6 +54,16 @@ async def notification(ws, method, deadline=DEADLINE):
             return reply
 
 
+async def replies_by_id(ws, count):
+    """The next `count` responses (notifications skipped), by id."""
+    replies = {}
+    while len(replies) < count:
+        r = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE))
+        if "id" in r:
+            replies[r["id"]] = r
+    return replies
+
+
 def error_reason(reply):
     assert "error" in reply, reply
     return reply["error"]["data"]["reason"]
@@ -457,11 +467,7 @@ class Signing(CardTest):
                 await ws.send(request("sign", self.sign_params(cert), id_="s1"))
                 self.daemon.wait_prompts(1)
                 await ws.send(request("cancel", {"id": "s1"}, id_="c1"))
-                replies = {}
-                while len(replies) < 2:
-                    r = json.loads(await asyncio.wait_for(ws.recv(), DEADLINE))
-                    if "id" in r:
-                        replies[r["id"]] = r
+                replies = await replies_by_id(ws, 2)
                 self.assertEqual(error_reason(replies["s1"]), "USER_CANCELLED")
                 self.assertEqual(replies["c1"]["result"], {"cancelled": True})
                 self.assertEqual((await call(ws, "cancel", {"id": "s1"}, id_="c2"))["result"], {"cancelled": False})

@@ -116,17 +116,6 @@ class UnixSocketFiles(unittest.TestCase):
             self.assertTrue(stat.S_ISSOCK(mode))
             self.assertEqual(stat.S_IMODE(mode), 0o600)
 
-    def test_loose_folder_mode_is_tightened(self):
-        daemon = Daemon()
-        try:
-            os.makedirs(os.path.dirname(daemon.socket_path), mode=0o755)
-            os.chmod(os.path.dirname(daemon.socket_path), 0o755)
-            daemon.start()
-            self.assertEqual(stat.S_IMODE(os.lstat(os.path.dirname(daemon.socket_path)).st_mode),
-                             0o700)
-        finally:
-            daemon.close()
-
     def test_stale_socket_is_removed(self):
         daemon = Daemon()
         try:

@@ -203,17 +203,24 @@ TEST(Sign, DataRules) {
     EXPECT_EQ(field_of(parse_sign(obj(sign_json(R"("data":true)")))), "data");
 }
 
-TEST(Sign, DisplayTextCountsCharacters) {
+TEST(Sign, DisplayTextFitsThePromptsLine) {
     auto with_text = [](const std::string& text) {
         return parse_sign(obj(R"({"format":"raw","data":"AAEC","displayText":")" + text + "\"}"));
     };
     EXPECT_TRUE(with_text("a"));
-    EXPECT_TRUE(with_text(std::string(2000, 'a')));
+    EXPECT_TRUE(with_text(std::string(500, 'a')));
+    EXPECT_EQ(field_of(with_text(std::string(501, 'a'))), "displayText");
     std::string swedish;
-    for (int i = 0; i < 2000; ++i) swedish += "ä";  // 4000 bytes, 2000 characters
+    for (int i = 0; i < 250; ++i) swedish += "ä";  // 500 bytes, 250 characters
     EXPECT_TRUE(with_text(swedish));
-    EXPECT_EQ(field_of(with_text(swedish + "ö")), "displayText");
-    EXPECT_EQ(field_of(with_text(std::string(2001, 'a'))), "displayText");
+    EXPECT_EQ(field_of(with_text(swedish + "a")), "displayText");
+    // A line break and % reach the prompt as %0A and %25: three bytes each.
+    EXPECT_TRUE(with_text(std::string(166, '%') + "ab"));
+    EXPECT_EQ(field_of(with_text(std::string(167, '%'))), "displayText");
+    std::string lines;
+    for (int i = 0; i < 166; ++i) lines += "\\n";
+    EXPECT_TRUE(with_text(lines + "ab"));
+    EXPECT_EQ(field_of(with_text(lines + "\\n")), "displayText");
     EXPECT_EQ(field_of(with_text("")), "displayText");
     EXPECT_EQ(field_of(parse_sign(obj(R"({"format":"cms","data":"AAEC"})"))), "displayText");
     EXPECT_EQ(field_of(parse_sign(obj(R"({"format":"raw","data":"AAEC","displayText":["a"]})"))),
@@ -233,6 +240,24 @@ TEST(Sign, DisplayTextIsOptionalOnlyForRaw) {
     EXPECT_EQ(field_of(parse_sign(
                   obj(R"({"format":"cms","hashAlgorithm":"SHA-256","hash":")" + b64(32) + "\"}"))),
               "displayText");
+}
+
+TEST(Sign, DisplayTextWithoutControlOrBidiCharacters) {
+    auto with_text = [](const std::string& json_text) {
+        return parse_sign(
+            obj(R"({"format":"raw","data":"AAEC","displayText":"Pay 100 )" + json_text + "\"}"));
+    };
+    EXPECT_TRUE(with_text("kr\\nto Ulla"));  // a line break is text
+    for (const char* hidden :
+         {"\\u0000", "\\u001b[2J", "\\r", "\\t", "\\u007f", "\\u0085", "\\u009b", "\\u202a",
+          "\\u202b", "\\u202c", "\\u202d", "\\u202e", "\\u2066", "\\u2067", "\\u2068", "\\u2069"}) {
+        auto result = with_text(std::string(hidden) + "kr");
+        EXPECT_EQ(field_of(result), "displayText") << hidden;
+    }
+    auto result = with_text("\\u202ekr 0001");
+    ASSERT_FALSE(result);
+    EXPECT_EQ(result.error().code, ErrorCode::InvalidParams);
+    EXPECT_NE(result.error().message.find("U+202E"), std::string::npos) << result.error().message;
 }
 
 TEST(Sign, Format) {

@@ -106,7 +106,11 @@ export interface AuthenticateParams extends CallOptions {
 
 interface SignCommon extends CallOptions {
   certificateId?: string;
-  /** What the person is asked to sign (1..2000 characters); shown in the PIN prompt. */
+  /**
+   * What the person is asked to sign; shown whole in the PIN prompt. 1..500 bytes in UTF-8 (a line
+   * break or `%` counts as 3), line breaks allowed, no other control character and no
+   * bidirectional override or isolate (PROTOCOL.md, `sign`).
+   */
   displayText: string;
 }
 
