@@ -506,7 +506,7 @@ TEST_F(MethodsTest, APinOfTheWrongLengthIsAskedAgainNeverTried) {
     EXPECT_TRUE(prompts.shown[0].error.empty());
     EXPECT_NE(prompts.shown[1].error.find("4 till 8"), std::string::npos);
     // Only empty answers: the person is taken to have given up, and the card never saw one.
-    prompts.script.assign(daemon::kPinAsks, "pin");
+    prompts.script.assign(daemon::kPinLengthAsks, "pin");
     EXPECT_EQ(reason(web("sign", sign_params())), "USER_CANCELLED");
     EXPECT_EQ(cards.sign_calls, 1);
 }
