@@ -1,4 +1,5 @@
 #include "daemon/config.hpp"
+#include "pkcs11/module.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -38,12 +39,10 @@ TEST(Config, DefaultsFollowPROTOCOL) {
     EXPECT_TRUE(c.websocket);
     EXPECT_EQ(c.port, 24891);
     EXPECT_EQ(c.unix_socket, "/run/user/1000/sithsd/sithsd.sock");
-    ASSERT_EQ(c.modules.size(), 5u);
-    EXPECT_EQ(c.modules[0], "/home/tolvan/.iid/lib/libiidp11.so");
-    EXPECT_EQ(c.modules[1], "/usr/lib64/libiidp11.so");
-    EXPECT_EQ(c.modules[2], "/usr/lib/libiidp11.so");
-    EXPECT_EQ(c.modules[3], "/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so");
-    EXPECT_EQ(c.modules[4], "/usr/lib/x86_64-linux-gnu/pkcs11/opensc-pkcs11.so");
+    ASSERT_EQ(c.modules.size(), sithsd::pkcs11::Module::default_candidates("/home/tolvan").size());
+    // Net iD's places first (the user's own install first of all), then OpenSC's.
+    EXPECT_EQ(c.modules.front(), "/home/tolvan/.iid/lib/libiidp11.so");
+    EXPECT_EQ(c.modules.back().filename(), "opensc-pkcs11.so");
     EXPECT_FALSE(c.modules_configured);
     EXPECT_EQ(c.pinentry, "pinentry");
     EXPECT_TRUE(c.allowed_origins.empty());
@@ -61,7 +60,7 @@ TEST(Config, DefaultsFollowPROTOCOL) {
 TEST(Config, EmptyFileGivesDefaults) {
     Config c = parse_config("", env());
     EXPECT_EQ(c.port, 24891);
-    EXPECT_EQ(c.modules.size(), 5u);
+    EXPECT_EQ(c.modules.size(), sithsd::pkcs11::Module::default_candidates("/home/tolvan").size());
 }
 
 TEST(Config, FallbacksWithoutXdgVariables) {
