@@ -66,7 +66,10 @@ ToolResult run_tool(const std::vector<std::string>& argv, std::chrono::milliseco
             break;
         }
         pollfd p{out[0], POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(left.count())) < 0 && errno != EINTR) break;
+        const int ready = ::poll(&p, 1, static_cast<int>(left.count()));
+        if (ready < 0 && errno != EINTR) break;
+        // Nothing to read yet: back to the deadline check (a read now would wait for the tool).
+        if (ready <= 0) continue;
         char buffer[4096];
         const ssize_t n = ::read(out[0], buffer, sizeof buffer);
         if (n == 0) break;

@@ -2,76 +2,41 @@
 
 #include <unistd.h>
 
-#include <boost/json/parse.hpp>
-#include <fstream>
-#include <sstream>
-
-#include "browser-bridge/native-host/extension_ids.hpp"
-#include "daemon/doctor/run_program.hpp"
+#include "daemon/native_host_manifests.hpp"
+#include "daemon/nss_databases.hpp"
+#include "daemon/tool_runner.hpp"
 
 namespace sithsd::daemon::doctor {
 namespace {
 
 namespace fs = std::filesystem;
-constexpr std::chrono::seconds kModutilTimeout{15};
 
 fs::path config_home(const Environment& env) {
     return env.xdg_config_home.empty() ? fs::path(env.home) / ".config"
                                        : fs::path(env.xdg_config_home);
 }
 
-NssDatabase nss_database(std::string browser, fs::path folder) {
-    NssDatabase db;
-    db.browser = std::move(browser);
-    db.folder = std::move(folder);
-    return db;
-}
-
-void add_profiles(const fs::path& root, std::vector<NssDatabase>& out) {
-    std::error_code ec;
-    for (fs::directory_iterator it(root, ec), end; !ec && it != end; it.increment(ec))
-        if (fs::exists(it->path() / "cert9.db", ec))
-            out.push_back(nss_database("Firefox", it->path()));
-}
-
 }  // namespace
 
-bool find_sithsd_module(const std::string& modutil_output, std::string& library) {
-    // modutil -list prints "library name: PATH" for each module.
-    std::istringstream lines(modutil_output);
-    std::string line;
-    while (std::getline(lines, line)) {
-        const auto at = line.find("library name:");
-        if (at == std::string::npos || line.find("libsithsd-pkcs11.so") == std::string::npos)
-            continue;
-        library = line.substr(line.find_first_not_of(' ', at + 13));
-        return true;
-    }
-    return false;
-}
-
 bool modutil_available() {
-    const auto result = run_program({"modutil", "-help"}, kModutilTimeout, 4096);
-    return result.has_value();
+    return find_in_path("modutil").has_value();
 }
 
+// The databases `sithsctl browsers register` writes to, read the way it reads them (pkcs11.txt:
+// no modutil run, no module loaded). A database the browser has not made yet is left out.
 std::vector<NssDatabase> survey_nss(const Environment& env) {
     std::vector<NssDatabase> databases;
-    std::error_code ec;
-    const fs::path home(env.home);
-    if (fs::exists(home / ".pki/nssdb/cert9.db", ec))
-        databases.push_back(nss_database("Chromium", home / ".pki/nssdb"));
-    add_profiles(home / ".mozilla/firefox", databases);
-    add_profiles(home / "snap/firefox/common/.mozilla/firefox", databases);
-    for (auto& db : databases) {
-        const auto result = run_program({"modutil", "-list", "-dbdir", "sql:" + db.folder.string()},
-                                        kModutilTimeout);
-        if (!result || result->exit_code != 0) {
-            db.error = result ? result->output : "modutil cannot be started";
-            continue;
-        }
+    for (const auto& found : find_nss_databases(env.home, config_home(env))) {
+        if (!nss_database_exists(found.dir)) continue;
+        NssDatabase db;
+        db.browser = found.browser;
+        db.folder = found.dir;
         db.listed = true;
-        db.registered = find_sithsd_module(result->output, db.library);
+        if (auto library = registered_library(found.dir)) {
+            db.registered = true;
+            db.library = *library;
+        }
+        databases.push_back(std::move(db));
     }
     return databases;
 }
@@ -139,33 +104,25 @@ CheckResult check_nss(const Situation& s, const std::vector<NssDatabase>& databa
 }
 
 std::vector<HostManifest> survey_native_host(const Environment& env) {
-    const std::string file = std::string(native_host::host_name) + ".json";
-    const fs::path home(env.home);
-    const std::vector<fs::path> folders{config_home(env) / "chromium/NativeMessagingHosts",
-                                        config_home(env) / "google-chrome/NativeMessagingHosts",
-                                        home / ".mozilla/native-messaging-hosts",
-                                        "/etc/chromium/native-messaging-hosts",
-                                        "/etc/opt/chrome/native-messaging-hosts",
-                                        "/usr/lib/mozilla/native-messaging-hosts"};
+    // The user's (where `sithsctl browsers register` writes them), then the system's.
+    std::vector<fs::path> files = native_host_manifest_paths(env.home, config_home(env));
+    const std::string file = files.front().filename().string();
+    for (const char* folder :
+         {"/etc/chromium/native-messaging-hosts", "/etc/opt/chrome/native-messaging-hosts",
+          "/usr/lib/mozilla/native-messaging-hosts"})
+        files.push_back(fs::path(folder) / file);
     std::vector<HostManifest> manifests;
-    for (const auto& folder : folders) {
+    for (const auto& path : files) {
         std::error_code ec;
-        if (!fs::exists(folder / file, ec)) continue;
+        if (!fs::exists(path, ec)) continue;
         HostManifest m;
-        m.file = folder / file;
-        std::ifstream in(m.file);
-        std::ostringstream text;
-        text << in.rdbuf();
-        boost::system::error_code json_error;
-        const auto value = boost::json::parse(text.str(), json_error);
-        const auto* path =
-            !json_error && value.is_object() ? value.as_object().if_contains("path") : nullptr;
-        if (!path || !path->is_string()) {
-            m.error = "no \"path\"";
-        } else {
-            m.host_path = path->as_string().c_str();
+        m.file = path;
+        if (auto host = manifest_host(path)) {
+            m.host_path = *host;
             m.host_runnable =
                 access(m.host_path.c_str(), X_OK) == 0 && fs::is_regular_file(m.host_path, ec);
+        } else {
+            m.error = "no \"path\"";
         }
         manifests.push_back(std::move(m));
     }

@@ -13,17 +13,15 @@ namespace sithsd::daemon::doctor {
 struct NssDatabase {
     std::string browser;           // "Chromium", "Firefox"
     std::filesystem::path folder;  // the sql: database folder
-    bool listed = false;           // modutil answered
+    bool listed = false;           // its module list could be read
     bool registered = false;       // the sithsd module is among its modules
     std::string library;           // the module's library path as registered
-    std::string error;             // modutil's failure
+    std::string error;             // why its module list could not be read
 };
 
-// ~/.pki/nssdb and every Firefox profile with a cert9.db (also Snap's), asked with modutil.
+// The NSS databases `sithsctl browsers register` knows (nss_databases.hpp) that exist, with our
+// module as their pkcs11.txt lists it.
 std::vector<NssDatabase> survey_nss(const Environment& env);
-// modutil -list output: whether a module whose library is libsithsd-pkcs11.so is listed (and
-// where).
-bool find_sithsd_module(const std::string& modutil_output, std::string& library);
 CheckResult check_nss(const Situation& s, const std::vector<NssDatabase>& databases,
                       bool modutil_found);
 bool modutil_available();

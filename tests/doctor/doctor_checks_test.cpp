@@ -1,15 +1,19 @@
 // The doctor's checks as functions: each situation in, the line and the verdict out.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <boost/json/serialize.hpp>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 
 #include "daemon/doctor/browser_checks.hpp"
 #include "daemon/doctor/card_checks.hpp"
 #include "daemon/doctor/daemon_check.hpp"
 #include "daemon/doctor/doctor_output.hpp"
-#include "daemon/doctor/run_program.hpp"
 #include "daemon/doctor/system_checks.hpp"
+#include "daemon/nss_databases.hpp"
+#include "daemon/tool_runner.hpp"
 
 namespace sithsd::daemon::doctor {
 namespace {
@@ -128,14 +132,20 @@ TEST(DoctorChecks, DaemonNotRunningBlocks) {
     EXPECT_NE(r.advice.find("systemctl --user"), std::string::npos);
 }
 
-TEST(DoctorChecks, ModutilListingFindsTheModule) {
-    const std::string listing =
-        "Listing of PKCS #11 Modules\n  1. NSS Internal PKCS #11 Module\n"
-        "  2. sithsd\n\tlibrary name: /usr/lib/sithsd/libsithsd-pkcs11.so\n\t   uri: pkcs11:x\n";
-    std::string library;
-    EXPECT_TRUE(find_sithsd_module(listing, library));
-    EXPECT_EQ(library, "/usr/lib/sithsd/libsithsd-pkcs11.so");
-    EXPECT_FALSE(find_sithsd_module("  1. NSS Internal PKCS #11 Module\n", library));
+// survey_nss reads what is registered as `sithsctl browsers` does: from the database's pkcs11.txt.
+TEST(DoctorChecks, ModuleListFindsTheModule) {
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("sithsd-doctor-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    std::ofstream(dir / "pkcs11.txt")
+        << "library=\nname=NSS Internal PKCS #11 Module\n\n"
+           "library=/usr/lib/sithsd/libsithsd-pkcs11.so\nname=sithsd\nNSS=trustOrder=100\n";
+    const auto library = registered_library(dir);
+    ASSERT_TRUE(library);
+    EXPECT_EQ(*library, "/usr/lib/sithsd/libsithsd-pkcs11.so");
+    std::ofstream(dir / "pkcs11.txt") << "library=\nname=NSS Internal PKCS #11 Module\n";
+    EXPECT_FALSE(registered_library(dir));
+    std::filesystem::remove_all(dir);
 }
 
 TEST(DoctorChecks, LoginBlockedWhenNeitherBrowserWayIsSetUp) {
@@ -157,17 +167,15 @@ TEST(DoctorChecks, EnglishWhenAsked) {
               0u);
 }
 
-TEST(RunProgram, OutputExitCodeAndDeadline) {
-    auto out = run_program({"sh", "-c", "echo hej; exit 3"}, 5s);
-    ASSERT_TRUE(out);
-    EXPECT_EQ(out->output, "hej\n");
-    EXPECT_EQ(out->exit_code, 3);
+TEST(RunTool, OutputExitCodeAndDeadline) {
+    auto out = run_tool({"sh", "-c", "echo hej; exit 3"}, 5s);
+    EXPECT_EQ(out.output, "hej\n");
+    EXPECT_EQ(out.exit_code, 3);
     const auto start = std::chrono::steady_clock::now();
-    out = run_program({"sleep", "30"}, 200ms);
-    ASSERT_TRUE(out);
-    EXPECT_EQ(out->exit_code, -1);
+    out = run_tool({"sleep", "30"}, 200ms);
+    EXPECT_EQ(out.exit_code, -1);
     EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
-    EXPECT_FALSE(run_program({"/nonexistent/program"}, 1s));
+    EXPECT_THROW(run_tool({"/nonexistent/program"}, 1s), std::runtime_error);
 }
 
 }  // namespace
