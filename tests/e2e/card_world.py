@@ -53,6 +53,22 @@ class CardDaemon(Daemon):
     def wait_prompts(self, count):
         return wait_for(lambda: len(self.prompts()) >= count, f"{count} prompt(s)")
 
+    def pinentries(self):
+        """Pids of the running scripted pinentries of this daemon (found by their script), also
+        those a killed daemon left behind."""
+        marker = f"SITHSD_PINENTRY_SCRIPT={self.script}".encode()
+        pids = []
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as f:
+                    if marker in f.read().split(b"\0"):
+                        pids.append(int(entry))
+            except OSError:  # gone meanwhile, or not ours
+                continue
+        return pids
+
     # --- the card ---
     def ctl(self, *args):
         out = subprocess.run([SOFTCARD_CTL, self.world, *args], capture_output=True, text=True, timeout=30)

@@ -314,7 +314,7 @@ class KillDuringPrompts(unittest.TestCase):
     def kill_and_restart(self):
         self.daemon.proc.kill()
         self.daemon.proc.wait(timeout=DEADLINE)
-        # The prompt left behind ends at its next line ("delay", then the pipe is gone).
+        # The prompt left behind ends after its delay (its pipe is gone); it holds nothing.
         def port_free():
             with socket.socket() as probe:
                 probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -331,16 +331,22 @@ class KillDuringPrompts(unittest.TestCase):
         wait_for(lambda: self.daemon.log().count("ready (") > readies, "sithsd to start again")
 
     async def ask_and_die(self, origin, text):
+        """The script holds one "delay": the prompt takes it and waits (logging nothing yet), and
+        the daemon is killed meanwhile."""
         async with self.daemon.ws(origin=origin) as ws:
             await ws.send(text)
-            self.daemon.wait_prompts(len(self.daemon.prompts()) + 1)
+            wait_for(lambda: self.daemon.pinentries() and
+                     not pathlib.Path(self.daemon.script).read_text().strip(), "the prompt")
             self.kill_and_restart()
             with self.assertRaises(Exception):  # closed, never an answer
                 await asyncio.wait_for(ws.recv(), DEADLINE)
+        # The prompt left behind wakes, finds its daemon gone and ends; only then are the next
+        # answers written, so that it cannot take them.
+        wait_for(lambda: not self.daemon.pinentries(), "the orphaned prompt to end", 30)
 
     def test_kill_during_consent(self):
         origin = "https://new.example.org"
-        self.daemon.answers("delay 2")
+        self.daemon.answers("delay 4")
         run(self.ask_and_die(origin, '{"jsonrpc":"2.0","id":1,"method":"listCards"}'), 60)
         origins = os.path.join(self.daemon.dir, "state", "origins.json")
         if os.path.exists(origins):
@@ -364,7 +370,7 @@ class KillDuringPrompts(unittest.TestCase):
             "certificateId": cert["certificateId"], "displayText": "Attest", "format": "cms",
             "data": "b3JkZXI="}})
         tries = self.daemon.tries_left("tolvan", "signing")
-        self.daemon.answers("delay 2")
+        self.daemon.answers("delay 4")
         run(self.ask_and_die(PORTAL, sign), 60)
         self.assertEqual(self.daemon.tries_left("tolvan", "signing"), tries)  # no PIN went to the card
         self.daemon.answers("pin 654321")

@@ -51,8 +51,10 @@ class Login(FirefoxCase):
         self.assertIn("tidigare försök var fel", prompts[1]["setdesc"])
         self.assertEqual(self.daemon.tries_left("tolvan", "identification"), 3)
         audit = self.daemon.audit_lines()
+        # One line for the wrong try, one for the request that then succeeded.
         self.assertEqual([(a["method"], a["hashAlgorithm"], a["result"]) for a in audit],
-                         [("moduleSign", "RSA_PKCS_PSS", "ok")])
+                         [("moduleSign", "RSA_PKCS_PSS", "PIN_INCORRECT"),
+                          ("moduleSign", "RSA_PKCS_PSS", "ok")])
         # TLS 1.2 on a new connection (NSS offers rsa_pss_rsae there too, so the mechanism may
         # still be PSS; test_nss forces PKCS#1 v1.5 with tstclnt).
         server12 = self.server(max_tls=ssl.TLSVersion.TLSv1_2)
