@@ -57,11 +57,15 @@ class CardDaemon(Daemon):
         """Pids of the running scripted pinentries of this daemon (found by their script), also
         those a killed daemon left behind."""
         marker = f"SITHSD_PINENTRY_SCRIPT={self.script}".encode()
+        program = os.path.basename(self.pinentry).encode()
         pids = []
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
-            try:
+            try:  # the daemon has the same environment: the program tells them apart
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    if not any(os.path.basename(arg) == program for arg in f.read().split(b"\0")):
+                        continue
                 with open(f"/proc/{entry}/environ", "rb") as f:
                     if marker in f.read().split(b"\0"):
                         pids.append(int(entry))
