@@ -50,10 +50,23 @@ AuditLog::AuditLog(std::filesystem::path file) : file_(std::move(file)), prev_(k
             throw std::runtime_error("cannot repair audit log " + file_.string());
         }
     }
+    head_fd_ = open(head_file(file_).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (head_fd_ < 0) {
+        close(fd_);
+        throw std::runtime_error("cannot open " + head_file(file_).string());
+    }
 }
 
 AuditLog::~AuditLog() {
     if (fd_ >= 0) close(fd_);
+    if (head_fd_ >= 0) close(head_fd_);
+}
+
+bool AuditLog::write_head(const std::string& hash) {
+    const std::string record = hash + "\n";  // always 65 bytes
+    return pwrite(head_fd_, record.data(), record.size(), 0) ==
+               static_cast<ssize_t>(record.size()) &&
+           ftruncate(head_fd_, static_cast<off_t>(record.size())) == 0 && fdatasync(head_fd_) == 0;
 }
 
 bool AuditLog::cut_back() {
@@ -87,15 +100,16 @@ void AuditLog::append(const AuditEntry& e) {
     struct stat st {};
     if (fstat(fd_, &st) != 0 || st.st_size != good_length_) fail("repair");
     if (!write_all(fd_, data)) fail("write");
-    if (fsync(fd_) != 0) fail("flush");
+    // fdatasync: the data and the new length (what a reader needs), not the times.
+    if (fdatasync(fd_) != 0) fail("flush");
     // The line counts only once FILE.head names it: without the head, verify would call the new
     // last line an addition after the recorded end.
     const std::string next = sha256_hex(line);
-    try {
-        write_file_atomically(head_file(file_), next + "\n");
-    } catch (const std::exception&) {
-        if (!cut_back()) spdlog::error("audit log {}: cannot cut back", file_.string());
-        throw;
+    if (!write_head(next)) {
+        const int error = errno;
+        write_head(prev_);  // best effort: the head names the last line that stays
+        errno = error;
+        fail("record the head of");  // cuts the line back and throws
     }
     prev_ = next;
     good_length_ += static_cast<off_t>(data.size());

@@ -42,7 +42,7 @@ class AuditLog final : public Audit {
     AuditLog(const AuditLog&) = delete;
     AuditLog& operator=(const AuditLog&) = delete;
 
-    // Appends, fsyncs, and records the new last line beside the log (FILE.head); throws
+    // Appends, flushes, and records the new last line beside the log (FILE.head); throws
     // std::runtime_error when any of it failed. Then the file is cut back to its last good length
     // (a full disk never leaves half a line, nor a line saying "ok" for a request that failed).
     void append(const AuditEntry& entry) override;
@@ -50,10 +50,16 @@ class AuditLog final : public Audit {
   private:
     // Cuts the file back to good_length_; false when even that failed.
     bool cut_back();
+    // Overwrites FILE.head in place with the hash of the new last line and flushes it.
+    bool write_head(const std::string& hash);
 
     std::filesystem::path file_;
     std::mutex mutex_;
     int fd_ = -1;
+    // FILE.head, open for the daemon's life: one fixed-size record rewritten in place (a
+    // 65-byte write inside one sector), cheaper than a new file and a rename per line, and
+    // it needs no new block on a full disk.
+    int head_fd_ = -1;
     off_t good_length_ = 0;  // the file's length after its last whole, recorded line
     std::string prev_;       // SHA-256 (hex) of the last line written
 };

@@ -80,18 +80,33 @@ class FullDisk(CardTest):
         good = os.path.getsize(self.daemon.audit)
 
         filler = self.fill()
-        for _ in range(3):  # again and again: nothing half-written accumulates
+        # Lines that still fit in the log's last page are written whole (the head is rewritten in
+        # place and needs no new block); the first that does not fit fails the request.
+        signed = 1
+        for _ in range(40):
             self.daemon.answers("pin 654321")
             reply = self.sign(self.sign_params(cert))
+            if "result" not in reply:
+                break
+            signed += 1
+            good = os.path.getsize(self.daemon.audit)
+        else:
+            self.fail("the log never ran out of space")
+        for attempt in range(3):  # again and again: nothing half-written accumulates
+            if attempt:
+                self.daemon.answers("pin 654321")
+                reply = self.sign(self.sign_params(cert))
             self.assertEqual(reply.get("error", {}).get("data", {}).get("reason"), "INTERNAL_ERROR", reply)
             self.assertNotIn("result", reply)
             self.assertEqual(os.path.getsize(self.daemon.audit), good, "cut back to the last good length")
-        self.assertEqual([line["result"] for line in self.daemon.audit_lines()], ["ok"])
+        self.assertEqual([line["result"] for line in self.daemon.audit_lines()], ["ok"] * signed)
+        out = self.verify()
+        self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
 
         os.remove(filler)
         self.daemon.answers("pin 654321")
         self.assertIn("result", self.sign(self.sign_params(cert)))
-        self.assertEqual([line["result"] for line in self.daemon.audit_lines()], ["ok", "ok"])
+        self.assertEqual([line["result"] for line in self.daemon.audit_lines()], ["ok"] * (signed + 1))
         out = self.verify()
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
 
