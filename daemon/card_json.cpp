@@ -1,7 +1,5 @@
 #include "daemon/card_json.hpp"
 
-#include <ctime>
-
 #include "protocol/base64.hpp"
 
 namespace sithsd::daemon {
@@ -18,15 +16,6 @@ boost::json::value optional_string(const std::optional<std::string>& s) {
 }
 
 }  // namespace
-
-std::string rfc3339(std::chrono::system_clock::time_point t) {
-    std::time_t seconds = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    char buffer[32];
-    std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buffer;
-}
 
 boost::json::object card_json(const pkcs11::CardInfo& card) {
     return {

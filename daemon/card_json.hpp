@@ -7,11 +7,12 @@
 #include <vector>
 
 #include "pkcs11/card_model.hpp"
+#include "protocol/openssl_util.hpp"
 
 namespace sithsd::daemon {
 
 // RFC 3339 UTC, whole seconds: "2031-01-01T00:00:00Z".
-std::string rfc3339(std::chrono::system_clock::time_point t);
+using protocol::ossl::rfc3339;
 
 boost::json::object card_json(const pkcs11::CardInfo& card);
 boost::json::array cards_json(const std::vector<pkcs11::CardInfo>& cards);

@@ -8,6 +8,7 @@
 #include <openssl/ocsp.h>
 #include <openssl/x509.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -44,5 +45,7 @@ std::string last_error();
 
 // RFC 3339 UTC, e.g. "2026-11-23T02:38:57Z"; empty when the time cannot be read.
 std::string rfc3339(const ASN1_TIME* t);
+// The same form for a clock's time, whole seconds: "2031-01-01T00:00:00Z".
+std::string rfc3339(std::chrono::system_clock::time_point t);
 
 }  // namespace sithsd::protocol::ossl

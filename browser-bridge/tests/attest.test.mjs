@@ -16,15 +16,20 @@ describe("attest page", () => {
     await page.locator("#cards[data-count='1']").waitFor();
     const order = row(page, "VMU3000096");
     assert.match(await order.innerText(), /VMU3000096 · Statistik VE · K3 Barn och Kvinna · för Ulla Älvsdotter · Väntar på attest/);
+    assert.equal(await page.locator("#signing").isVisible(), false, "nothing to sign before the click");
     const before = stack.prompts().length;
     stack.answers("pin 654321");
     await order.getByRole("button", { name: "Godkänn och signera" }).click();
     const { text } = await stack.status(page, "done");
-    assert.match(text, /VMU3000096 är attesterad av Tolvan Tolvansson \(SE5560000001-P000000000001\)/);
+    // Past tense, in Swedish local time: "7 december 2026 kl. 14:05".
+    const localTime = "\\d{1,2} [a-zåäö]+ \\d{4} kl\\. \\d{2}:\\d{2}";
+    assert.match(text, new RegExp(`^VMU3000096 attesterades av Tolvan Tolvansson \\(SE5560000001-P000000000001\\), ${localTime}\\.`));
     await order.locator(".order-status", { hasText: "Attesterad" }).waitFor();
-    assert.match(await order.locator(".attested-by").innerText(), /av Tolvan Tolvansson \(SE5560000001-P000000000001\)/);
+    assert.match(await order.locator(".attested-by").innerText(),
+      new RegExp(`^ ?av Tolvan Tolvansson \\(SE5560000001-P000000000001\\), ${localTime}$`));
     assert.equal(await order.getByRole("button").count(), 0);
     const displayText = "Attest av beställning VMU3000096: Statistik VE, K3 Barn och Kvinna, för Ulla Älvsdotter";
+    assert.equal(await page.locator("#signing-label").innerText(), "Det du signerade:");
     assert.equal(await page.locator("#display-text").innerText(), displayText);
     const prompt = (await stack.waitPrompts(before + 1))[before];
     assert.match(prompt.setdesc, /PIN för underskrift/);
@@ -38,6 +43,20 @@ describe("attest page", () => {
     await page.close();
   });
 
+  test("cancelled in the PIN prompt: neutral information, nothing signed", async () => {
+    const page = await stack.page("/attest");
+    await page.locator("#cards[data-count='1']").waitFor();
+    stack.answers("cancel");
+    await row(page, "VMU3000097").getByRole("button", { name: "Godkänn och signera" }).click();
+    const cancelled = await stack.status(page, "info");
+    assert.equal(cancelled.reason, "USER_CANCELLED");
+    assert.match(cancelled.text, /Du avbröt\. Inget har skickats\./);
+    assert.equal(await page.locator("#signing").isVisible(), false);
+    assert.match(await row(page, "VMU3000097").innerText(), /Väntar på attest/);
+    await stack.screenshot(page, "attest-avbruten");
+    await page.close();
+  });
+
   test("the card is removed during the signature", async () => {
     const page = await stack.page("/attest");
     await page.locator("#cards[data-count='1']").waitFor();
@@ -46,6 +65,7 @@ describe("attest page", () => {
     await row(page, "VMU3000097").getByRole("button", { name: "Godkänn och signera" }).click();
     const removed = await stack.status(page, "error");
     assert.equal(removed.reason, "CARD_REMOVED");
+    assert.equal(await page.locator("#signing").isVisible(), false, "nothing was signed");
     assert.match(removed.text, /Kortet togs ut innan det var klart/);
     assert.match(await row(page, "VMU3000097").innerText(), /Väntar på attest/);
     await stack.screenshot(page, "attest-kortet-uttaget");
@@ -67,7 +87,7 @@ describe("attest page", () => {
     stack.answers("pin 654321");
     await candidates.filter({ hasText: "Ulla Älvsdotter" }).click();
     assert.match((await stack.status(page, "done")).text,
-      /VMU3000097 är attesterad av Ulla Älvsdotter \(SE5560000002-P000000000002\)/);
+      /VMU3000097 attesterades av Ulla Älvsdotter \(SE5560000002-P000000000002\)/);
     await stack.screenshot(page, "attest-valj-certifikat-attesterad");
     stack.ctl("remove", "ulla");
     await page.close();

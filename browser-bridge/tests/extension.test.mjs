@@ -49,7 +49,7 @@ describe("through the extension", () => {
     stack.answers("pin 654321");
     await order.getByRole("button", { name: "Godkänn och signera" }).click();
     const { text } = await stack.status(page, "done");
-    assert.match(text, /VMU3000096 är attesterad av Tolvan Tolvansson \(SE5560000001-P000000000001\)/);
+    assert.match(text, /VMU3000096 attesterades av Tolvan Tolvansson \(SE5560000001-P000000000001\)/);
     const prompt = (await stack.waitPrompts(before + 1))[before];
     assert.match(prompt.setdesc, /PIN för underskrift/);
     assert.ok(prompt.setdesc.includes("Attest av beställning VMU3000096"), prompt.setdesc);

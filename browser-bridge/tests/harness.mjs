@@ -234,7 +234,9 @@ export class Stack {
   }
 
   // --- the browser ---
-  async page(path, context = this.context) {
+  /** A new page; a new visitor too (the portal's session cookie cleared) unless keepSession. */
+  async page(path, context = this.context, { keepSession = false } = {}) {
+    if (!keepSession) await context.clearCookies();
     const page = await context.newPage();
     page.on("pageerror", (e) => { this.pageErrors = [...(this.pageErrors ?? []), String(e)]; });
     await page.goto(this.origin + path);

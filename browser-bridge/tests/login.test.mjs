@@ -34,6 +34,44 @@ describe("login page", () => {
     await page.close();
   });
 
+  test("the logged-in view is the server's session: kept on reload, ended by Logga ut", async () => {
+    const page = await openLogin();
+    stack.answers("pin 123456");
+    await page.getByRole("button", { name: "Logga in med SITHS-kort" }).click();
+    await stack.status(page, "done");
+    const view = page.locator("#account-view");
+    await view.waitFor({ state: "visible" });
+    assert.equal(await page.locator("#user").innerText(), `Inloggad som ${TOLVAN}`);
+    assert.equal(await page.locator("#account-hsa-id").innerText(), "SE5560000001-P000000000001");
+    // Swedish local time, e.g. "7 december 2026 kl. 14:05".
+    assert.match(await page.locator("#account-since").innerText(), /^\d{1,2} [a-zåäö]+ \d{4} kl\. \d{2}:\d{2}$/);
+    assert.equal(await page.getByRole("button", { name: "Logga in med SITHS-kort" }).count(), 0);
+
+    // A new page of the same browser: the server knows who it is (the page keeps nothing).
+    const again = await stack.page("/", stack.context, { keepSession: true });
+    await again.locator("#account-view").waitFor({ state: "visible" });
+    assert.equal(await again.locator("#account-name").innerText(), "Tolvan Tolvansson");
+    const attest = await stack.page("/attest", stack.context, { keepSession: true });
+    await attest.locator("#user", { hasText: "Inloggad som Tolvan Tolvansson" }).waitFor();
+    await attest.close();
+    assert.equal(await again.locator("#home").innerText(), "Mina sidor");
+    await again.locator("#cards[data-count='1']").waitFor();
+    await stack.screenshot(again, "login-inloggad-mina-sidor");
+
+    await again.getByRole("button", { name: "Logga ut" }).first().click();
+    const out = await stack.status(again, "info");
+    assert.match(out.text, /Du är utloggad\./);
+    await again.getByRole("button", { name: "Logga in med SITHS-kort" }).waitFor();
+    assert.equal(await again.locator("#user").isVisible(), false);
+    await stack.screenshot(again, "login-utloggad");
+    // The session ended on the server: the first page's reload shows the login again.
+    await page.reload();
+    await page.getByRole("button", { name: "Logga in med SITHS-kort" }).waitFor();
+    assert.equal(await page.locator("#account-view").isVisible(), false);
+    await again.close();
+    await page.close();
+  });
+
   test("wrong PIN, then the right one, in the same dialog", async () => {
     const page = await openLogin();
     const before = stack.prompts().length;
@@ -51,7 +89,8 @@ describe("login page", () => {
     const page = await openLogin();
     stack.answers("cancel");
     await page.getByRole("button", { name: "Logga in med SITHS-kort" }).click();
-    const cancelled = await stack.status(page, "error");
+    // Neutral information, not an error: the person chose to stop.
+    const cancelled = await stack.status(page, "info");
     assert.equal(cancelled.reason, "USER_CANCELLED");
     assert.match(cancelled.text, /Du avbröt\. Inget har skickats\./);
 
@@ -61,7 +100,7 @@ describe("login page", () => {
     await stack.waitPrompts(prompts + 1);
     await page.locator("#status[data-state=waiting]").waitFor();
     await page.getByRole("button", { name: "Avbryt" }).click();
-    const byPage = await stack.status(page, "error");
+    const byPage = await stack.status(page, "info");
     assert.equal(byPage.reason, "USER_CANCELLED");
     await stack.screenshot(page, "login-avbruten");
     await page.close();

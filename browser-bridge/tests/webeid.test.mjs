@@ -87,7 +87,7 @@ describe("a page written for Web eID", () => {
     const { page } = await open();
     stack.answers("cancel");
     await page.getByRole("button", { name: "Logga in (Web eID)" }).click();
-    assert.equal((await stack.status(page, "error")).reason, "ERR_WEBEID_USER_CANCELLED");
+    assert.equal((await stack.status(page, "info")).reason, "ERR_WEBEID_USER_CANCELLED");
     await page.close();
   });
 

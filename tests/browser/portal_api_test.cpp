@@ -113,6 +113,21 @@ TEST_F(PortalApiTest, LoginWithAVerifiedToken) {
     EXPECT_EQ(login(token("id-hsa", n), 401).at("error").as_string(), "NO_SESSION");
 }
 
+TEST_F(PortalApiTest, LogoutEndsTheSessionOnTheServer) {
+    login(token("id-hsa", nonce()), 200);
+    const auto logged_in = cookie_;
+    EXPECT_FALSE(
+        std::string(
+            call("GET", "/api/session", nullptr, 200).at("user").at("loggedInAt").as_string())
+            .empty());
+    EXPECT_TRUE(call("POST", "/api/logout", nullptr, 200).at("loggedOut").as_bool());
+    EXPECT_NE(last_set_cookie_.find("Max-Age=0"), std::string::npos) << last_set_cookie_;
+    // The old cookie, kept by a browser that ignored the Set-Cookie, is worth nothing.
+    cookie_ = logged_in;
+    EXPECT_EQ(call("GET", "/api/session", nullptr, 401).at("error").as_string(), "NOT_LOGGED_IN");
+    EXPECT_FALSE(call("POST", "/api/logout", nullptr, 200).at("loggedOut").as_bool());
+}
+
 TEST_F(PortalApiTest, TheNonceIsTheSessionsNotTheBodys) {
     // Another browser's nonce (issued to its session) brought to this session.
     const auto theirs = nonce();

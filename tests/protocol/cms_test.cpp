@@ -2,8 +2,6 @@
 // verifier; displayText read back.
 #include <gtest/gtest.h>
 
-#include <ctime>
-
 #include "protocol/cms_builder.hpp"
 #include "protocol/openssl_util.hpp"
 #include "protocol/verifier.hpp"
@@ -24,14 +22,7 @@ std::vector<std::uint8_t> bytes(std::string_view s) {
     return {s.begin(), s.end()};
 }
 
-std::string rfc3339(std::chrono::system_clock::time_point t) {
-    const std::time_t tt = std::chrono::system_clock::to_time_t(t);
-    std::tm tm{};
-    gmtime_r(&tt, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+using sithsd::protocol::ossl::rfc3339;
 
 std::vector<std::uint8_t> issuer_der(const std::string& ca) {
     auto certs = ossl::load_pem_certificates((world() / "pki" / (ca + ".pem")).string());

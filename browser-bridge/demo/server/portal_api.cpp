@@ -5,9 +5,11 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <chrono>
 
 #include "protocol/base64.hpp"
 #include "protocol/certificate_identity.hpp"
+#include "protocol/openssl_util.hpp"
 
 namespace sithsd::portal {
 namespace json = boost::json;
@@ -84,6 +86,7 @@ ApiResponse PortalApi::handle(const ApiRequest& request) {
         if (method == "POST" && target == "/api/nonce") return nonce(request.cookie);
         if (method == "POST" && target == "/api/login") return login(request.body, request.cookie);
         if (method == "GET" && target == "/api/session") return session(request.cookie);
+        if (method == "POST" && target == "/api/logout") return logout(request.cookie);
     } catch (const protocol::StoreUnavailable& e) {
         // Without the shared store no nonce can be checked: refuse, whatever the token says.
         spdlog::warn("{} {}: store unavailable: {}", method, target, e.what());
@@ -168,6 +171,8 @@ ApiResponse PortalApi::login(std::string_view body, std::string_view cookie) {
     auto out = protocol::to_json(*result);
     out["name"] = result->common_name;
     out["display"] = who(*result);
+    out["loggedInAt"] = protocol::ossl::rfc3339(
+        std::chrono::system_clock::now());  // UTC; the page shows local time
     // A new session id at login, so that an id known before the login is worth nothing after.
     sessions_.remove(s->id);
     Session logged_in = sessions_.create();
@@ -183,6 +188,17 @@ ApiResponse PortalApi::session(std::string_view cookie) {
     const auto s = sessions_.find(session_cookie(cookie));
     if (!s || !s->user) return fail(401, "NOT_LOGGED_IN", "Du är inte inloggad.");
     return ok({{"user", *s->user}});
+}
+
+// The session ends on the server (its id is worth nothing after), and the browser's cookie goes.
+ApiResponse PortalApi::logout(std::string_view cookie) {
+    const auto id = session_cookie(cookie);
+    const auto s = sessions_.find(id);
+    if (s) sessions_.remove(s->id);
+    if (s && s->user) spdlog::info("logout: {}", std::string(s->user->at("display").as_string()));
+    auto answer = ok({{"loggedOut", s && s->user}});
+    answer.set_cookie = session_clear_cookie(secure_cookie_);
+    return answer;
 }
 
 ApiResponse PortalApi::prepare(const std::string& id) {

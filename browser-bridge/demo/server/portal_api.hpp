@@ -4,6 +4,8 @@
 //   POST /api/login {token}          -> {"name","hsaId",...}            (the session's nonce,
 //                                                                         verify_token + OCSP)
 //   GET  /api/session                -> {"user"} of a logged-in session
+//   POST /api/logout                 -> {"loggedOut"}                   (the session is removed
+//                                                                         and its cookie cleared)
 //   GET  /api/orders                 -> {"orders":[...]}
 //   POST /api/orders/ID/prepare      -> {"displayText","data"}          (what is to be signed)
 //   POST /api/orders/ID/attest {cms} -> {"order"}                       (verify_cms + displayText)
@@ -47,6 +49,7 @@ class PortalApi {
     ApiResponse nonce(std::string_view cookie);
     ApiResponse login(std::string_view body, std::string_view cookie);
     ApiResponse session(std::string_view cookie);
+    ApiResponse logout(std::string_view cookie);
     ApiResponse prepare(const std::string& id);
     ApiResponse attest(const std::string& id, std::string_view body);
 

@@ -89,4 +89,9 @@ std::string session_set_cookie(std::string_view id, bool secure) {
            (secure ? "; Secure" : "");
 }
 
+std::string session_clear_cookie(bool secure) {
+    return std::string(kCookie) + "=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict" +
+           (secure ? "; Secure" : "");
+}
+
 }  // namespace sithsd::portal

@@ -46,5 +46,7 @@ class SessionStore {
 std::string session_cookie(std::string_view cookie_header);
 // The Set-Cookie value: HttpOnly, SameSite=Strict, Path=/, Secure when the portal is https.
 std::string session_set_cookie(std::string_view id, bool secure);
+// The Set-Cookie value that removes it from the browser (logout).
+std::string session_clear_cookie(bool secure);
 
 }  // namespace sithsd::portal

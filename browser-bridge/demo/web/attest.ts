@@ -1,6 +1,6 @@
 // BEH-like attest: the server's signing request -> sithsd's sign (CMS) -> the server verifies.
 import { NoCardError, type Certificate } from "@sithsd/client";
-import { $, api, client, status, watchCards } from "./common.js";
+import { $, api, client, session, status, swedishTime, watchCards } from "./common.js";
 
 interface Order {
   id: string;
@@ -32,7 +32,7 @@ function render(orders: Order[]) {
     if (order.status === "Attesterad") {
       const by = document.createElement("small");
       by.className = "attested-by";
-      by.textContent = ` av ${order.attestedBy}, ${order.attestedAt.replace("T", " ").replace("Z", " UTC")}`;
+      by.textContent = ` av ${order.attestedBy}, ${swedishTime(order.attestedAt)}`;
       row.append(by);
     } else {
       const sign = document.createElement("button");
@@ -52,6 +52,13 @@ async function load() {
 function busy(on: boolean) {
   for (const b of document.querySelectorAll<HTMLButtonElement>("button.sign")) b.disabled = on;
   cancel.hidden = !on;
+}
+
+/** "Det du signerar" while it is being signed, "Det du signerade" after; nothing otherwise. */
+function showSigning(text: string | null, signed = false) {
+  $("signing").hidden = text === null;
+  $("signing-label").textContent = signed ? "Det du signerade:" : "Det du signerar:";
+  $("display-text").textContent = text ?? "";
 }
 
 /** The signature certificate: the only one with an HSA-ID, or the person's choice. */
@@ -85,7 +92,7 @@ async function attest(order: Order) {
     if (certs.length === 0) throw new NoCardError({ message: "no signing certificate", data: { reason: "NO_CARD" } });
     const cert = await chooseCertificate(certs);
     const request = await api<{ displayText: string; data: string }>("POST", `/api/orders/${order.id}/prepare`);
-    $("display-text").textContent = request.displayText;
+    showSigning(request.displayText);
     status.waiting({ sv: "Ange din PIN-kod för underskrift i rutan som visas.", en: "Enter your signing PIN in the dialog." });
     const { cms } = await client.sign({
       certificateId: cert.certificateId,
@@ -95,9 +102,14 @@ async function attest(order: Order) {
     });
     status.waiting({ sv: "Kontrollerar underskriften…", en: "Checking the signature…" });
     const { order: updated } = await api<{ order: Order }>("POST", `/api/orders/${order.id}/attest`, { cms });
-    status.done({ sv: `${updated.id} är attesterad av ${updated.attestedBy}.`, en: `${updated.id} is approved.` });
+    showSigning(request.displayText, true);
+    status.done({
+      sv: `${updated.id} attesterades av ${updated.attestedBy}, ${swedishTime(updated.attestedAt)}.`,
+      en: `${updated.id} was approved.`,
+    });
     await load();
   } catch (e) {
+    showSigning(null);  // nothing was signed
     status.error(e);
   } finally {
     busy(false);
@@ -105,5 +117,6 @@ async function attest(order: Order) {
 }
 
 cancel.addEventListener("click", () => void client.cancel());
+void session.load();
 watchCards();
 load().catch((e) => status.error(e));

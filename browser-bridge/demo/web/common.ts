@@ -50,12 +50,79 @@ function show(state: string, message: Message | null, reason = "") {
 export const status = {
   waiting: (message: Message) => show("waiting", message),
   done: (message: Message) => show("done", message),
+  info: (message: Message) => show("info", message),
   clear: () => show("idle", null),
   error: (e: unknown) => {
     if (e instanceof ServerError) show("error", { sv: e.sv, en: "" }, e.reason);
+    // The person chose to stop: information, not a fault.
+    else if (reasonOf(e) === "USER_CANCELLED") show("info", messageFor(e), reasonOf(e));
     else show("error", messageFor(e), reasonOf(e));
   },
 };
+
+const swedishDateTime = new Intl.DateTimeFormat("sv-SE", {
+  timeZone: "Europe/Stockholm", dateStyle: "long", timeStyle: "short",
+});
+const swedishDate = new Intl.DateTimeFormat("sv-SE", { timeZone: "Europe/Stockholm", dateStyle: "long" });
+
+/** A server's UTC time ("2026-12-07T13:05:00Z") as Swedish local time: "7 december 2026 kl. 14:05". */
+export function swedishTime(iso: string): string {
+  const t = new Date(iso);
+  return Number.isNaN(t.getTime()) ? iso : swedishDateTime.format(t);
+}
+
+/** The date alone, in Swedish local time: "31 maj 2029". */
+export function swedishDay(iso: string): string {
+  const t = new Date(iso);
+  return Number.isNaN(t.getTime()) ? iso.slice(0, 10) : swedishDate.format(t);
+}
+
+export interface User {
+  name: string;
+  display: string;
+  hsaId?: string;
+  loggedInAt?: string;
+}
+
+type SessionListener = (user: User | null) => void;
+const sessionListeners: SessionListener[] = [];
+
+/** The header's "Inloggad som … · Logga ut", from the server's session; listeners follow it. */
+export const session = {
+  user: null as User | null,
+  on(listener: SessionListener) {
+    sessionListeners.push(listener);
+  },
+  set(user: User | null) {
+    session.user = user;
+    const name = $("user");
+    name.textContent = user ? `Inloggad som ${user.display}` : "";
+    name.hidden = !user;
+    $("logout").hidden = !user;
+    $("home").textContent = user ? "Mina sidor" : "Logga in";
+    for (const listener of sessionListeners) listener(user);
+  },
+  /** Asks the server who is logged in (the cookie names the session; the page keeps nothing). */
+  async load() {
+    try {
+      session.set((await api<{ user: User }>("GET", "/api/session")).user);
+    } catch (e) {
+      if (e instanceof ServerError && e.reason === "NOT_LOGGED_IN") session.set(null);
+      else status.error(e);
+    }
+  },
+  async logout() {
+    try {
+      await api("POST", "/api/logout");
+      session.set(null);
+      status.info({ sv: "Du är utloggad.", en: "You are logged out." });
+    } catch (e) {
+      status.error(e);
+    }
+  },
+};
+
+$("logout")?.addEventListener("click", () => void session.logout());
 
 /** The card line at the top: which card is in the reader, kept up to date by cardsChanged. */
 export function watchCards() {

@@ -1,14 +1,20 @@
 // Mina sidor-like login: the server's nonce -> sithsd's authenticate -> the server verifies.
 import { CertificateSelectionRequiredError, type AuthToken, type Certificate } from "@sithsd/client";
-import { $, api, client, status, watchCards } from "./common.js";
-
-interface LoginResult {
-  name: string;
-  display: string;
-}
+import { $, api, client, session, status, swedishDay, swedishTime, watchCards, type User } from "./common.js";
 
 const button = $<HTMLButtonElement>("login");
 const cancel = $<HTMLButtonElement>("cancel");
+
+/** Logged in: the account view with who and since when; logged out: the login button. */
+function showAccount(user: User | null) {
+  $("login-view").hidden = !!user;
+  $("login-actions").hidden = !!user;
+  $("account-view").hidden = !user;
+  if (!user) return;
+  $("account-name").textContent = user.name;
+  $("account-hsa-id").textContent = user.hsaId ?? "";
+  $("account-since").textContent = user.loggedInAt ? swedishTime(user.loggedInAt) : "";
+}
 
 function busy(on: boolean) {
   button.disabled = on;
@@ -25,7 +31,7 @@ function showChooser(candidates: Certificate[]) {
     choose.dataset.certificateId = cert.certificateId;
     choose.textContent = `${cert.displayName} (${cert.hsaId ?? cert.personalIdentityNumber ?? ""})`;
     const issuer = document.createElement("small");
-    issuer.textContent = `${cert.issuer}, giltigt till ${cert.notAfter.slice(0, 10)}`;
+    issuer.textContent = `${cert.issuer}, giltigt till ${swedishDay(cert.notAfter)}`;
     choose.append(document.createElement("br"), issuer);
     choose.addEventListener("click", () => {
       $("chooser").hidden = true;
@@ -57,7 +63,8 @@ async function login(certificateId?: string) {
     }
     status.waiting({ sv: "Kontrollerar inloggningen…", en: "Checking the login…" });
     // Only the token: the server checks it against the nonce of this session, sent by the cookie.
-    const who = await api<LoginResult>("POST", "/api/login", { token });
+    const who = await api<User>("POST", "/api/login", { token });
+    session.set(who);
     status.done({
       sv: `Inloggad som ${who.display}`,
       en: `Logged in as ${who.display}: the server verified the token (signature, certificate chain, OCSP).`,
@@ -71,4 +78,7 @@ async function login(certificateId?: string) {
 
 button.addEventListener("click", () => void login());
 cancel.addEventListener("click", () => void client.cancel());
+$("logout-main").addEventListener("click", () => void session.logout());
+session.on(showAccount);
+void session.load();
 watchCards();

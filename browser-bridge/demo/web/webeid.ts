@@ -14,7 +14,9 @@ function show(state: string, sv: string, reason = "") {
 }
 
 function failed(e: unknown) {
-  if (e instanceof WebEidError) show("error", `Web eID: ${e.code} ${e.message}`, e.code);
+  // The person chose to stop: information, not a fault.
+  if (e instanceof WebEidError && e.code === "ERR_WEBEID_USER_CANCELLED") show("info", "Du avbröt. Inget har skickats.", e.code);
+  else if (e instanceof WebEidError) show("error", `Web eID: ${e.code} ${e.message}`, e.code);
   else show("error", (e as Error)?.message ?? String(e), "PORTAL");
 }
 
