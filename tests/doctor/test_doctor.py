@@ -26,7 +26,11 @@ class Doctor(unittest.TestCase):
             self.env.pop(name, None)
 
     def tool(self, *args):
-        out = subprocess.run(list(args), capture_output=True, text=True, timeout=60, env=self.env)
+        env = self.env
+        if os.environ.get("SITHSD_ASAN_PRELOAD") and args[0] != SITHSCTL:
+            # The sanitizer pass: modutil loads our ASan-built module, so the runtime comes first.
+            env = dict(env, LD_PRELOAD=os.environ["SITHSD_ASAN_PRELOAD"], ASAN_OPTIONS="detect_leaks=0")
+        out = subprocess.run(list(args), capture_output=True, text=True, timeout=60, env=env)
         self.assertEqual(out.returncode, 0, out.stdout + out.stderr)
 
     def register_browser_module(self):

@@ -191,8 +191,11 @@ class Memory(unittest.TestCase):
                   f"after {after / mib:.1f} MiB ({self.CLIENTS} clients, "
                   f"{self.CLIENTS * self.REQUESTS * self.ID_BYTES // mib} MiB of answers asked for)",
                   file=sys.stderr)
-            self.assertLess(peak - before, 64 * mib)
-            self.assertLess(after - before, 16 * mib)
+            # ASan keeps freed memory in its quarantine (256 MiB) and pads every block: its RSS
+            # says nothing of ours, so the bounds are held in the optimized pass only.
+            if os.environ.get("SITHSD_SANITIZED") != "1":
+                self.assertLess(peak - before, 64 * mib)
+                self.assertLess(after - before, 16 * mib)
             with daemon.unix() as client:  # the daemon serves on
                 self.assertEqual(client.call(HELLO)["id"], 1)
 

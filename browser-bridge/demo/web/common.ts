@@ -88,13 +88,14 @@ type SessionListener = (user: User | null) => void;
 const sessionListeners: SessionListener[] = [];
 
 /** The header's "Inloggad som … · Logga ut", from the server's session; listeners follow it. */
+let sessionChanges = 0;  // an answer of load() older than a login or logout must not undo it
+
 export const session = {
-  user: null as User | null,
   on(listener: SessionListener) {
     sessionListeners.push(listener);
   },
   set(user: User | null) {
-    session.user = user;
+    sessionChanges++;
     const name = $("user");
     name.textContent = user ? `Inloggad som ${user.display}` : "";
     name.hidden = !user;
@@ -104,12 +105,14 @@ export const session = {
   },
   /** Asks the server who is logged in (the cookie names the session; the page keeps nothing). */
   async load() {
+    const asked = sessionChanges;
+    let user: User | null = null;
     try {
-      session.set((await api<{ user: User }>("GET", "/api/session")).user);
+      user = (await api<{ user: User }>("GET", "/api/session")).user;
     } catch (e) {
-      if (e instanceof ServerError && e.reason === "NOT_LOGGED_IN") session.set(null);
-      else status.error(e);
+      if (!(e instanceof ServerError && e.reason === "NOT_LOGGED_IN")) status.error(e);
     }
+    if (sessionChanges === asked) session.set(user);
   },
   async logout() {
     try {
