@@ -262,6 +262,7 @@ Config parse_config(std::string_view text, const Environment& env, std::string_v
         auto setter = setters.find(key.str());
         if (setter == setters.end()) {
             std::vector<std::string_view> known;
+            known.reserve(setters.size());
             for (const auto& [name, unused] : setters) known.push_back(name);
             const auto near = nearest_key(key.str(), known);
             throw ConfigError(std::string(source) + ": unknown key '" + std::string(key.str()) +

@@ -16,7 +16,7 @@ extern char** environ;
 namespace sithsd::daemon {
 
 namespace {
-constexpr std::size_t kMaxOutput = 64 * 1024;
+constexpr std::size_t kMaxOutput = std::size_t{64} * 1024;
 }
 
 std::optional<std::filesystem::path> find_in_path(const std::string& name) {
@@ -44,6 +44,7 @@ ToolResult run_tool(const std::vector<std::string>& argv, std::chrono::milliseco
     posix_spawn_file_actions_adddup2(&actions, out[1], 1);
     posix_spawn_file_actions_adddup2(&actions, out[1], 2);
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     pid_t pid = -1;
