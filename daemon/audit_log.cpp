@@ -19,6 +19,7 @@ namespace sithsd::daemon {
 namespace {
 
 const std::string kGenesis(64, '0');  // prev of the first line
+constexpr off_t kHeadRecord = 65;     // FILE.head: a SHA-256 in hex and "\n"
 
 // The hash of the last line, kept beside the log: without it an altered or removed last line
 // would go unnoticed, since no line after it links to it.
@@ -51,7 +52,10 @@ AuditLog::AuditLog(std::filesystem::path file) : file_(std::move(file)), prev_(k
         }
     }
     head_fd_ = open(head_file(file_).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (head_fd_ < 0) {
+    // Longer than one record (written by hand?): cut once here, so append() only overwrites.
+    if (head_fd_ < 0 || (fstat(head_fd_, &st) == 0 && st.st_size > kHeadRecord &&
+                         ftruncate(head_fd_, kHeadRecord) != 0)) {
+        if (head_fd_ >= 0) close(head_fd_);
         close(fd_);
         throw std::runtime_error("cannot open " + head_file(file_).string());
     }
@@ -63,10 +67,9 @@ AuditLog::~AuditLog() {
 }
 
 bool AuditLog::write_head(const std::string& hash) {
-    const std::string record = hash + "\n";  // always 65 bytes
-    return pwrite(head_fd_, record.data(), record.size(), 0) ==
-               static_cast<ssize_t>(record.size()) &&
-           ftruncate(head_fd_, static_cast<off_t>(record.size())) == 0 && fdatasync(head_fd_) == 0;
+    const std::string record = hash + "\n";  // always kHeadRecord bytes
+    return pwrite(head_fd_, record.data(), record.size(), 0) == kHeadRecord &&
+           fdatasync(head_fd_) == 0;
 }
 
 bool AuditLog::cut_back() {

@@ -4,8 +4,9 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <fstream>
+
+#include "daemon/card_json.hpp"  // rfc3339
 
 namespace sithsd::daemon::doctor {
 namespace {
@@ -82,9 +83,7 @@ std::string render_text(const Say& say, const std::vector<CheckResult>& results)
 std::string render_report(const Say& say, const std::vector<CheckResult>& results) {
     utsname u{};
     uname(&u);
-    const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-    char when[32];
-    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+    const std::string when = rfc3339(std::chrono::system_clock::now());
     std::string out = say("sithsctl doctor --report (utan PIN och utan personnummer)\n",
                           "sithsctl doctor --report (no PIN and no personal number)\n");
     out += std::string("sithsctl ") + SITHSD_VERSION + ", " + os_name() + ", " + u.sysname + " " +

@@ -90,6 +90,14 @@ TEST_F(AuditLogTest, ARemovedLastLineOrAnAlteredOneIsFound) {
     EXPECT_FALSE(verify_audit_file(file_).empty());
 }
 
+TEST_F(AuditLogTest, AHeadLongerThanOneRecordIsCutAtOpen) {
+    fs::create_directories(dir_);
+    std::ofstream(file_.string() + ".head") << std::string(100, 'x') << "\n";
+    { AuditLog(file_).append(entry("ok")); }
+    EXPECT_EQ(read(file_.string() + ".head").size(), 65u);
+    EXPECT_TRUE(verify_audit_file(file_).empty());
+}
+
 TEST_F(AuditLogTest, AFreshLogWithNoLineVerifies) {
     { AuditLog log(file_); }
     EXPECT_TRUE(verify_audit_file(file_).empty());
