@@ -79,7 +79,7 @@ def _parser():
 
     c = sub.add_parser("card", help="insert or remove a card")
     c.add_argument("action", choices=("insert", "remove", "status", "reset"),
-                   help="reset: every card as the world made it (inserted, tries), no answers left")
+                   help="reset: every card as the world made it (inserted, tries), no answers left, the prompt log emptied")
     c.add_argument("name", nargs="?", metavar="NAME")
     _run_option(c)
 

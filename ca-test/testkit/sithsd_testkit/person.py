@@ -125,9 +125,10 @@ def card(layout, inst, action, name):
 
 
 def reset(layout, inst):
-    """Every card as the world made it (insertion, PIN tries), and no scripted answer left: what a
-    fixture does between two tests that share an instance."""
+    """Every card as the world made it (insertion, PIN tries), no scripted answer left and no prompt
+    in the log: what a fixture does between two tests that share an instance."""
     pin_clear(inst)
+    open(inst["promptLog"], "w").close()
     out = subprocess.run([layout["softcard_ctl"], inst["softcardConf"], "reset"],
                          capture_output=True, text=True, timeout=30)
     if out.returncode != 0:
