@@ -1,5 +1,5 @@
 // The same portal in Firefox ESR (Debian's), driven by puppeteer-core over WebDriver BiDi through
-// @sithsd/testing's sithsdFirefox: WebSocket login, extension login, TLS pop-up login.
+// @sithsd/testing's sithsdFirefox: WebSocket login and signing, extension login, TLS pop-up login.
 import { test, expect } from "@sithsd/testing";
 
 const portal = `https://127.0.0.1:${process.env.PORTAL_PORT}`;
@@ -39,4 +39,12 @@ test("Firefox: TLS login through the certificate pop-up", async ({ sithsd, siths
   const page = await sithsdFirefox.newPage();
   await page.goto(tls + "/");
   expect(await page.$eval("#who", (p) => p.textContent)).toBe(`Inloggad med kort: ${TOLVAN}`);
+});
+
+test("Firefox: attest with the signing PIN", async ({ sithsd, sithsdFirefox }) => {
+  await sithsd.pin("654321");
+  const result = await run(sithsdFirefox, "/attest", sithsd);
+  const [prompt] = await sithsd.prompts();
+  expect(prompt.pin).toBe("signing");
+  expect(result).toMatchObject({ state: "done", text: `Signerat av ${TOLVAN}: ${prompt.displayText}` });
 });
