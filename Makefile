@@ -35,8 +35,11 @@ package: build
 
 # CI: lintian on the package, then install it, use it as an unprivileged user through socket
 # activation, and purge it (nothing may be left behind). Refuses to run where sithsd is installed.
+# Then sithsd-testkit from outside the tree: a portal project of its own, installed packages only,
+# its Playwright and pytest suites as root and as another uid at once (scripts/test-testkit-package).
 test-package: package
 	scripts/test-package $(BUILD)
+	scripts/test-testkit-package $(BUILD)
 
 world: build
 	ca-test/make-world $(WORLD) --module $(BUILD)/ca-test/softcard/libsoftcard.so
