@@ -111,9 +111,7 @@ class UserManager:
                     f.write("0")
 
         self.log_file = open(self.log_path, "w")
-        # Its own log on stderr (no journald here): why a unit failed, for the test's messages.
-        self.proc = subprocess.Popen([*self._as_user(), SYSTEMD, "--user", "--log-target=console"],
-                                     preexec_fn=into_cgroups,
+        self.proc = subprocess.Popen([*self._as_user(), SYSTEMD, "--user"], preexec_fn=into_cgroups,
                                      stdout=self.log_file, stderr=self.log_file)
         wait_for(lambda: self._state() in ("running", "degraded"), f"uid {self.uid}'s user manager",
                  deadline=3 * DEADLINE)
