@@ -74,7 +74,7 @@ AuditHead read_audit_head(const std::filesystem::path& log) {
 
 off_t for_each_audit_line(int fd,
                           const std::function<void(std::string_view, std::uint64_t)>& visit) {
-    std::array<char, 64 * 1024> buffer{};
+    std::array<char, std::size_t{64} * 1024> buffer{};
     std::string line;
     std::uint64_t number = 0;
     off_t offset = 0, whole = 0;

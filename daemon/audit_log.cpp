@@ -138,9 +138,9 @@ void AuditLog::append(const AuditEntry& e) {
                 {"result", e.result}});
 }
 
-void AuditLog::write_line(boost::json::object o) {
-    o["prev"] = prev_;
-    const std::string line = boost::json::serialize(o);
+void AuditLog::write_line(boost::json::object fields) {
+    fields["prev"] = prev_;
+    const std::string line = boost::json::serialize(fields);
     const std::string data = line + "\n";
     auto fail = [&](const std::string& what) {
         const int error = errno;

@@ -58,7 +58,7 @@ class AuditLog final : public Audit {
     void check_head(const AuditHead& head, const AuditLogSummary& log);
     // Appends one line (prev_ is added), flushes it, then the head; cuts back and throws on
     // failure.
-    void write_line(boost::json::object line);
+    void write_line(boost::json::object fields);
     // Cuts the file back to good_length_; false when even that failed.
     bool cut_back();
     // Overwrites FILE.head in place with the record of the new last line and flushes it.
