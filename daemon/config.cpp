@@ -98,7 +98,7 @@ protocol::OriginList origins(const toml::node& node, std::string_view source,
 std::filesystem::path program_file(const std::string& written, std::string_view source,
                                    const std::string& key, const Environment& env) {
     const std::string text = written.rfind("~/", 0) == 0 ? env.home + written.substr(1) : written;
-    const std::filesystem::path program(text);
+    std::filesystem::path program(text);
     if (!program.is_absolute()) bad(source, key, "'" + text + "' must be an absolute path");
     if (program.lexically_normal() != program || text.ends_with('/'))
         bad(source, key,
