@@ -22,7 +22,7 @@
 #include <string>
 #include <string_view>
 
-namespace sithsd::daemon {
+namespace sithsd::client {
 
 // Why a call could not get an answer. After any of these the client is closed.
 enum class LocalClientFailure {
@@ -135,4 +135,4 @@ class LocalClient {
     std::deque<LocalNotification> kept_;
 };
 
-}  // namespace sithsd::daemon
+}  // namespace sithsd::client

@@ -1,4 +1,4 @@
-#include "daemon/local_client.hpp"
+#include "client/local_client.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -11,7 +11,7 @@
 #include <cstring>
 #include <thread>
 
-namespace sithsd::daemon {
+namespace sithsd::client {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -293,4 +293,4 @@ std::optional<boost::json::value> LocalClient::next_message(Duration timeout) {
     return parsed;
 }
 
-}  // namespace sithsd::daemon
+}  // namespace sithsd::client

@@ -1,6 +1,6 @@
 // LocalClient against a tiny scripted server on a temporary Unix socket: answers, notifications,
 // error answers, deadlines, a server that closes, lines over the limit, no daemon at all.
-#include "daemon/local_client.hpp"
+#include "client/local_client.hpp"
 
 #include <gtest/gtest.h>
 #include <poll.h>
@@ -16,7 +16,7 @@
 #include <string>
 #include <thread>
 
-namespace sithsd::daemon {
+namespace sithsd::client {
 namespace {
 
 using namespace std::chrono_literals;
@@ -292,4 +292,4 @@ TEST_F(LocalClientTest, NoDaemonAtThePath) {
 }
 
 }  // namespace
-}  // namespace sithsd::daemon
+}  // namespace sithsd::client
