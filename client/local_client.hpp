@@ -1,5 +1,5 @@
 // A client of sithsd's Unix socket (NDJSON: one JSON-RPC message per line), for sithsctl, the
-// browser PKCS#11 module and the native-messaging host. Plain POSIX sockets, poll() and
+// browser PKCS#11 module, the native-messaging host and libsithsd-client's public API. Plain POSIX sockets, poll() and
 // Boost.JSON: no Asio, no Beast, no threads, so that it can live in a .so loaded by a browser.
 //
 // One request at a time: call() sends a request and reads until the answer with its id arrives;
@@ -92,6 +92,13 @@ class LocalClient {
     // this request's answer. Throws LocalClientError when no answer can come; a JSON-RPC error
     // answer is returned, not thrown.
     LocalAnswer call(std::string_view method, boost::json::object params, Duration timeout);
+
+    // call() in two halves, for a caller that must know the id while it waits (to cancel it from
+    // another thread): send_request() writes the request and returns its id; await_answer()
+    // reads until the answer with that id, as call() does.
+    std::int64_t send_request(std::string_view method, boost::json::object params,
+                              Duration timeout);
+    LocalAnswer await_answer(std::int64_t id, std::string_view method, Duration timeout);
 
     // Notifications (cardsChanged, certificateExpiring) that arrive while waiting go here. Without
     // a handler they are kept (bounded) for next_notification().
