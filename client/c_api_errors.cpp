@@ -13,27 +13,48 @@ namespace {
 // Each of the table's codes as the header's status (a missing case is a -Wswitch error).
 constexpr sithsd_status status_of(ErrorCode code) {
     switch (code) {
-        case ErrorCode::ParseError: return SITHSD_E_PARSE_ERROR;
-        case ErrorCode::InvalidRequest: return SITHSD_E_INVALID_REQUEST;
-        case ErrorCode::MethodNotFound: return SITHSD_E_METHOD_NOT_FOUND;
-        case ErrorCode::InvalidParams: return SITHSD_E_INVALID_PARAMS;
-        case ErrorCode::InternalError: return SITHSD_E_INTERNAL_ERROR;
-        case ErrorCode::OriginDenied: return SITHSD_E_ORIGIN_DENIED;
-        case ErrorCode::UserCancelled: return SITHSD_E_USER_CANCELLED;
-        case ErrorCode::NoCard: return SITHSD_E_NO_CARD;
-        case ErrorCode::CardRemoved: return SITHSD_E_CARD_REMOVED;
-        case ErrorCode::CertificateNotFound: return SITHSD_E_CERTIFICATE_NOT_FOUND;
-        case ErrorCode::CertificateSelectionRequired: return SITHSD_E_CERTIFICATE_SELECTION_REQUIRED;
-        case ErrorCode::PinIncorrect: return SITHSD_E_PIN_INCORRECT;
-        case ErrorCode::PinBlocked: return SITHSD_E_PIN_BLOCKED;
-        case ErrorCode::PromptUnavailable: return SITHSD_E_PROMPT_UNAVAILABLE;
-        case ErrorCode::Busy: return SITHSD_E_BUSY;
-        case ErrorCode::Timeout: return SITHSD_E_TIMEOUT;
-        case ErrorCode::TokenError: return SITHSD_E_TOKEN_ERROR;
-        case ErrorCode::CertificateExpired: return SITHSD_E_CERTIFICATE_EXPIRED;
-        case ErrorCode::LocalOnly: return SITHSD_E_LOCAL_ONLY;
-        case ErrorCode::RateLimited: return SITHSD_E_RATE_LIMITED;
-        case ErrorCode::ShuttingDown: return SITHSD_E_SHUTTING_DOWN;
+        case ErrorCode::ParseError:
+            return SITHSD_E_PARSE_ERROR;
+        case ErrorCode::InvalidRequest:
+            return SITHSD_E_INVALID_REQUEST;
+        case ErrorCode::MethodNotFound:
+            return SITHSD_E_METHOD_NOT_FOUND;
+        case ErrorCode::InvalidParams:
+            return SITHSD_E_INVALID_PARAMS;
+        case ErrorCode::InternalError:
+            return SITHSD_E_INTERNAL_ERROR;
+        case ErrorCode::OriginDenied:
+            return SITHSD_E_ORIGIN_DENIED;
+        case ErrorCode::UserCancelled:
+            return SITHSD_E_USER_CANCELLED;
+        case ErrorCode::NoCard:
+            return SITHSD_E_NO_CARD;
+        case ErrorCode::CardRemoved:
+            return SITHSD_E_CARD_REMOVED;
+        case ErrorCode::CertificateNotFound:
+            return SITHSD_E_CERTIFICATE_NOT_FOUND;
+        case ErrorCode::CertificateSelectionRequired:
+            return SITHSD_E_CERTIFICATE_SELECTION_REQUIRED;
+        case ErrorCode::PinIncorrect:
+            return SITHSD_E_PIN_INCORRECT;
+        case ErrorCode::PinBlocked:
+            return SITHSD_E_PIN_BLOCKED;
+        case ErrorCode::PromptUnavailable:
+            return SITHSD_E_PROMPT_UNAVAILABLE;
+        case ErrorCode::Busy:
+            return SITHSD_E_BUSY;
+        case ErrorCode::Timeout:
+            return SITHSD_E_TIMEOUT;
+        case ErrorCode::TokenError:
+            return SITHSD_E_TOKEN_ERROR;
+        case ErrorCode::CertificateExpired:
+            return SITHSD_E_CERTIFICATE_EXPIRED;
+        case ErrorCode::LocalOnly:
+            return SITHSD_E_LOCAL_ONLY;
+        case ErrorCode::RateLimited:
+            return SITHSD_E_RATE_LIMITED;
+        case ErrorCode::ShuttingDown:
+            return SITHSD_E_SHUTTING_DOWN;
     }
     return SITHSD_E_DAEMON_OTHER;
 }

@@ -73,8 +73,8 @@ SITHSD_EXPORT sithsd_status sithsd_next_notification(sithsd_client* client, int 
     });
 }
 
-SITHSD_EXPORT sithsd_notification_kind sithsd_notification_kind_of(
-    const sithsd_notification* notification) {
+SITHSD_EXPORT sithsd_notification_kind
+sithsd_notification_kind_of(const sithsd_notification* notification) {
     return notification ? notification->kind : SITHSD_NOTIFICATION_OTHER;
 }
 

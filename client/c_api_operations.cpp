@@ -123,7 +123,8 @@ SITHSD_EXPORT sithsd_status sithsd_sign_hash(sithsd_client* client, const char* 
     });
 }
 
-SITHSD_EXPORT sithsd_signature_format sithsd_signature_format_of(const sithsd_signature* signature) {
+SITHSD_EXPORT sithsd_signature_format
+sithsd_signature_format_of(const sithsd_signature* signature) {
     return signature ? signature->format : SITHSD_FORMAT_CMS;
 }
 

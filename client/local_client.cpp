@@ -5,10 +5,10 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cerrno>
-#include <algorithm>
 #include <cstring>
 #include <thread>
 
@@ -234,7 +234,8 @@ LocalAnswer LocalClient::call(std::string_view method, boost::json::object param
     const auto deadline = Clock::now() + timeout;
     const auto id = send_request(method, std::move(params), timeout);
     return await_answer(
-        id, method, std::chrono::ceil<Duration>(std::max(deadline - Clock::now(), Clock::duration{})));
+        id, method,
+        std::chrono::ceil<Duration>(std::max(deadline - Clock::now(), Clock::duration{})));
 }
 
 std::int64_t LocalClient::send_request(std::string_view method, boost::json::object params,

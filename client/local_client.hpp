@@ -1,6 +1,7 @@
 // A client of sithsd's Unix socket (NDJSON: one JSON-RPC message per line), for sithsctl, the
-// browser PKCS#11 module, the native-messaging host and libsithsd-client's public API. Plain POSIX sockets, poll() and
-// Boost.JSON: no Asio, no Beast, no threads, so that it can live in a .so loaded by a browser.
+// browser PKCS#11 module, the native-messaging host and libsithsd-client's public API. Plain POSIX
+// sockets, poll() and Boost.JSON: no Asio, no Beast, no threads, so that it can live in a .so
+// loaded by a browser.
 //
 // One request at a time: call() sends a request and reads until the answer with its id arrives;
 // notifications that come meanwhile go to the notification handler (or are kept for

@@ -73,7 +73,8 @@ LocalAnswer Session::call(std::string_view method, boost::json::object params, D
     if (!reading.try_lock_until(deadline))
         throw LocalClientError(LocalClientFailure::timed_out,
                                "sithsd: another call on this client took the whole timeout");
-    if (!open_.load()) throw LocalClientError(LocalClientFailure::closed, "the connection is closed");
+    if (!open_.load())
+        throw LocalClientError(LocalClientFailure::closed, "the connection is closed");
     auto left = [&] {
         return std::chrono::ceil<Duration>(std::max(deadline - Clock::now(), Clock::duration{}));
     };
@@ -129,8 +130,10 @@ void Session::send_cancel() noexcept {
         while (sent < line.size() && Clock::now() < deadline) {
             ssize_t n = ::send(writer_fd_, line.data() + sent, line.size() - sent,
                                MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (n > 0) sent += static_cast<std::size_t>(n);
-            else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return;
+            if (n > 0)
+                sent += static_cast<std::size_t>(n);
+            else if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                return;
         }
     } catch (...) {
         // Out of memory for one short line: the call then ends by its own deadline.

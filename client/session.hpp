@@ -60,10 +60,10 @@ class Session {
     // Writes `cancel` for the call in flight (write_mutex_ held).
     void send_cancel() noexcept;
 
-    std::timed_mutex call_mutex_;  // held by the caller that reads (a call, read_available)
-    LocalClient client_;           // used only with call_mutex_ held
+    std::timed_mutex call_mutex_;   // held by the caller that reads (a call, read_available)
+    LocalClient client_;            // used only with call_mutex_ held
     std::timed_mutex write_mutex_;  // every line written, by a call or by cancel()
-    int writer_fd_;                // dup of the socket: cancel() writes here, closed last
+    int writer_fd_;                 // dup of the socket: cancel() writes here, closed last
     int event_fd_;
     int epoll_fd_;
     // With write_mutex_ held: the id of the call waiting for its answer (0: none), whether a call

@@ -129,12 +129,15 @@ TEST_F(ApiTest, ErrorsCarryTheReasonThePinStateAndTheTriesLeft) {
 
 TEST_F(ApiTest, SelectionRequiredNamesTheCandidates) {
     serve([&](ScriptedPeer& peer) {
-        peer.write(error(peer.read_request_id(), 1006,
-                         std::string(R"({"reason":"CERTIFICATE_SELECTION_REQUIRED","candidates":[)") +
-                             kCertificate + "," + kCertificate + "]}"));
+        peer.write(
+            error(peer.read_request_id(), 1006,
+                  std::string(R"({"reason":"CERTIFICATE_SELECTION_REQUIRED","candidates":[)") +
+                      kCertificate + "," + kCertificate + "]}"));
     });
     auto client = connect();
-    const auto e = error_of([&] { client.authenticate({"https://journal.example.se", "n", {}, {}}); });
+    const auto e = error_of([&] {
+        client.authenticate({"https://journal.example.se", "n", {}, {}});
+    });
     EXPECT_EQ(e.status(), SITHSD_E_CERTIFICATE_SELECTION_REQUIRED);
     ASSERT_EQ(e.candidates().size(), 2u);
     EXPECT_EQ(e.candidates()[1].id, "id-1");
@@ -155,10 +158,12 @@ TEST_F(ApiTest, TheTokenAndTheSignatureAreHandedOverWhole) {
     boost::json::object sign_params;
     serve([&](ScriptedPeer& peer) {
         auto authenticate = peer.read_request();
-        EXPECT_EQ(boost::json::serialize(authenticate.at("params")),
-                  R"({"origin":"https://journal.example.se","challengeNonce":"nonce","require":"hsaId"})");
-        peer.write(result(authenticate.at("id").as_int64(),
-                          R"({"format":"web-eid:1.0","algorithm":"ES256","unverifiedCertificate":"AQID","signature":"c2ln","appVersion":"x"})"));
+        EXPECT_EQ(
+            boost::json::serialize(authenticate.at("params")),
+            R"({"origin":"https://journal.example.se","challengeNonce":"nonce","require":"hsaId"})");
+        peer.write(result(
+            authenticate.at("id").as_int64(),
+            R"({"format":"web-eid:1.0","algorithm":"ES256","unverifiedCertificate":"AQID","signature":"c2ln","appVersion":"x"})"));
         auto sign = peer.read_request();
         sign_params = sign.at("params").as_object();
         peer.write(result(sign.at("id").as_int64(), R"({"cms":"MAo=","certificate":"AQID"})"));
@@ -211,8 +216,9 @@ TEST_F(ApiTest, NotificationsWaitForTheMainLoopAndTheDescriptorSaysSo) {
         peer.write(std::string(R"({"jsonrpc":"2.0","method":"cardsChanged","params":{"cards":[)") +
                    kCard + "]}}\n");
         peer.write(result(id, R"({"version":"1.4.0"})"));
-        peer.write(R"({"jsonrpc":"2.0","method":"certificateExpiring","params":{"certificateId":"id-1","notAfter":"2031-01-01T00:00:00Z","daysLeft":7}})"
-                   "\n");
+        peer.write(
+            R"({"jsonrpc":"2.0","method":"certificateExpiring","params":{"certificateId":"id-1","notAfter":"2031-01-01T00:00:00Z","daysLeft":7}})"
+            "\n");
         peer.sees_close();
     });
     auto client = connect();

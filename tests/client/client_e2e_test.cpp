@@ -55,7 +55,8 @@ TEST_F(ClientE2e, ListsTheSoftCardAndItsCertificates) {
     const auto cards = client.list_cards();
     ASSERT_EQ(cards.size(), 1u);
     EXPECT_EQ(cards[0].identification.status, sithsd::PinStatus::ok);
-    const auto signing = client.list_certificates({sithsd::Purpose::signing, sithsd::Require::hsa_id, {}});
+    const auto signing =
+        client.list_certificates({sithsd::Purpose::signing, sithsd::Require::hsa_id, {}});
     ASSERT_EQ(signing.size(), 1u);
     EXPECT_EQ(signing[0].purpose, sithsd::Purpose::signing);
     EXPECT_TRUE(signing[0].hsa_id);
@@ -68,7 +69,8 @@ TEST_F(ClientE2e, AWrongPinSaysTheTriesLeftAndNothingElse) {
     answer("pin 000000");
     answer("cancel");
     try {
-        client.authenticate({"https://journal.example.se", std::string(44, 'n'), {}, sithsd::Require::hsa_id});
+        client.authenticate(
+            {"https://journal.example.se", std::string(44, 'n'), {}, sithsd::Require::hsa_id});
         FAIL() << "no error";
     } catch (const sithsd::Error& e) {
         EXPECT_EQ(e.status(), SITHSD_E_USER_CANCELLED);
@@ -87,7 +89,8 @@ TEST_F(ClientE2e, AWrongPinSaysTheTriesLeftAndNothingElse) {
 TEST_F(ClientE2e, LogsInToANamedOriginAndTheTokenVerifies) {
     answer("pin 123456");
     const std::string nonce = "c2l0aHNkLWNsaWVudC1lMmUtbm9uY2UtMDEyMzQ1Njc4OWFiY2RlZg==";
-    const auto token = client.authenticate({"https://journal.example.se", nonce, {}, sithsd::Require::hsa_id});
+    const auto token =
+        client.authenticate({"https://journal.example.se", nonce, {}, sithsd::Require::hsa_id});
     EXPECT_NE(token.json.find("\"web-eid:1.0\""), std::string::npos);
     const auto file = temp_file("token.json", token.json);
     EXPECT_EQ(run(env("SITHSCTL") + " verify-token --origin https://journal.example.se --nonce " +
@@ -126,7 +129,8 @@ TEST_F(ClientE2e, CancelFromAnotherThreadClosesThePrompt) {
     });
     const auto started = std::chrono::steady_clock::now();
     try {
-        client.authenticate({"https://journal.example.se", std::string(44, 'n'), {}, sithsd::Require::hsa_id});
+        client.authenticate(
+            {"https://journal.example.se", std::string(44, 'n'), {}, sithsd::Require::hsa_id});
         ADD_FAILURE() << "no error";
     } catch (const sithsd::Error& e) {
         EXPECT_EQ(e.status(), SITHSD_E_USER_CANCELLED);
@@ -139,7 +143,8 @@ TEST_F(ClientE2e, CancelFromAnotherThreadClosesThePrompt) {
 TEST_F(ClientE2e, CardEventsArriveThroughTheDescriptor) {
     std::vector<std::size_t> card_counts;
     client.on_notification([&](const sithsd::Notification& n) {
-        if (n.kind == sithsd::Notification::Kind::cards_changed) card_counts.push_back(n.cards.size());
+        if (n.kind == sithsd::Notification::Kind::cards_changed)
+            card_counts.push_back(n.cards.size());
     });
     const std::string ctl = env("SOFTCARD_CTL") + " " + env("E2E_WORLD") + " ";
     auto wait_for = [&](std::size_t count) {

@@ -15,6 +15,8 @@ namespace sithsd::client {
 namespace {
 
 using namespace std::chrono_literals;
+using test_support::Clock;
+using test_support::Fd;
 using test_support::ScriptedPeer;
 
 class LocalClientTest : public test_support::ScriptedServerTest {

@@ -16,8 +16,8 @@
 #define SITHSD_CLIENT_HPP
 
 #include <chrono>
-#include <exception>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -33,7 +33,11 @@ namespace sithsd {
 using Status = sithsd_status;
 using Bytes = std::vector<std::uint8_t>;
 
-enum class Purpose { any = SITHSD_PURPOSE_ANY, identification = SITHSD_PURPOSE_IDENTIFICATION, signing = SITHSD_PURPOSE_SIGNING };
+enum class Purpose {
+    any = SITHSD_PURPOSE_ANY,
+    identification = SITHSD_PURPOSE_IDENTIFICATION,
+    signing = SITHSD_PURPOSE_SIGNING
+};
 enum class PinKind { identification = SITHSD_PIN_IDENTIFICATION, signing = SITHSD_PIN_SIGNING };
 enum class PinStatus {
     unknown = SITHSD_PIN_UNKNOWN,
@@ -42,9 +46,17 @@ enum class PinStatus {
     final_try = SITHSD_PIN_FINAL_TRY,
     locked = SITHSD_PIN_LOCKED
 };
-enum class Require { none = SITHSD_REQUIRE_NONE, hsa_id = SITHSD_REQUIRE_HSA_ID, personal_identity_number = SITHSD_REQUIRE_PERSONAL_IDENTITY_NUMBER };
+enum class Require {
+    none = SITHSD_REQUIRE_NONE,
+    hsa_id = SITHSD_REQUIRE_HSA_ID,
+    personal_identity_number = SITHSD_REQUIRE_PERSONAL_IDENTITY_NUMBER
+};
 enum class Format { cms = SITHSD_FORMAT_CMS, raw = SITHSD_FORMAT_RAW };
-enum class Hash { sha256 = SITHSD_HASH_SHA256, sha384 = SITHSD_HASH_SHA384, sha512 = SITHSD_HASH_SHA512 };
+enum class Hash {
+    sha256 = SITHSD_HASH_SHA256,
+    sha384 = SITHSD_HASH_SHA384,
+    sha512 = SITHSD_HASH_SHA512
+};
 using TimePoint = std::chrono::system_clock::time_point;
 
 namespace detail {
@@ -53,14 +65,18 @@ struct Free {
 };
 template <class T>
 using Owned = std::unique_ptr<T, Free>;
-inline std::string text(const char* value) { return value ? std::string(value) : std::string(); }
+inline std::string text(const char* value) {
+    return value ? std::string(value) : std::string();
+}
 inline std::optional<std::string> optional_text(const char* value) {
     return value ? std::optional<std::string>(value) : std::nullopt;
 }
 inline Bytes bytes(const std::uint8_t* data, std::size_t length) {
     return data ? Bytes(data, data + length) : Bytes();
 }
-inline TimePoint time(std::int64_t seconds) { return TimePoint(std::chrono::seconds(seconds)); }
+inline TimePoint time(std::int64_t seconds) {
+    return TimePoint(std::chrono::seconds(seconds));
+}
 }  // namespace detail
 
 struct PinState {
@@ -133,7 +149,7 @@ struct Token {
 
 struct Signature {
     Format format = Format::cms;
-    Bytes bytes;  // the DER CMS, or the bare signature
+    Bytes bytes;                           // the DER CMS, or the bare signature
     std::optional<std::string> algorithm;  // raw: "RS256", "ES256", …
     Bytes certificate;
 };
@@ -167,7 +183,9 @@ class Error : public std::runtime_error {
     }
     [[nodiscard]] const std::optional<std::string>& field() const noexcept { return field_; }
     [[nodiscard]] const std::optional<std::string>& ckr() const noexcept { return ckr_; }
-    [[nodiscard]] const std::vector<Certificate>& candidates() const noexcept { return candidates_; }
+    [[nodiscard]] const std::vector<Certificate>& candidates() const noexcept {
+        return candidates_;
+    }
 
   private:
     Status status_;
@@ -190,7 +208,11 @@ inline void check(Status status, sithsd_error* error) {
 }  // namespace detail
 
 struct Notification {
-    enum class Kind { other = SITHSD_NOTIFICATION_OTHER, cards_changed = SITHSD_NOTIFICATION_CARDS_CHANGED, certificate_expiring = SITHSD_NOTIFICATION_CERTIFICATE_EXPIRING };
+    enum class Kind {
+        other = SITHSD_NOTIFICATION_OTHER,
+        cards_changed = SITHSD_NOTIFICATION_CARDS_CHANGED,
+        certificate_expiring = SITHSD_NOTIFICATION_CERTIFICATE_EXPIRING
+    };
     Kind kind = Kind::other;
     std::string method, params_json;
     std::vector<Card> cards;                    // cards_changed
@@ -225,8 +247,8 @@ struct AuthenticateRequest {
 };
 
 struct SignRequest {
-    std::string display_text;  // what the person is shown and signs
-    Bytes data;                // what is signed (at most 512 KiB), or:
+    std::string display_text;                    // what the person is shown and signs
+    Bytes data;                                  // what is signed (at most 512 KiB), or:
     std::optional<std::pair<Hash, Bytes>> hash;  // a hash the program made
     Format format = Format::cms;
     std::optional<std::string> certificate_id;
@@ -252,7 +274,8 @@ class Client {
 
     // The longest a call waits for its answer (a person at a PIN prompt: minutes).
     void set_timeout(std::chrono::milliseconds timeout) {
-        detail::check(sithsd_set_timeout(get(), static_cast<int>(timeout.count())), nullptr);
+        const auto status = sithsd_set_timeout(get(), static_cast<int>(timeout.count()));
+        detail::check(status, nullptr);
     }
     // From any thread: the call in progress ends with USER_CANCELLED.
     void cancel() noexcept { sithsd_cancel(get()); }
@@ -260,21 +283,25 @@ class Client {
     std::string hello() {
         char* version = nullptr;
         sithsd_error* error = nullptr;
-        detail::check(sithsd_hello(get(), &version, &error), error);
+        const auto status = sithsd_hello(get(), &version, &error);
+        detail::check(status, error);
         return take(version);
     }
     // Any method by name, params and result as JSON text.
     std::string call(const std::string& method, const std::string& params_json = "{}") {
         char* result = nullptr;
         sithsd_error* error = nullptr;
-        detail::check(sithsd_call(get(), method.c_str(), params_json.c_str(), &result, &error), error);
+        const auto status =
+            sithsd_call(get(), method.c_str(), params_json.c_str(), &result, &error);
+        detail::check(status, error);
         return take(result);
     }
 
     std::vector<Card> list_cards() {
         sithsd_card_list* cards = nullptr;
         sithsd_error* error = nullptr;
-        detail::check(sithsd_list_cards(get(), &cards, &error), error);
+        const auto status = sithsd_list_cards(get(), &cards, &error);
+        detail::check(status, error);
         detail::Owned<sithsd_card_list> owned(cards);
         return Card::list(cards);
     }
@@ -282,11 +309,11 @@ class Client {
     std::vector<Certificate> list_certificates(const CertificateFilter& filter = {}) {
         sithsd_certificate_list* certificates = nullptr;
         sithsd_error* error = nullptr;
-        detail::check(sithsd_list_certificates(
-                          get(), static_cast<sithsd_purpose>(filter.purpose),
-                          static_cast<sithsd_require>(filter.require),
-                          filter.card_id ? filter.card_id->c_str() : nullptr, &certificates, &error),
-                      error);
+        const auto status = sithsd_list_certificates(
+            get(), static_cast<sithsd_purpose>(filter.purpose),
+            static_cast<sithsd_require>(filter.require),
+            filter.card_id ? filter.card_id->c_str() : nullptr, &certificates, &error);
+        detail::check(status, error);
         detail::Owned<sithsd_certificate_list> owned(certificates);
         return Certificate::list(certificates);
     }
@@ -294,21 +321,23 @@ class Client {
     Token authenticate(const AuthenticateRequest& request) {
         sithsd_token* token = nullptr;
         sithsd_error* error = nullptr;
-        detail::check(sithsd_authenticate(get(), request.origin.c_str(),
-                                          request.challenge_nonce.c_str(),
-                                          request.certificate_id ? request.certificate_id->c_str() : nullptr,
-                                          static_cast<sithsd_require>(request.require), &token, &error),
-                      error);
+        const auto status =
+            sithsd_authenticate(get(), request.origin.c_str(), request.challenge_nonce.c_str(),
+                                request.certificate_id ? request.certificate_id->c_str() : nullptr,
+                                static_cast<sithsd_require>(request.require), &token, &error);
+        detail::check(status, error);
         detail::Owned<sithsd_token> owned(token);
         std::size_t length = 0;
         const std::uint8_t* der = sithsd_token_certificate_der(token, &length);
-        return Token{sithsd_token_json(token), sithsd_token_algorithm(token), detail::bytes(der, length)};
+        return Token{sithsd_token_json(token), sithsd_token_algorithm(token),
+                     detail::bytes(der, length)};
     }
 
     Signature sign(const SignRequest& request) {
         sithsd_signature* signature = nullptr;
         sithsd_error* error = nullptr;
-        const char* certificate = request.certificate_id ? request.certificate_id->c_str() : nullptr;
+        const char* certificate =
+            request.certificate_id ? request.certificate_id->c_str() : nullptr;
         const auto format = static_cast<sithsd_signature_format>(request.format);
         const auto status =
             request.hash
@@ -331,20 +360,24 @@ class Client {
 
     void change_pin(const std::string& card_id, PinKind pin) {
         sithsd_error* error = nullptr;
-        detail::check(sithsd_change_pin(get(), card_id.c_str(), static_cast<sithsd_pin_kind>(pin), &error), error);
+        const auto status =
+            sithsd_change_pin(get(), card_id.c_str(), static_cast<sithsd_pin_kind>(pin), &error);
+        detail::check(status, error);
     }
     void unblock_pin(const std::string& card_id, PinKind pin) {
         sithsd_error* error = nullptr;
-        detail::check(sithsd_unblock_pin(get(), card_id.c_str(), static_cast<sithsd_pin_kind>(pin), &error), error);
+        const auto status =
+            sithsd_unblock_pin(get(), card_id.c_str(), static_cast<sithsd_pin_kind>(pin), &error);
+        detail::check(status, error);
     }
 
     // Notifications by callback (run by process(), on its caller's thread; what the handler
     // throws comes out of process()) …
     void on_notification(NotificationHandler handler) {
         handler_->function = std::move(handler);
-        detail::check(sithsd_set_notification_callback(
-                          get(), handler_->function ? &Client::deliver : nullptr, handler_.get()),
-                      nullptr);
+        const auto status = sithsd_set_notification_callback(
+            get(), handler_->function ? &Client::deliver : nullptr, handler_.get());
+        detail::check(status, nullptr);
     }
     // … watched in a main loop: fd() readable → process(0).
     [[nodiscard]] int fd() const noexcept { return sithsd_fd(client_.get()); }
@@ -356,7 +389,8 @@ class Client {
     // … or taken one at a time (without a callback); nullopt when none came in time.
     std::optional<Notification> next_notification(std::chrono::milliseconds timeout) {
         sithsd_notification* notification = nullptr;
-        const auto status = sithsd_next_notification(get(), static_cast<int>(timeout.count()), &notification);
+        const auto status =
+            sithsd_next_notification(get(), static_cast<int>(timeout.count()), &notification);
         if (status == SITHSD_E_NO_NOTIFICATION) return std::nullopt;
         detail::check(status, nullptr);
         detail::Owned<sithsd_notification> owned(notification);
@@ -373,7 +407,8 @@ class Client {
         NotificationHandler function;
         std::exception_ptr thrown;
     };
-    explicit Client(sithsd_client* client) : client_(client), handler_(std::make_unique<Handler>()) {}
+    explicit Client(sithsd_client* client)
+        : client_(client), handler_(std::make_unique<Handler>()) {}
     static std::string take(char* text) {
         detail::Owned<char> owned(text);
         return detail::text(text);
