@@ -112,6 +112,34 @@ class Examples(unittest.TestCase):
                 self.assertEqual(self.verify("verify-cms", cms, "--content", document), 0)
                 self.assertIn("Attest av beställning VMU3000096", str(self.daemon.prompts()[-1]))
 
+    def test_the_ten_lines_of_desktop_md(self):
+        """The C and the Python example of docs/DESKTOP.md, copied from the page as they stand."""
+        with open(os.path.join(SOURCE, "docs", "DESKTOP.md"), encoding="utf-8") as f:
+            page = f.read()
+        c_code = page.split("```c\n", 1)[1].split("```", 1)[0]
+        python_code = page.split("```python\n", 1)[1].split("```", 1)[0]
+        source, program = os.path.join(self.tmp, "login.c"), os.path.join(self.tmp, "desktop-login")
+        with open(source, "w") as f:
+            f.write(c_code)
+        flags = subprocess.run(["pkg-config", "--cflags", "--libs", "sithsd-client"], env=self.env,
+                               capture_output=True, text=True, check=True).stdout.split()
+        subprocess.run(["cc", "-Wall", "-Werror", "-o", program, source, *flags], env=self.env, check=True)
+        self.daemon.answers("pin 123456")
+        token = os.path.join(self.tmp, "desktop-token.json")
+        with open(token, "w") as f:
+            subprocess.run([program, ORIGIN, NONCE], env=self.env, stdout=f, check=True, timeout=60)
+        self.assertEqual(self.verify("verify-token", token, "--origin", ORIGIN, "--nonce", NONCE), 0)
+        script, document = os.path.join(self.tmp, "sign.py"), os.path.join(self.tmp, "report.txt")
+        with open(script, "w") as f:
+            f.write(python_code)
+        with open(document, "w") as f:
+            f.write("Månadsrapport\n")
+        self.daemon.answers("pin 654321")
+        cms = os.path.join(self.tmp, "report.p7s")
+        subprocess.run([sys.executable, script, document, "Månadsrapport, avdelning 42", cms],
+                       env=self.env, check=True, timeout=60)
+        self.assertEqual(self.verify("verify-cms", cms, "--content", document), 0)
+
     def test_follow_card_events(self):
         for language in ("c", "python"):
             with self.subTest(language):
