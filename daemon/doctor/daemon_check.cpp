@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-#include "daemon/local_client.hpp"
+#include "client/local_client.hpp"
 
 namespace sithsd::daemon::doctor {
 namespace {
@@ -42,9 +42,9 @@ DaemonProbe probe_daemon(const Config& config, const Environment& env) {
     DaemonProbe probe;
     probe.socket_unit_enabled = socket_unit_enabled(env);
     try {
-        LocalClientOptions options;
+        sithsd::client::LocalClientOptions options;
         options.max_kept_notifications = 0;
-        auto client = LocalClient::connect(config.unix_socket, kTimeout, options);
+        auto client = sithsd::client::LocalClient::connect(config.unix_socket, kTimeout, options);
         auto answer = client.call("status", {}, kTimeout);
         if (answer.ok() && answer.result.is_object()) {
             probe.answered = true;
@@ -56,7 +56,7 @@ DaemonProbe probe_daemon(const Config& config, const Environment& env) {
         } else {
             probe.error = answer.error ? answer.error->message : "no status";
         }
-    } catch (const LocalClientError& e) {
+    } catch (const sithsd::client::LocalClientError& e) {
         probe.error = e.what();
     }
     probe.port_open = tcp_accepts(config.port);
