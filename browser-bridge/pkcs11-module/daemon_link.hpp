@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/local_client.hpp"
+#include "client/local_client.hpp"
 
 namespace sithsd::module {
 
@@ -41,9 +41,9 @@ class DaemonLink {
     bool idle_and_open() const;
 
   private:
-    daemon::LocalAnswer call(const char* method, boost::json::object params,
+    client::LocalAnswer call(const char* method, boost::json::object params,
                              std::chrono::milliseconds timeout);
-    std::optional<daemon::LocalClient> client_;
+    std::optional<client::LocalClient> client_;
 };
 
 }  // namespace sithsd::module
