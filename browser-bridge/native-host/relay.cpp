@@ -6,7 +6,7 @@
 namespace sithsd::native_host {
 namespace {
 
-using daemon::LocalClientError;
+using client::LocalClientError;
 using std::chrono::milliseconds;
 
 const boost::json::value null_id = nullptr;
@@ -86,7 +86,7 @@ Relay::Channel* Relay::open_channel(const std::string& name, const std::string& 
     }
     try {
         auto client =
-            daemon::LocalClient::connect(settings_.socket_path, settings_.connect_timeout);
+            client::LocalClient::connect(settings_.socket_path, settings_.connect_timeout);
         auto introduced = client.call("introduce", {{"as", "extension"}, {"origin", origin}},
                                       settings_.introduce_timeout);
         if (!introduced.ok()) {  // ORIGIN_DENIED and the like: the page hears the daemon's words

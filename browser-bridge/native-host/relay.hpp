@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/local_client.hpp"
+#include "client/local_client.hpp"
 
 namespace sithsd::native_host {
 
@@ -66,7 +66,7 @@ class Relay {
   private:
     struct Channel {
         std::string origin;
-        daemon::LocalClient client;
+        client::LocalClient client;
         std::set<std::string> pending;  // serialized ids sent and not yet answered
     };
 
