@@ -10,58 +10,43 @@ using sithsd::protocol::ErrorCode;
 
 namespace {
 
-// Each of the table's codes as the header's status (a missing case is a -Wswitch error).
-constexpr sithsd_status status_of(ErrorCode code) {
-    switch (code) {
-        case ErrorCode::ParseError:
-            return SITHSD_E_PARSE_ERROR;
-        case ErrorCode::InvalidRequest:
-            return SITHSD_E_INVALID_REQUEST;
-        case ErrorCode::MethodNotFound:
-            return SITHSD_E_METHOD_NOT_FOUND;
-        case ErrorCode::InvalidParams:
-            return SITHSD_E_INVALID_PARAMS;
-        case ErrorCode::InternalError:
-            return SITHSD_E_INTERNAL_ERROR;
-        case ErrorCode::OriginDenied:
-            return SITHSD_E_ORIGIN_DENIED;
-        case ErrorCode::UserCancelled:
-            return SITHSD_E_USER_CANCELLED;
-        case ErrorCode::NoCard:
-            return SITHSD_E_NO_CARD;
-        case ErrorCode::CardRemoved:
-            return SITHSD_E_CARD_REMOVED;
-        case ErrorCode::CertificateNotFound:
-            return SITHSD_E_CERTIFICATE_NOT_FOUND;
-        case ErrorCode::CertificateSelectionRequired:
-            return SITHSD_E_CERTIFICATE_SELECTION_REQUIRED;
-        case ErrorCode::PinIncorrect:
-            return SITHSD_E_PIN_INCORRECT;
-        case ErrorCode::PinBlocked:
-            return SITHSD_E_PIN_BLOCKED;
-        case ErrorCode::PromptUnavailable:
-            return SITHSD_E_PROMPT_UNAVAILABLE;
-        case ErrorCode::Busy:
-            return SITHSD_E_BUSY;
-        case ErrorCode::Timeout:
-            return SITHSD_E_TIMEOUT;
-        case ErrorCode::TokenError:
-            return SITHSD_E_TOKEN_ERROR;
-        case ErrorCode::CertificateExpired:
-            return SITHSD_E_CERTIFICATE_EXPIRED;
-        case ErrorCode::LocalOnly:
-            return SITHSD_E_LOCAL_ONLY;
-        case ErrorCode::RateLimited:
-            return SITHSD_E_RATE_LIMITED;
-        case ErrorCode::ShuttingDown:
-            return SITHSD_E_SHUTTING_DOWN;
-    }
-    return SITHSD_E_DAEMON_OTHER;
-}
-// The header's numbers are the wire's, so error_from_answer() may cast a code to a status.
+// Each of the table's codes beside the header's status of the same name.
+struct Named {
+    ErrorCode code;
+    sithsd_status status;
+};
+constexpr Named kHeaderStatuses[] = {
+    {ErrorCode::ParseError, SITHSD_E_PARSE_ERROR},
+    {ErrorCode::InvalidRequest, SITHSD_E_INVALID_REQUEST},
+    {ErrorCode::MethodNotFound, SITHSD_E_METHOD_NOT_FOUND},
+    {ErrorCode::InvalidParams, SITHSD_E_INVALID_PARAMS},
+    {ErrorCode::InternalError, SITHSD_E_INTERNAL_ERROR},
+    {ErrorCode::OriginDenied, SITHSD_E_ORIGIN_DENIED},
+    {ErrorCode::UserCancelled, SITHSD_E_USER_CANCELLED},
+    {ErrorCode::NoCard, SITHSD_E_NO_CARD},
+    {ErrorCode::CardRemoved, SITHSD_E_CARD_REMOVED},
+    {ErrorCode::CertificateNotFound, SITHSD_E_CERTIFICATE_NOT_FOUND},
+    {ErrorCode::CertificateSelectionRequired, SITHSD_E_CERTIFICATE_SELECTION_REQUIRED},
+    {ErrorCode::PinIncorrect, SITHSD_E_PIN_INCORRECT},
+    {ErrorCode::PinBlocked, SITHSD_E_PIN_BLOCKED},
+    {ErrorCode::PromptUnavailable, SITHSD_E_PROMPT_UNAVAILABLE},
+    {ErrorCode::Busy, SITHSD_E_BUSY},
+    {ErrorCode::Timeout, SITHSD_E_TIMEOUT},
+    {ErrorCode::TokenError, SITHSD_E_TOKEN_ERROR},
+    {ErrorCode::CertificateExpired, SITHSD_E_CERTIFICATE_EXPIRED},
+    {ErrorCode::LocalOnly, SITHSD_E_LOCAL_ONLY},
+    {ErrorCode::RateLimited, SITHSD_E_RATE_LIMITED},
+    {ErrorCode::ShuttingDown, SITHSD_E_SHUTTING_DOWN},
+};
+// Every row of the table has its status, with the wire's number, so that error_from_answer() may
+// cast a code to a status (a row added to the table without a status here fails to compile).
 static_assert(std::ranges::all_of(sithsd::protocol::kWireErrors, [](const auto& row) {
-    return static_cast<int>(status_of(row.code)) == static_cast<int>(row.code);
+    return std::ranges::any_of(kHeaderStatuses, [&](const Named& named) {
+        return named.code == row.code &&
+               static_cast<int>(named.status) == static_cast<int>(row.code);
+    });
 }));
+static_assert(std::size(kHeaderStatuses) == sithsd::protocol::kWireErrors.size());
 
 struct LibraryStatus {
     sithsd_status status;
