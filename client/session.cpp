@@ -38,7 +38,18 @@ struct FdGuard {
 
 std::unique_ptr<Session> Session::connect(const std::filesystem::path& socket_path,
                                           Duration timeout) {
+    const auto deadline = Clock::now() + timeout;
     auto client = LocalClient::connect(socket_path, timeout);
+    // The daemon tells its notifications only to a client it knows, and a Unix-socket client is
+    // known once its first message is answered (PROTOCOL.md "Notifications"): say hello, which
+    // also shows that sithsd is what answers.
+    client.on_notification([](const LocalNotification&) {});  // none can come before the answer
+    auto hello = client.call(
+        "hello", {},
+        std::chrono::ceil<Duration>(std::max(deadline - Clock::now(), Clock::duration{})));
+    if (!hello.ok() || !hello.result.is_object() || !hello.result.as_object().contains("protocol"))
+        throw LocalClientError(LocalClientFailure::malformed,
+                               "what listens on " + socket_path.string() + " is not sithsd");
     FdGuard writer{::fcntl(client.native_handle(), F_DUPFD_CLOEXEC, 0)};
     if (writer.fd < 0) throw_errno("dup");
     FdGuard event{::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};

@@ -27,7 +27,8 @@ class Session {
   public:
     using Duration = std::chrono::milliseconds;
 
-    // Throws LocalClientError (not_running, timed_out, io).
+    // Connects and says hello (the daemon then tells this client its notifications), all within
+    // `timeout`. Throws LocalClientError (not_running, timed_out, io, malformed).
     static std::unique_ptr<Session> connect(const std::filesystem::path& socket_path,
                                             Duration timeout);
     Session(const Session&) = delete;

@@ -43,6 +43,15 @@ const char* kCertificate =
 class ApiTest : public test_support::ScriptedServerTest {
   protected:
     sithsd::Client connect() { return sithsd::Client::connect(path_.string(), 2s); }
+    // A daemon that answers the hello every connect says, then follows `script`.
+    void serve_daemon(std::function<void(ScriptedPeer&)> script) {
+        serve([script = std::move(script)](ScriptedPeer& peer) {
+            const auto id = peer.read_request_id();
+            if (peer.last_method() != "hello") return;
+            peer.write(result(id, R"({"protocol":"sithsd/1","version":"1.4.0"})"));
+            script(peer);
+        });
+    }
 };
 
 template <class F>
@@ -63,9 +72,17 @@ TEST_F(ApiTest, NothingListeningIsNotRunning) {
     EXPECT_TRUE(e.retryable());
 }
 
+TEST_F(ApiTest, ConnectSaysHelloAndRefusesWhatIsNotSithsd) {
+    serve([&](ScriptedPeer& peer) {
+        peer.write(result(peer.read_request_id(), R"("I am an SMTP server")"));
+        peer.sees_close();
+    });
+    EXPECT_EQ(error_of([&] { connect(); }).status(), SITHSD_E_MALFORMED);
+}
+
 TEST_F(ApiTest, CardsAndCertificatesAreTypedAndTheFilterIsSent) {
     boost::json::object certificate_params;
-    serve([&](ScriptedPeer& peer) {
+    serve_daemon([&](ScriptedPeer& peer) {
         peer.write(result(peer.read_request_id(), std::string("[") + kCard + "]"));
         auto request = peer.read_request();
         certificate_params = request.at("params").as_object();
@@ -99,7 +116,7 @@ TEST_F(ApiTest, CardsAndCertificatesAreTypedAndTheFilterIsSent) {
 }
 
 TEST_F(ApiTest, ErrorsCarryTheReasonThePinStateAndTheTriesLeft) {
-    serve([&](ScriptedPeer& peer) {
+    serve_daemon([&](ScriptedPeer& peer) {
         peer.write(error(peer.read_request_id(), 1002,
                          R"({"reason":"USER_CANCELLED","pinStatus":"countLow","triesLeft":2})"));
         peer.write(error(peer.read_request_id(), -32602,
@@ -128,7 +145,7 @@ TEST_F(ApiTest, ErrorsCarryTheReasonThePinStateAndTheTriesLeft) {
 }
 
 TEST_F(ApiTest, SelectionRequiredNamesTheCandidates) {
-    serve([&](ScriptedPeer& peer) {
+    serve_daemon([&](ScriptedPeer& peer) {
         peer.write(
             error(peer.read_request_id(), 1006,
                   std::string(R"({"reason":"CERTIFICATE_SELECTION_REQUIRED","candidates":[)") +
@@ -144,7 +161,7 @@ TEST_F(ApiTest, SelectionRequiredNamesTheCandidates) {
 }
 
 TEST_F(ApiTest, AnErrorCodeNewerThanTheHeaderKeepsItsCodeAndReason) {
-    serve([&](ScriptedPeer& peer) {
+    serve_daemon([&](ScriptedPeer& peer) {
         peer.write(error(peer.read_request_id(), 1099, R"({"reason":"SOMETHING_NEW"})"));
     });
     auto client = connect();
@@ -156,7 +173,7 @@ TEST_F(ApiTest, AnErrorCodeNewerThanTheHeaderKeepsItsCodeAndReason) {
 
 TEST_F(ApiTest, TheTokenAndTheSignatureAreHandedOverWhole) {
     boost::json::object sign_params;
-    serve([&](ScriptedPeer& peer) {
+    serve_daemon([&](ScriptedPeer& peer) {
         auto authenticate = peer.read_request();
         EXPECT_EQ(
             boost::json::serialize(authenticate.at("params")),
@@ -187,7 +204,7 @@ TEST_F(ApiTest, TheTokenAndTheSignatureAreHandedOverWhole) {
 
 TEST_F(ApiTest, CancelFromAnotherThreadEndsTheCallInProgress) {
     std::atomic<bool> cancel_named_the_call{false};
-    serve([&](ScriptedPeer& peer) {
+    serve_daemon([&](ScriptedPeer& peer) {
         const auto sign_id = peer.read_request_id();
         auto cancel = peer.read_request();  // waits for the other thread's cancel
         cancel_named_the_call = cancel.at("method").as_string() == "cancel" &&
@@ -211,7 +228,7 @@ TEST_F(ApiTest, CancelFromAnotherThreadEndsTheCallInProgress) {
 }
 
 TEST_F(ApiTest, NotificationsWaitForTheMainLoopAndTheDescriptorSaysSo) {
-    serve([&](ScriptedPeer& peer) {
+    serve_daemon([&](ScriptedPeer& peer) {
         const auto id = peer.read_request_id();
         peer.write(std::string(R"({"jsonrpc":"2.0","method":"cardsChanged","params":{"cards":[)") +
                    kCard + "]}}\n");
@@ -245,7 +262,7 @@ TEST_F(ApiTest, NotificationsWaitForTheMainLoopAndTheDescriptorSaysSo) {
 }
 
 TEST_F(ApiTest, NotificationsOneAtATimeWithoutACallback) {
-    serve([&](ScriptedPeer& peer) {
+    serve_daemon([&](ScriptedPeer& peer) {
         std::this_thread::sleep_for(100ms);
         peer.write(R"({"jsonrpc":"2.0","method":"somethingNew","params":{"x":1}})"
                    "\n");
@@ -261,7 +278,7 @@ TEST_F(ApiTest, NotificationsOneAtATimeWithoutACallback) {
 }
 
 TEST_F(ApiTest, AHandlerThatThrowsThrowsOutOfProcess) {
-    serve([&](ScriptedPeer& peer) {
+    serve_daemon([&](ScriptedPeer& peer) {
         peer.write(R"({"jsonrpc":"2.0","method":"cardsChanged","params":{"cards":[]}})"
                    "\n");
         peer.sees_close();
@@ -272,7 +289,7 @@ TEST_F(ApiTest, AHandlerThatThrowsThrowsOutOfProcess) {
 }
 
 TEST_F(ApiTest, NoAnswerInTimeThenTheConnectionIsClosed) {
-    serve([&](ScriptedPeer& peer) {
+    serve_daemon([&](ScriptedPeer& peer) {
         peer.read_request_id();
         peer.sees_close();
     });
@@ -285,7 +302,7 @@ TEST_F(ApiTest, NoAnswerInTimeThenTheConnectionIsClosed) {
 }
 
 TEST_F(ApiTest, ADaemonThatGoesAwayIsClosedAndTheDescriptorStaysReadable) {
-    serve([&](ScriptedPeer& peer) { peer.close(); });
+    serve_daemon([&](ScriptedPeer& peer) { peer.close(); });
     auto client = connect();
     pollfd p{client.fd(), POLLIN, 0};
     ASSERT_EQ(::poll(&p, 1, 2000), 1);
@@ -294,7 +311,7 @@ TEST_F(ApiTest, ADaemonThatGoesAwayIsClosedAndTheDescriptorStaysReadable) {
 }
 
 TEST_F(ApiTest, SomethingThatIsNotJsonRpcIsMalformed) {
-    serve([&](ScriptedPeer& peer) {
+    serve_daemon([&](ScriptedPeer& peer) {
         peer.read_request_id();
         peer.write("this is not JSON\n");
         peer.sees_close();
@@ -304,7 +321,7 @@ TEST_F(ApiTest, SomethingThatIsNotJsonRpcIsMalformed) {
 }
 
 TEST_F(ApiTest, AResultWithoutItsFieldsIsMalformed) {
-    serve([&](ScriptedPeer& peer) {
+    serve_daemon([&](ScriptedPeer& peer) {
         peer.write(result(peer.read_request_id(), R"([{"reader":"no id"}])"));
         peer.sees_close();
     });
@@ -313,7 +330,7 @@ TEST_F(ApiTest, AResultWithoutItsFieldsIsMalformed) {
 }
 
 TEST_F(ApiTest, TheGenericCallPassesJsonBothWays) {
-    serve([&](ScriptedPeer& peer) {
+    serve_daemon([&](ScriptedPeer& peer) {
         auto request = peer.read_request();
         EXPECT_EQ(request.at("method").as_string(), "status");
         EXPECT_EQ(boost::json::serialize(request.at("params")), R"({"verbose":true})");

@@ -138,7 +138,8 @@ void sithsd_free(void *object);
 /* ------------------------------------------------------------------------------------------- */
 /* Connection (man sithsd_connect(3)) */
 
-/* Connects to sithsd within timeout_ms. socket_path NULL: $SITHSD_SOCKET, else
+/* Connects to sithsd within timeout_ms, and says hello (sithsd tells its notifications only to a
+ * client that has spoken). socket_path NULL: $SITHSD_SOCKET, else
  * $XDG_RUNTIME_DIR/sithsd/sithsd.sock, else /tmp/sithsd-UID/sithsd.sock. Thread-safe. */
 sithsd_status sithsd_connect(const char *socket_path, int timeout_ms, sithsd_client **client,
                              sithsd_error **error);

@@ -29,6 +29,7 @@ class AsyncClient:
         self._callback: Callable[[Notification], None] | None = None
         self._closed: SithsdError | None = None
         self._task = asyncio.get_running_loop().create_task(self._read_forever())
+        self.hello_result: Any = None
 
     @classmethod
     async def connect(cls, socket_path: str | os.PathLike[str] | None = None, *,
@@ -41,7 +42,14 @@ class AsyncClient:
             raise NotRunningError(f"nothing listens on {path}") from e
         except asyncio.TimeoutError as e:
             raise TimedOutError(f"no connection to {path} in time") from e
-        return cls(reader, writer, call_timeout)
+        client = cls(reader, writer, call_timeout)
+        # sithsd tells its notifications only to a client that has spoken: say hello.
+        try:
+            client.hello_result = await client.call("hello", timeout=connect_timeout)
+        except BaseException:
+            await client.close()
+            raise
+        return client
 
     async def close(self) -> None:
         self._task.cancel()

@@ -49,6 +49,13 @@ class Client:
         self._in_flight: int | None = None
         self._queue: collections.deque[Notification] = collections.deque()
         self._closed = False
+        # sithsd tells its notifications only to a client that has spoken (PROTOCOL.md
+        # "Notifications"): say hello, which also shows that sithsd is what answers.
+        try:
+            self.hello_result = self.call("hello", timeout=connect_timeout)
+        except BaseException:
+            self.close()
+            raise
 
     # --- the connection ---
     def close(self) -> None:
