@@ -40,7 +40,8 @@ class RawLine {
         sockaddr_un address{};
         address.sun_family = AF_UNIX;
         std::strncpy(address.sun_path, path, sizeof address.sun_path - 1);
-        ok_ = fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+        ok_ =
+            fd_ >= 0 && ::connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
     }
     ~RawLine() {
         if (fd_ >= 0) ::close(fd_);
@@ -74,7 +75,9 @@ void print(const char* name, std::vector<double> micros, bool last) {
     std::sort(micros.begin(), micros.end());
     double sum = 0;
     for (double m : micros) sum += m;
-    const auto at = [&](double q) { return micros[static_cast<std::size_t>(q * (micros.size() - 1))]; };
+    const auto at = [&](double q) {
+        return micros[static_cast<std::size_t>(q * (micros.size() - 1))];
+    };
     std::printf("\"%s\":{\"n\":%zu,\"median_us\":%.1f,\"p90_us\":%.1f,\"mean_us\":%.1f}%s", name,
                 micros.size(), at(0.5), at(0.9), sum / static_cast<double>(micros.size()),
                 last ? "" : ",");
@@ -95,11 +98,13 @@ int main(int argc, char** argv) {
         int id = 0;
         hello = time_calls(n, [&] {
             return line.round_trip(R"({"jsonrpc":"2.0","id":)" + std::to_string(++id) +
-                                   R"(,"method":"hello","params":{}})" "\n");
+                                   R"(,"method":"hello","params":{}})"
+                                   "\n");
         });
         certificates = time_calls(n, [&] {
             return line.round_trip(R"({"jsonrpc":"2.0","id":)" + std::to_string(++id) +
-                                   R"(,"method":"listCertificates","params":{}})" "\n");
+                                   R"(,"method":"listCertificates","params":{}})"
+                                   "\n");
         });
     } else {
         sithsd_client* client = nullptr;
@@ -112,8 +117,9 @@ int main(int argc, char** argv) {
         });
         certificates = time_calls(n, [&] {
             sithsd_certificate_list* list = nullptr;
-            const bool ok = sithsd_list_certificates(client, SITHSD_PURPOSE_ANY, SITHSD_REQUIRE_NONE,
-                                                     nullptr, &list, nullptr) == SITHSD_OK;
+            const bool ok =
+                sithsd_list_certificates(client, SITHSD_PURPOSE_ANY, SITHSD_REQUIRE_NONE, nullptr,
+                                         &list, nullptr) == SITHSD_OK;
             sithsd_free(list);
             return ok;
         });
