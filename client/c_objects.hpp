@@ -1,6 +1,7 @@
 // What the opaque handles of sithsd/client.h are inside, and how they are owned: every object the
 // library hands out is allocated behind a small header (a magic number and its destructor), so
-// that the one sithsd_free() releases any of them, and refuses (ignores) a pointer it never gave.
+// that the one sithsd_free() releases any of them. The magic (cleared on free) makes a second free
+// of the same object a no-op while its memory is not reused: a guard, not a promise.
 #pragma once
 
 #include <cstddef>
