@@ -7,7 +7,7 @@ FUZZ_TARGETS = request token identity origin
 WORLD      ?= $(BUILD)/world
 CMAKE_ARGS ?=
 
-.PHONY: all deps configure build test demo world asan test-asan fuzz bench bench-portal bench-module soak clean format package test-package
+.PHONY: all deps configure build test demo world asan test-asan fuzz bench bench-portal bench-module bench-client soak clean format package test-package
 
 all: build
 
@@ -97,6 +97,11 @@ bench-portal: build
 # NSS's strsclnt (TLS 1.3 and 1.2); writes its block of docs/PERFORMANCE.md.
 bench-module: build
 	bench/module-handshake $(BUILD)
+
+# libsithsd-client's round trips (C API, Python) beside a bare socket; writes its block of
+# docs/PERFORMANCE.md.
+bench-client: build
+	bench/client-roundtrip $(BUILD)
 
 # Load and soak (SOAK_SECONDS, default 600): figures, and a failure on lost or mixed-up answers.
 soak: build

@@ -10,6 +10,7 @@
 #include <map>
 #include <sstream>
 
+#include "common/socket_path.hpp"
 #include "pkcs11/module.hpp"
 
 namespace sithsd::daemon {
@@ -186,12 +187,8 @@ Environment Environment::from_process() {
 Config default_config(const Environment& env) {
     Config config;
     // $XDG_RUNTIME_DIR is per user and 0700; without it, a per-uid folder in /tmp (the
-    // transport checks its owner and mode before using it).
-    if (!env.xdg_runtime_dir.empty())
-        config.unix_socket = std::filesystem::path(env.xdg_runtime_dir) / "sithsd" / "sithsd.sock";
-    else
-        config.unix_socket =
-            std::filesystem::path("/tmp") / ("sithsd-" + std::to_string(env.uid)) / "sithsd.sock";
+    // transport checks its owner and mode before using it). The same default as every client's.
+    config.unix_socket = default_socket_path(env.xdg_runtime_dir, env.uid);
     // Net iD first (the SITHS vendor middleware), then OpenSC; main() uses the first found.
     for (const auto& candidate : pkcs11::Module::default_candidates(env.home))
         config.modules.emplace_back(candidate);

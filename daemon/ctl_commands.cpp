@@ -6,13 +6,14 @@
 #include <iostream>
 #include <optional>
 
+#include "client/local_client.hpp"
 #include "common/digest.hpp"
+#include "daemon/audit_log.hpp"
 #include "daemon/audit_table.hpp"
 #include "daemon/config.hpp"
 #include "daemon/consent_store.hpp"
 #include "daemon/ctl_audit.hpp"
 #include "daemon/ctl_messages.hpp"
-#include "daemon/local_client.hpp"
 #include "protocol/base64.hpp"
 
 namespace sithsd::daemon {
@@ -41,12 +42,12 @@ class DaemonNotRunning : public std::runtime_error {
 // The daemon answered with an error: said in the configured language (ctl_messages.hpp).
 class DaemonError : public std::runtime_error {
   public:
-    explicit DaemonError(RpcError error)
+    explicit DaemonError(sithsd::client::RpcError error)
         : std::runtime_error(error.reason + ": " + error.message), error_(std::move(error)) {}
-    const RpcError& error() const { return error_; }
+    const sithsd::client::RpcError& error() const { return error_; }
 
   private:
-    RpcError error_;
+    sithsd::client::RpcError error_;
 };
 
 // A person may take minutes over a PIN prompt (the daemon's prompt timeout is at most an hour,
@@ -57,13 +58,13 @@ constexpr std::chrono::seconds kAnswerTimeout{300};
 // One request over the Unix socket: the answer's result, or throws with its error.
 boost::json::value call(const std::string& socket_path, const std::string& method,
                         boost::json::object params) {
-    LocalClientOptions options;
+    sithsd::client::LocalClientOptions options;
     options.max_kept_notifications = 0;  // cardsChanged and the like are of no use here
-    std::optional<LocalClient> client;
+    std::optional<sithsd::client::LocalClient> client;
     try {
-        client.emplace(LocalClient::connect(socket_path, kConnectTimeout, options));
-    } catch (const LocalClientError& e) {
-        if (e.failure() != LocalClientFailure::not_running) throw;
+        client.emplace(sithsd::client::LocalClient::connect(socket_path, kConnectTimeout, options));
+    } catch (const sithsd::client::LocalClientError& e) {
+        if (e.failure() != sithsd::client::LocalClientFailure::not_running) throw;
         throw DaemonNotRunning(
             "sithsd is not running (nothing listens on " + socket_path +
             "). Start it with `sithsd --config FILE`, or `systemctl --user start sithsd`. A sithsd "

@@ -55,13 +55,13 @@ std::string flag_of(const std::string& field) {
     return it == flags.end() ? field : it->second;
 }
 
-std::string field_of(const RpcError& error) {
+std::string field_of(const sithsd::client::RpcError& error) {
     if (!error.data.is_object()) return "";
     const auto* field = error.data.as_object().if_contains("field");
     return field && field->is_string() ? std::string(field->as_string()) : "";
 }
 
-int tries_left_of(const RpcError& error) {
+int tries_left_of(const sithsd::client::RpcError& error) {
     if (!error.data.is_object()) return -1;
     const auto* left = error.data.as_object().if_contains("triesLeft");
     return left && left->is_int64() ? static_cast<int>(left->as_int64()) : -1;
@@ -69,7 +69,7 @@ int tries_left_of(const RpcError& error) {
 
 }  // namespace
 
-std::string ctl_error_text(const RpcError& error, const std::string& language) {
+std::string ctl_error_text(const sithsd::client::RpcError& error, const std::string& language) {
     const bool sv = language != "en";
     std::string text;
     if (const std::string field = field_of(error); !field.empty()) {

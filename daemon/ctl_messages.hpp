@@ -4,10 +4,10 @@
 // (`--cert`, not `certificateId`), and the wire reason last for scripts ("… (PIN_BLOCKED)").
 #include <string>
 
-#include "daemon/local_client.hpp"
+#include "client/local_client.hpp"
 
 namespace sithsd::daemon {
 
-std::string ctl_error_text(const RpcError& error, const std::string& language);
+std::string ctl_error_text(const sithsd::client::RpcError& error, const std::string& language);
 
 }  // namespace sithsd::daemon

@@ -5,7 +5,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "browser-bridge/native-host/extension_ids.hpp"
+#include "common/extension_ids.hpp"
 #include "daemon/atomic_file.hpp"
 
 namespace sithsd::daemon {

@@ -1,57 +1,17 @@
 #include "protocol/errors.hpp"
 
-#include <array>
-
 namespace sithsd::protocol {
 namespace {
 
-struct Row {
-    ErrorCode code;
-    std::string_view reason;
-    std::string_view message;
-};
-
-// The one table of PROTOCOL.md "Errors" plus the standard JSON-RPC codes.
-constexpr std::array kTable{
-    Row{ErrorCode::ParseError, "PARSE_ERROR", "The message is not valid JSON."},
-    Row{ErrorCode::InvalidRequest, "INVALID_REQUEST",
-        "The message is not a valid JSON-RPC request."},
-    Row{ErrorCode::MethodNotFound, "METHOD_NOT_FOUND", "The method does not exist."},
-    Row{ErrorCode::InvalidParams, "INVALID_PARAMS", "Invalid method parameters."},
-    Row{ErrorCode::InternalError, "INTERNAL_ERROR", "Internal error."},
-    Row{ErrorCode::OriginDenied, "ORIGIN_DENIED", "The origin is not allowed to use the card."},
-    Row{ErrorCode::UserCancelled, "USER_CANCELLED", "The operation was cancelled."},
-    Row{ErrorCode::NoCard, "NO_CARD", "No card with a matching certificate is present."},
-    Row{ErrorCode::CardRemoved, "CARD_REMOVED", "The card was removed during the operation."},
-    Row{ErrorCode::CertificateNotFound, "CERTIFICATE_NOT_FOUND",
-        "The certificate was not found or has the wrong purpose."},
-    Row{ErrorCode::CertificateSelectionRequired, "CERTIFICATE_SELECTION_REQUIRED",
-        "Several certificates match; choose one."},
-    Row{ErrorCode::PinIncorrect, "PIN_INCORRECT", "The PIN is incorrect."},
-    Row{ErrorCode::PinBlocked, "PIN_BLOCKED", "The PIN is blocked."},
-    Row{ErrorCode::PromptUnavailable, "PROMPT_UNAVAILABLE", "There is no way to ask the user."},
-    Row{ErrorCode::Busy, "BUSY", "Too many requests are queued for the card."},
-    Row{ErrorCode::Timeout, "TIMEOUT", "The user did not answer in time."},
-    Row{ErrorCode::TokenError, "TOKEN_ERROR", "The card or its PKCS#11 module failed."},
-    Row{ErrorCode::CertificateExpired, "CERTIFICATE_EXPIRED",
-        "The certificate is outside its validity period."},
-    Row{ErrorCode::LocalOnly, "LOCAL_ONLY", "The method is only allowed over the local socket."},
-    Row{ErrorCode::RateLimited, "RATE_LIMITED", "Too many requests from this origin."},
-    Row{ErrorCode::ShuttingDown, "SHUTTING_DOWN", "The daemon is shutting down."},
-};
-
-const Row* find(ErrorCode code) noexcept {
-    for (const auto& row : kTable) {
-        if (row.code == code) return &row;
-    }
-    return nullptr;
+const WireError* find(ErrorCode code) noexcept {
+    return find_wire_error(code);
 }
 
 class Category final : public std::error_category {
   public:
     const char* name() const noexcept override { return "sithsd.protocol"; }
     std::string message(int code) const override {
-        const Row* row = find(static_cast<ErrorCode>(code));
+        const WireError* row = find(static_cast<ErrorCode>(code));
         return row ? std::string(row->message) : "unknown sithsd protocol error";
     }
 };
@@ -68,18 +28,13 @@ std::error_code make_error_code(ErrorCode code) noexcept {
 }
 
 std::string_view reason_name(ErrorCode code) noexcept {
-    const Row* row = find(code);
+    const WireError* row = find(code);
     return row ? row->reason : "INTERNAL_ERROR";
 }
 
 std::string_view default_message(ErrorCode code) noexcept {
-    const Row* row = find(code);
+    const WireError* row = find(code);
     return row ? row->message : "Internal error.";
-}
-
-std::optional<ErrorCode> error_code_from_int(int code) noexcept {
-    if (const Row* row = find(static_cast<ErrorCode>(code))) return row->code;
-    return std::nullopt;
 }
 
 ProtocolError::ProtocolError(ErrorCode c) : code(c), message(default_message(c)) {}

@@ -1,6 +1,6 @@
 #pragma once
-// The error codes of PROTOCOL.md, one enum with a std::error_code category. The table (code,
-// reason name, default English message) lives in one place: errors.cpp.
+// The error codes of PROTOCOL.md as a std::error_code category, and the errors the daemon answers
+// with. The table (code, reason name, retryable, default English message) is wire_errors.hpp.
 
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
@@ -9,31 +9,9 @@
 #include <string_view>
 #include <system_error>
 
-namespace sithsd::protocol {
+#include "protocol/wire_errors.hpp"
 
-enum class ErrorCode : int {
-    ParseError = -32700,
-    InvalidRequest = -32600,
-    MethodNotFound = -32601,
-    InvalidParams = -32602,
-    InternalError = -32603,
-    OriginDenied = 1001,
-    UserCancelled = 1002,
-    NoCard = 1003,
-    CardRemoved = 1004,
-    CertificateNotFound = 1005,
-    CertificateSelectionRequired = 1006,
-    PinIncorrect = 1007,
-    PinBlocked = 1008,
-    PromptUnavailable = 1009,
-    Busy = 1010,
-    Timeout = 1011,
-    TokenError = 1012,
-    CertificateExpired = 1013,
-    LocalOnly = 1014,
-    RateLimited = 1015,
-    ShuttingDown = 1016,
-};
+namespace sithsd::protocol {
 
 const std::error_category& protocol_category() noexcept;
 std::error_code make_error_code(ErrorCode code) noexcept;
@@ -42,8 +20,6 @@ std::error_code make_error_code(ErrorCode code) noexcept;
 std::string_view reason_name(ErrorCode code) noexcept;
 // The default English sentence for error.message.
 std::string_view default_message(ErrorCode code) noexcept;
-// The code for a wire number, if it is one of the table.
-std::optional<ErrorCode> error_code_from_int(int code) noexcept;
 
 // An error to answer with: code, message, and extra data (field, pinStatus, ckr, candidates...).
 // data.reason is added when it is serialized.

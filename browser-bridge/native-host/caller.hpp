@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "browser-bridge/native-host/extension_ids.hpp"
+#include "common/extension_ids.hpp"
 
 namespace sithsd::native_host {
 

@@ -15,6 +15,7 @@
 #include "browser-bridge/native-host/caller.hpp"
 #include "browser-bridge/native-host/frame.hpp"
 #include "browser-bridge/native-host/relay.hpp"
+#include "common/socket_path.hpp"
 
 namespace {
 
@@ -22,10 +23,7 @@ using namespace sithsd::native_host;
 
 // The daemon's socket: $SITHSD_SOCKET (tests), else where sithsd puts it by default.
 std::filesystem::path socket_path() {
-    if (const char* forced = std::getenv("SITHSD_SOCKET"); forced && *forced) return forced;
-    if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && *runtime)
-        return std::filesystem::path(runtime) / "sithsd" / "sithsd.sock";
-    return std::filesystem::path("/tmp") / ("sithsd-" + std::to_string(::getuid())) / "sithsd.sock";
+    return sithsd::client_socket_path();
 }
 
 // Writes one envelope to the browser; an answer over 1 MiB becomes an error answer.

@@ -7,7 +7,7 @@
 namespace sithsd::native_host {
 namespace {
 
-using daemon::LocalClientError;
+using sithsd::client::LocalClientError;
 using std::chrono::milliseconds;
 
 const boost::json::value null_id = nullptr;
@@ -111,10 +111,10 @@ Relay::Channel* Relay::open_channel(const std::string& name, const std::string& 
     }
     try {
         auto client =
-            daemon::LocalClient::connect(settings_.socket_path, settings_.connect_timeout);
+            sithsd::client::LocalClient::connect(settings_.socket_path, settings_.connect_timeout);
         // Until the daemon has answered `introduce` this connection is a local program's: what
         // comes before the answer is not for the page.
-        client.on_notification([](const daemon::LocalNotification&) {});
+        client.on_notification([](const sithsd::client::LocalNotification&) {});
         auto introduced = client.call("introduce", {{"as", "extension"}, {"origin", origin}},
                                       settings_.introduce_timeout);
         if (!introduced.ok()) {  // ORIGIN_DENIED and the like: the page hears the daemon's words

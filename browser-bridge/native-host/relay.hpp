@@ -24,7 +24,7 @@
 #include <string_view>
 #include <vector>
 
-#include "daemon/local_client.hpp"
+#include "client/local_client.hpp"
 
 namespace sithsd::native_host {
 
@@ -75,7 +75,7 @@ class Relay {
   private:
     struct Channel {
         std::string origin;
-        daemon::LocalClient client;
+        client::LocalClient client;
         bool allowed = false;           // counted in the allowed origins' budget
         std::set<std::string> pending;  // serialized ids sent and not yet answered
     };

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "common/socket_path.hpp"
 #include "protocol/base64.hpp"
 
 namespace sithsd::module {
@@ -22,10 +23,7 @@ constexpr auto kSignTimeout = 600s;
 }  // namespace
 
 std::filesystem::path daemon_socket_path() {
-    if (const char* set = std::getenv("SITHSD_SOCKET"); set && *set) return set;
-    if (const char* run = std::getenv("XDG_RUNTIME_DIR"); run && *run)
-        return std::filesystem::path(run) / "sithsd" / "sithsd.sock";
-    return std::filesystem::path("/tmp") / ("sithsd-" + std::to_string(::getuid())) / "sithsd.sock";
+    return client_socket_path();
 }
 
 CK_RV ckr_for_reason(const std::string& reason) {
@@ -48,35 +46,35 @@ CK_RV ckr_for_reason(const std::string& reason) {
     return found == kMapping.end() ? CKR_FUNCTION_FAILED : found->second;
 }
 
-CK_RV ckr_for_failure(daemon::LocalClientFailure failure) {
+CK_RV ckr_for_failure(client::LocalClientFailure failure) {
     switch (failure) {
         // sithsd is not there, or went away while the request waited (killed, restarted,
         // stopped): the cards it served are gone with it, as C_GetSlotInfo shows at the next poll.
         // PKCS#11 2.40 §5.1.3: "the token was removed from its slot during the execution of the
         // function"; NSS reports it as SEC_ERROR_NO_TOKEN and reads the slot again, where
         // CKR_FUNCTION_FAILED would say "try the same call again" to a daemon that is gone.
-        case daemon::LocalClientFailure::not_running:
-        case daemon::LocalClientFailure::closed:
+        case client::LocalClientFailure::not_running:
+        case client::LocalClientFailure::closed:
             return CKR_DEVICE_REMOVED;
         // There, but no answer in time or no sense in it.
-        case daemon::LocalClientFailure::timed_out:
-        case daemon::LocalClientFailure::malformed:
-        case daemon::LocalClientFailure::too_long:
-        case daemon::LocalClientFailure::io:
+        case client::LocalClientFailure::timed_out:
+        case client::LocalClientFailure::malformed:
+        case client::LocalClientFailure::too_long:
+        case client::LocalClientFailure::io:
             break;
     }
     return CKR_FUNCTION_FAILED;
 }
 
-daemon::LocalAnswer DaemonLink::call(const char* method, boost::json::object params,
+client::LocalAnswer DaemonLink::call(const char* method, boost::json::object params,
                                      std::chrono::milliseconds timeout) {
     if (!client_ || !client_->is_open()) {
         client_.reset();
-        client_.emplace(daemon::LocalClient::connect(daemon_socket_path(), kConnectTimeout));
+        client_.emplace(client::LocalClient::connect(daemon_socket_path(), kConnectTimeout));
         auto intro = client_->call("introduce", {{"as", "browserModule"}}, kQueryTimeout);
         if (!intro.ok()) {
             client_.reset();
-            throw daemon::LocalClientError(daemon::LocalClientFailure::malformed,
+            throw client::LocalClientError(client::LocalClientFailure::malformed,
                                            "introduce refused: " + intro.error->message);
         }
     }
@@ -96,17 +94,17 @@ std::optional<boost::json::array> DaemonLink::cards() {
         const auto* cards = answer.result.as_object().if_contains("cards");
         if (!cards || !cards->is_array()) return std::nullopt;
         return cards->as_array();
-    } catch (const daemon::LocalClientError&) {
+    } catch (const client::LocalClientError&) {
         client_.reset();  // reconnects next time: the daemon may start later
         return std::nullopt;
     }
 }
 
 std::vector<std::uint8_t> DaemonLink::sign(const boost::json::object& params) {
-    daemon::LocalAnswer answer;
+    client::LocalAnswer answer;
     try {
         answer = call("moduleSign", params, kSignTimeout);
-    } catch (const daemon::LocalClientError& e) {
+    } catch (const client::LocalClientError& e) {
         client_.reset();
         throw LinkError{ckr_for_failure(e.failure())};
     }

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "daemon/local_client.hpp"
+#include "client/local_client.hpp"
 
 namespace sithsd::module {
 
@@ -30,7 +30,7 @@ struct LinkError {
 CK_RV ckr_for_reason(const std::string& reason);
 // The CK_RV of a call that got no answer: CKR_DEVICE_REMOVED when sithsd is not running or went
 // away meanwhile, CKR_FUNCTION_FAILED otherwise.
-CK_RV ckr_for_failure(daemon::LocalClientFailure failure);
+CK_RV ckr_for_failure(client::LocalClientFailure failure);
 
 class DaemonLink {
   public:
@@ -44,9 +44,9 @@ class DaemonLink {
     bool idle_and_open() const;
 
   private:
-    daemon::LocalAnswer call(const char* method, boost::json::object params,
+    client::LocalAnswer call(const char* method, boost::json::object params,
                              std::chrono::milliseconds timeout);
-    std::optional<daemon::LocalClient> client_;
+    std::optional<client::LocalClient> client_;
 };
 
 }  // namespace sithsd::module

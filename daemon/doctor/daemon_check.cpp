@@ -7,7 +7,7 @@
 
 #include <filesystem>
 
-#include "daemon/local_client.hpp"
+#include "client/local_client.hpp"
 
 namespace sithsd::daemon::doctor {
 namespace {
@@ -46,9 +46,9 @@ DaemonProbe probe_daemon(const Config& config, const Environment& env) {
     probe.socket_unit_enabled = socket_unit_enabled(env, "sithsd.socket");
     probe.websocket_unit_enabled = socket_unit_enabled(env, "sithsd-websocket.socket");
     try {
-        LocalClientOptions options;
+        sithsd::client::LocalClientOptions options;
         options.max_kept_notifications = 0;
-        auto client = LocalClient::connect(config.unix_socket, kTimeout, options);
+        auto client = sithsd::client::LocalClient::connect(config.unix_socket, kTimeout, options);
         auto answer = client.call("status", {}, kTimeout);
         if (answer.ok() && answer.result.is_object()) {
             probe.answered = true;
@@ -60,7 +60,7 @@ DaemonProbe probe_daemon(const Config& config, const Environment& env) {
         } else {
             probe.error = answer.error ? answer.error->message : "no status";
         }
-    } catch (const LocalClientError& e) {
+    } catch (const sithsd::client::LocalClientError& e) {
         probe.error = e.what();
     }
     probe.port_open = tcp_accepts(config.port);

@@ -7,9 +7,10 @@
 namespace sithsd::daemon {
 namespace {
 
-RpcError error(std::string reason, std::string message, boost::json::object data = {}) {
+sithsd::client::RpcError error(std::string reason, std::string message,
+                               boost::json::object data = {}) {
     data["reason"] = reason;
-    return RpcError{1000, std::move(message), std::move(reason), std::move(data)};
+    return sithsd::client::RpcError{1000, std::move(message), std::move(reason), std::move(data)};
 }
 
 TEST(CtlMessages, InTheConfiguredLanguageWithTheTriesLeft) {

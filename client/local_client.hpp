@@ -1,6 +1,7 @@
 // A client of sithsd's Unix socket (NDJSON: one JSON-RPC message per line), for sithsctl, the
-// browser PKCS#11 module and the native-messaging host. Plain POSIX sockets, poll() and
-// Boost.JSON: no Asio, no Beast, no threads, so that it can live in a .so loaded by a browser.
+// browser PKCS#11 module, the native-messaging host and libsithsd-client's public API. Plain POSIX
+// sockets, poll() and Boost.JSON: no Asio, no Beast, no threads, so that it can live in a .so
+// loaded by a browser.
 //
 // One request at a time: call() sends a request and reads until the answer with its id arrives;
 // notifications that come meanwhile go to the notification handler (or are kept for
@@ -22,7 +23,7 @@
 #include <string>
 #include <string_view>
 
-namespace sithsd::daemon {
+namespace sithsd::client {
 
 // Why a call could not get an answer. After any of these the client is closed.
 enum class LocalClientFailure {
@@ -93,6 +94,13 @@ class LocalClient {
     // answer is returned, not thrown.
     LocalAnswer call(std::string_view method, boost::json::object params, Duration timeout);
 
+    // call() in two halves, for a caller that must know the id while it waits (to cancel it from
+    // another thread): send_request() writes the request and returns its id; await_answer()
+    // reads until the answer with that id, as call() does.
+    std::int64_t send_request(std::string_view method, boost::json::object params,
+                              Duration timeout);
+    LocalAnswer await_answer(std::int64_t id, std::string_view method, Duration timeout);
+
     // Notifications (cardsChanged, certificateExpiring) that arrive while waiting go here. Without
     // a handler they are kept (bounded) for next_notification().
     void on_notification(NotificationHandler handler) { handler_ = std::move(handler); }
@@ -135,4 +143,4 @@ class LocalClient {
     std::deque<LocalNotification> kept_;
 };
 
-}  // namespace sithsd::daemon
+}  // namespace sithsd::client

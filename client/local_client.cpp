@@ -1,17 +1,18 @@
-#include "daemon/local_client.hpp"
+#include "client/local_client.hpp"
 
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cerrno>
 #include <cstring>
 #include <thread>
 
-namespace sithsd::daemon {
+namespace sithsd::client {
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -230,12 +231,26 @@ std::optional<Incoming> parse_incoming(const std::string& line) {
 
 LocalAnswer LocalClient::call(std::string_view method, boost::json::object params,
                               Duration timeout) {
-    if (fd_ < 0) throw LocalClientError(LocalClientFailure::closed, "the connection is closed");
     const auto deadline = Clock::now() + timeout;
+    const auto id = send_request(method, std::move(params), timeout);
+    return await_answer(
+        id, method,
+        std::chrono::ceil<Duration>(std::max(deadline - Clock::now(), Clock::duration{})));
+}
+
+std::int64_t LocalClient::send_request(std::string_view method, boost::json::object params,
+                                       Duration timeout) {
+    if (fd_ < 0) throw LocalClientError(LocalClientFailure::closed, "the connection is closed");
     const auto id = static_cast<std::int64_t>(++last_id_);
     boost::json::object request{
         {"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
-    send_line(boost::json::serialize(request) + "\n", deadline);
+    send_line(boost::json::serialize(request) + "\n", Clock::now() + timeout);
+    return id;
+}
+
+LocalAnswer LocalClient::await_answer(std::int64_t id, std::string_view method, Duration timeout) {
+    if (fd_ < 0) throw LocalClientError(LocalClientFailure::closed, "the connection is closed");
+    const auto deadline = Clock::now() + timeout;
     for (;;) {
         auto line = read_line(deadline);
         // A request still waiting at the daemon (a PIN prompt) is cancelled when we go.
@@ -293,4 +308,4 @@ std::optional<boost::json::value> LocalClient::next_message(Duration timeout) {
     return parsed;
 }
 
-}  // namespace sithsd::daemon
+}  // namespace sithsd::client
