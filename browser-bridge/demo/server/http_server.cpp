@@ -11,6 +11,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -33,6 +34,8 @@ constexpr std::size_t max_refusing = 64;
 constexpr std::chrono::seconds linger_time{2};
 // accept() failing (EMFILE, ENFILE): the listen queue keeps the clients; try again shortly.
 constexpr std::chrono::milliseconds accept_retry{100};
+// While stopping: how often the I/O thread looks whether every connection has gone.
+constexpr std::chrono::milliseconds stop_poll{50};
 constexpr std::size_t read_chunk = 4096;
 // Descriptors besides the connections: the listener, Redis, OCSP exchanges, static files, logs.
 constexpr std::size_t descriptor_reserve = 64;
@@ -64,8 +67,11 @@ struct HttpServer::Impl {
     asio::io_context io{1};
     tcp::acceptor acceptor{io};
     asio::steady_timer accept_timer{io};
-    asio::steady_timer grace_timer{io};
-    std::optional<asio::thread_pool> workers;
+    asio::steady_timer stop_timer{io};
+    std::chrono::steady_clock::time_point stop_deadline;  // I/O thread only
+    bool cut = false;                                     // I/O thread only
+    // A unique_ptr, not an optional: clang-analyzer misreads optional's destructor (llvm #119415).
+    std::unique_ptr<asio::thread_pool> workers;
     std::thread io_thread;
     std::uint16_t port = 0;
     bool accept_failing = false;  // I/O thread only
@@ -86,6 +92,7 @@ struct HttpServer::Impl {
     Admission admit(const std::shared_ptr<Connection>& connection);
     void forget(Connection* connection, bool refused);
     void begin_stop();
+    void watch_stop();
     void cut_all();
     HttpResponse call(const HttpRequest& request) noexcept;
 };
@@ -362,9 +369,6 @@ void HttpServer::Impl::forget(Connection* connection, bool refused) {
         --refusing;
     else
         connections.erase(connection);
-    if (stopping && connections.empty() && refusing == 0) {
-        asio::post(io, [this] { grace_timer.cancel(); });
-    }
 }
 
 void HttpServer::Impl::begin_stop() {
@@ -381,11 +385,25 @@ void HttpServer::Impl::begin_stop() {
     acceptor.close(ignored);
     accept_timer.cancel();
     spdlog::info("stopping: {} connections open", open.size());
-    if (open.empty()) return;
     for (const auto& c : open) c->stop();
-    grace_timer.expires_after(limits().stop_grace);
-    grace_timer.async_wait([this](const beast::error_code& ec) {
-        if (!ec) cut_all();
+    stop_deadline = std::chrono::steady_clock::now() + limits().stop_grace;
+    watch_stop();
+}
+
+// Until every connection has gone (then nothing is left to keep the I/O thread running), and
+// after stop_grace cut what is left.
+void HttpServer::Impl::watch_stop() {
+    {
+        const std::lock_guard lock(mutex);
+        if (connections.empty() && refusing == 0) return;
+    }
+    if (!cut && std::chrono::steady_clock::now() >= stop_deadline) {
+        cut = true;
+        cut_all();
+    }
+    stop_timer.expires_after(stop_poll);
+    stop_timer.async_wait([this](const beast::error_code& ec) {
+        if (!ec) watch_stop();
     });
 }
 
@@ -426,8 +444,13 @@ HttpServer::HttpServer(HttpServerOptions options)
 }
 
 HttpServer::~HttpServer() {
-    stop();
-    join();
+    // main() stops and joins itself; this is for a server that an exception leaves behind.
+    try {
+        stop();
+        join();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "sithsd-portal: stopping the HTTP server: %s\n", e.what());
+    }
 }
 
 std::uint16_t HttpServer::port() const {
@@ -436,7 +459,7 @@ std::uint16_t HttpServer::port() const {
 
 void HttpServer::start(Handler handler) {
     impl_->handler = std::move(handler);
-    impl_->workers.emplace(impl_->limits().workers);
+    impl_->workers = std::make_unique<asio::thread_pool>(impl_->limits().workers);
     impl_->accept();
     impl_->io_thread = std::thread([impl = impl_.get()] {
         for (;;) {
