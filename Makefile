@@ -26,15 +26,20 @@ build: configure
 test: build
 	scripts/run-tests $(BUILD)
 
-# The Debian package of what `make` built: build/sithsd_VERSION_ARCH.deb (packaging/CMakeLists.txt).
+# The Debian packages of what `make` built, one per CPack component: build/NAME_VERSION_ARCH.deb
+# (packaging/CMakeLists.txt). Old ones are removed first, so that test-package sees only these.
 package: build
+	rm -f $(BUILD)/*.deb
 	cd $(BUILD) && cpack -G DEB
-	@ls $(BUILD)/sithsd_*.deb
+	@ls $(BUILD)/*.deb
 
 # CI: lintian on the package, then install it, use it as an unprivileged user through socket
 # activation, and purge it (nothing may be left behind). Refuses to run where sithsd is installed.
+# Then sithsd-testkit from outside the tree: a portal project of its own, installed packages only,
+# its Playwright and pytest suites as root and as another uid at once (scripts/test-testkit-package).
 test-package: package
 	scripts/test-package $(BUILD)
+	scripts/test-testkit-package $(BUILD)
 
 world: build
 	ca-test/make-world $(WORLD) --module $(BUILD)/ca-test/softcard/libsoftcard.so

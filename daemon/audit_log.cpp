@@ -9,55 +9,64 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <fstream>
 #include <stdexcept>
 
+#include "common/digest.hpp"
 #include "daemon/atomic_file.hpp"
+#include "daemon/audit_lock.hpp"
 #include "daemon/card_json.hpp"
 
 namespace sithsd::daemon {
 namespace {
 
-const std::string kGenesis(64, '0');  // prev of the first line
-constexpr off_t kHeadRecord = 65;     // FILE.head: a SHA-256 in hex and "\n"
+// FILE.head as it is, before anything is created: a missing head is not an empty one.
+std::optional<std::string> read_head(int fd) {
+    if (fd < 0) return std::nullopt;
+    std::string text;
+    char buffer[512];
+    for (off_t offset = 0;;) {
+        const ssize_t n = ::pread(fd, buffer, sizeof buffer, offset);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        text.append(buffer, static_cast<std::size_t>(n));
+        offset += n;
+        if (text.size() > 4096) break;  // no record is this long: malformed whatever follows
+    }
+    return text;
+}
 
-// The hash of the last line, kept beside the log: without it an altered or removed last line
-// would go unnoticed, since no line after it links to it.
-std::filesystem::path head_file(const std::filesystem::path& log) {
-    return log.string() + ".head";
+std::string text_or_unknown(const std::optional<std::uint64_t>& n) {
+    return n ? std::to_string(*n) : "unknown";
 }
 
 }  // namespace
 
-AuditLog::AuditLog(std::filesystem::path file) : file_(std::move(file)), prev_(kGenesis) {
+AuditLog::AuditLog(std::filesystem::path file) : file_(std::move(file)), prev_(kAuditGenesis) {
     create_private_folder(file_.parent_path());
-    {
-        // The chain continues from the last whole line; a line cut short by a crash is dropped.
-        std::ifstream in(file_, std::ios::binary);
-        std::string line;
-        while (std::getline(in, line)) {
-            if (in.eof()) break;  // no "\n" after it: not a whole line
-            good_length_ += static_cast<off_t>(line.size() + 1);
-            if (!line.empty()) prev_ = sha256_hex(line);
-        }
-    }
-    fd_ = open(file_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+    // Read through the same descriptor that holds the lock: closing another one would drop it.
+    fd_ = open(file_.c_str(), O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
     if (fd_ < 0) throw std::runtime_error("cannot open audit log " + file_.string());
-    struct stat st {};
-    if (fstat(fd_, &st) == 0 && st.st_size != good_length_) {
-        spdlog::warn("audit log {}: an unfinished last line is removed", file_.string());
-        if (!cut_back()) {
-            close(fd_);
-            throw std::runtime_error("cannot repair audit log " + file_.string());
+    try {
+        lock_audit_log(fd_, file_);
+        const auto head_path = audit_head_file(file_);
+        head_fd_ = open(head_path.c_str(), O_RDWR | O_CLOEXEC);
+        const AuditHead head = parse_audit_head(read_head(head_fd_));
+        if (head_fd_ < 0) head_fd_ = open(head_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (head_fd_ < 0) throw std::runtime_error("cannot open " + head_path.string());
+        // The chain continues from the last whole line; a line cut short by a crash is dropped.
+        const AuditLogSummary log = summarize_audit_log(fd_, head);
+        good_length_ = log.whole_length;
+        lines_ = log.lines;
+        if (log.lines > 0) prev_ = log.last_sha256;
+        if (log.file_length != log.whole_length) {
+            spdlog::warn("audit log {}: an unfinished last line is removed", file_.string());
+            if (!cut_back()) throw std::runtime_error("cannot repair audit log " + file_.string());
         }
-    }
-    head_fd_ = open(head_file(file_).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    // Longer than one record (written by hand?): cut once here, so append() only overwrites.
-    if (head_fd_ < 0 || (fstat(head_fd_, &st) == 0 && st.st_size > kHeadRecord &&
-                         ftruncate(head_fd_, kHeadRecord) != 0)) {
+        check_head(head, log);
+    } catch (...) {
         if (head_fd_ >= 0) close(head_fd_);
         close(fd_);
-        throw std::runtime_error("cannot open " + head_file(file_).string());
+        throw;
     }
 }
 
@@ -66,9 +75,48 @@ AuditLog::~AuditLog() {
     if (head_fd_ >= 0) close(head_fd_);
 }
 
-bool AuditLog::write_head(const std::string& hash) {
-    const std::string record = hash + "\n";  // always kHeadRecord bytes
-    return pwrite(head_fd_, record.data(), record.size(), 0) == kHeadRecord &&
+void AuditLog::check_head(const AuditHead& head, const AuditLogSummary& log) {
+    const auto head_name = audit_head_file(file_).filename().string();
+    if (const auto mismatch = compare_audit_head(head, log, head_name)) {
+        // Loud: the journal's "crit", and a line in the log that every later verify reports.
+        spdlog::critical(
+            "AUDIT LOG TAMPERED WITH? {}: {} (lines expected: {}, present: {}); written to the "
+            "log as a tamper line. Keep both files for whoever investigates",
+            file_.string(), mismatch->found, text_or_unknown(mismatch->lines_expected),
+            mismatch->lines_present);
+        boost::json::object line{
+            {"time", rfc3339(std::chrono::system_clock::now())},
+            {"origin", "sithsd"},
+            {"method", "tamper"},
+            {"cardId", ""},
+            {"certificateSerial", ""},
+            {"hsaId", ""},
+            {"hashAlgorithm", ""},
+            {"displayTextSha256", ""},
+            {"signedHashSha256", ""},
+            {"result", "HEAD_MISMATCH"},
+            {"found", mismatch->found},
+            {"linesExpected", mismatch->lines_expected
+                                  ? boost::json::value(*mismatch->lines_expected)
+                                  : boost::json::value(nullptr)},
+            {"linesPresent", mismatch->lines_present},
+            {"headSha256", head.state == AuditHead::State::present ? head.sha256 : ""}};
+        write_line(std::move(line));
+    } else if (lines_ > 0 && head.lines != lines_) {
+        // A head of the older form (no line count): the same head in today's form.
+        if (!write_head(prev_, lines_))
+            throw std::runtime_error("cannot write " + audit_head_file(file_).string());
+    }
+    struct stat st {};
+    if (fstat(head_fd_, &st) == 0 && st.st_size > static_cast<off_t>(kAuditHeadRecord) &&
+        ftruncate(head_fd_, static_cast<off_t>(kAuditHeadRecord)) != 0)
+        throw std::runtime_error("cannot write " + audit_head_file(file_).string());
+}
+
+bool AuditLog::write_head(const std::string& hash, std::uint64_t lines) {
+    const std::string record = format_audit_head(hash, lines);
+    return pwrite(head_fd_, record.data(), record.size(), 0) ==
+               static_cast<ssize_t>(kAuditHeadRecord) &&
            fdatasync(head_fd_) == 0;
 }
 
@@ -78,18 +126,21 @@ bool AuditLog::cut_back() {
 
 void AuditLog::append(const AuditEntry& e) {
     std::lock_guard lock(mutex_);
-    boost::json::object o{{"time", rfc3339(std::chrono::system_clock::now())},
-                          {"origin", e.origin},
-                          {"method", e.method},
-                          {"cardId", e.card_id},
-                          {"certificateSerial", e.certificate_serial},
-                          {"hsaId", e.hsa_id},
-                          {"hashAlgorithm", e.hash_algorithm},
-                          {"displayTextSha256", e.display_text_sha256},
-                          {"signedHashSha256", e.signed_hash_sha256},
-                          {"result", e.result},
-                          {"prev", prev_}};
-    const std::string line = boost::json::serialize(o);
+    write_line({{"time", rfc3339(std::chrono::system_clock::now())},
+                {"origin", e.origin},
+                {"method", e.method},
+                {"cardId", e.card_id},
+                {"certificateSerial", e.certificate_serial},
+                {"hsaId", e.hsa_id},
+                {"hashAlgorithm", e.hash_algorithm},
+                {"displayTextSha256", e.display_text_sha256},
+                {"signedHashSha256", e.signed_hash_sha256},
+                {"result", e.result}});
+}
+
+void AuditLog::write_line(boost::json::object fields) {
+    fields["prev"] = prev_;
+    const std::string line = boost::json::serialize(fields);
     const std::string data = line + "\n";
     auto fail = [&](const std::string& what) {
         const int error = errno;
@@ -108,40 +159,17 @@ void AuditLog::append(const AuditEntry& e) {
     // The line counts only once FILE.head names it: without the head, verify would call the new
     // last line an addition after the recorded end.
     const std::string next = sha256_hex(line);
-    if (!write_head(next)) {
+    if (!write_head(next, lines_ + 1)) {
         const int error = errno;
-        write_head(prev_);  // best effort: the head names the last line that stays
+        // Best effort: the head names the line that stays, or nothing before the first line.
+        if (lines_ > 0 ? !write_head(prev_, lines_) : ftruncate(head_fd_, 0) != 0)
+            spdlog::error("audit log {}: cannot put its head back", file_.string());
         errno = error;
         fail("record the head of");  // cuts the line back and throws
     }
     prev_ = next;
+    ++lines_;
     good_length_ += static_cast<off_t>(data.size());
-}
-
-std::vector<AuditProblem> verify_audit_file(const std::filesystem::path& file) {
-    std::vector<AuditProblem> problems;
-    std::ifstream in(file);
-    if (!in) return {{0, "cannot read " + file.string()}};
-    std::string line, prev = kGenesis;
-    std::size_t number = 0;
-    while (std::getline(in, line)) {
-        ++number;
-        boost::system::error_code ec;
-        auto value = boost::json::parse(line, ec);
-        const boost::json::value* link =
-            (!ec && value.is_object()) ? value.as_object().if_contains("prev") : nullptr;
-        if (!link || !link->is_string()) {
-            problems.push_back({number, "not an audit line (no JSON object with prev)"});
-        } else if (link->as_string() != prev) {
-            problems.push_back({number, "chain broken: the line before it was altered or removed"});
-        }
-        prev = sha256_hex(line);
-    }
-    std::ifstream head(head_file(file));
-    std::string expected;
-    if (head >> expected && expected != prev)
-        problems.push_back({number, "the last line was altered or lines after it were removed"});
-    return problems;
 }
 
 }  // namespace sithsd::daemon

@@ -57,7 +57,7 @@ void CardService::stop() {
 
 bool CardService::holds_kept_login() const {
     std::lock_guard lock(mutex_);
-    return !logout_at_.empty();
+    return !kept_.empty();
 }
 
 std::vector<pkcs11::CardInfo> CardService::cards() const {
@@ -102,62 +102,77 @@ pkcs11::PinInfo CardService::reread_pin(const std::string& card_id, PinKind kind
     return info;
 }
 
+std::string CardService::card_of(const std::string& certificate_id) const {
+    auto cert = cards_.certificate(certificate_id);
+    return cert ? cert->card_id : std::string();
+}
+
+void CardService::forget_kept(const std::string& card_id) {
+    std::lock_guard lock(mutex_);
+    kept_.forget(card_id);
+}
+
 std::vector<std::uint8_t> CardService::sign(const pkcs11::SignatureRequest& request,
-                                            const pkcs11::Secret& pin, bool keep_login) {
-    const bool keep = keep_login && keep_login_for_.count() > 0;
+                                            const pkcs11::Secret& pin,
+                                            const std::optional<LoginHolder>& keep_for) {
+    const bool keep = keep_for && keep_login_for_.count() > 0;
+    const std::string card_id = card_of(request.certificate_id);
+    // The card layer ends a kept login before every fresh one, whether this one works or not.
+    forget_kept(card_id);
     auto signature = cards_.sign(request, pin, keep);
-    if (keep) {
-        auto cert = cards_.certificate(request.certificate_id);
-        if (cert) {
-            {
-                std::lock_guard lock(mutex_);
-                logout_at_[cert->card_id] = std::chrono::steady_clock::now() + keep_login_for_;
-            }
-            wake_.notify_all();
+    if (keep && !card_id.empty()) {
+        {
+            std::lock_guard lock(mutex_);
+            kept_.keep(card_id, *keep_for, std::chrono::steady_clock::now() + keep_login_for_);
         }
+        wake_.notify_all();
     }
     return signature;
 }
 
 std::optional<std::vector<std::uint8_t>> CardService::sign_with_kept_login(
-    const pkcs11::SignatureRequest& request) {
-    return cards_.sign_with_cached_login(request);
+    const pkcs11::SignatureRequest& request, const std::string& scope) {
+    const std::string card_id = card_of(request.certificate_id);
+    {
+        std::lock_guard lock(mutex_);
+        if (!kept_.serves(card_id, scope)) return std::nullopt;
+    }
+    auto signature = cards_.sign_with_cached_login(request);
+    if (!signature) forget_kept(card_id);  // the token forgot it, or it had ended meanwhile
+    return signature;
+}
+
+std::vector<LoginHolder> CardService::kept_login_holders(const std::string& card_id) const {
+    std::lock_guard lock(mutex_);
+    return kept_.holders(card_id);
+}
+
+void CardService::share_kept_login(const std::string& card_id, const LoginHolder& holder) {
+    std::lock_guard lock(mutex_);
+    kept_.share(card_id, holder);
 }
 
 void CardService::change_pin(const std::string& card_id, PinKind kind,
                              const pkcs11::Secret& old_pin, const pkcs11::Secret& new_pin) {
+    forget_kept(card_id);  // the card layer logs out a kept login before a PIN change
     cards_.change_pin(card_id, kind, old_pin, new_pin);
 }
 
 void CardService::unblock_pin(const std::string& card_id, PinKind kind, const pkcs11::Secret& puk,
                               const pkcs11::Secret& new_pin) {
+    forget_kept(card_id);
     cards_.unblock_pin(card_id, kind, puk, new_pin);
-}
-
-std::vector<std::string> CardService::take_due_logouts(std::chrono::steady_clock::time_point now) {
-    std::vector<std::string> due;
-    for (auto it = logout_at_.begin(); it != logout_at_.end();) {
-        if (it->second <= now) {
-            due.push_back(it->first);
-            it = logout_at_.erase(it);
-        } else {
-            ++it;
-        }
-    }
-    return due;
 }
 
 void CardService::refresh_loop() {
     std::unique_lock lock(mutex_);
     while (true) {
-        auto wake_at = std::chrono::steady_clock::time_point::max();
-        for (const auto& [card, at] : logout_at_) wake_at = std::min(wake_at, at);
-        if (wake_at == std::chrono::steady_clock::time_point::max())
-            wake_.wait(lock, [this] { return stopping_ || dirty_ || !logout_at_.empty(); });
+        if (const auto wake_at = kept_.next_end())
+            wake_.wait_until(lock, *wake_at, [this] { return stopping_ || dirty_; });
         else
-            wake_.wait_until(lock, wake_at, [this] { return stopping_ || dirty_; });
+            wake_.wait(lock, [this] { return stopping_ || dirty_ || !kept_.empty(); });
         if (stopping_) return;
-        auto logouts = take_due_logouts(std::chrono::steady_clock::now());
+        auto logouts = kept_.take_ended(std::chrono::steady_clock::now());
         if (!logouts.empty()) {
             lock.unlock();
             // On the card's queue, so that a logout never cuts into a running operation.
@@ -184,7 +199,7 @@ void CardService::refresh_loop() {
             else
                 ++it;
         }
-        std::erase_if(logout_at_, [&](const auto& entry) { return !present(entry.first); });
+        kept_.forget_unless(present);
         lock.unlock();
         spdlog::info("cards changed: {} inserted", fresh.size());
         if (on_change_) on_change_(before, fresh);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "daemon/cards.hpp"
+#include "daemon/kept_logins.hpp"
 #include "daemon/serial_queue.hpp"
 #include "pkcs11/card_set.hpp"
 #include "pkcs11/card_watcher.hpp"
@@ -48,9 +49,12 @@ class CardService final : public Cards {
     pkcs11::PinInfo pin_info(const std::string& card_id, PinKind kind) override;
     pkcs11::PinInfo reread_pin(const std::string& card_id, PinKind kind) override;
     std::vector<std::uint8_t> sign(const pkcs11::SignatureRequest& request,
-                                   const pkcs11::Secret& pin, bool keep_login) override;
+                                   const pkcs11::Secret& pin,
+                                   const std::optional<LoginHolder>& keep_for) override;
     std::optional<std::vector<std::uint8_t>> sign_with_kept_login(
-        const pkcs11::SignatureRequest& request) override;
+        const pkcs11::SignatureRequest& request, const std::string& scope) override;
+    std::vector<LoginHolder> kept_login_holders(const std::string& card_id) const override;
+    void share_kept_login(const std::string& card_id, const LoginHolder& holder) override;
     void change_pin(const std::string& card_id, PinKind kind, const pkcs11::Secret& old_pin,
                     const pkcs11::Secret& new_pin) override;
     void unblock_pin(const std::string& card_id, PinKind kind, const pkcs11::Secret& puk,
@@ -58,8 +62,10 @@ class CardService final : public Cards {
 
   private:
     void refresh_loop();
-    // Kept logins whose time is up, removed from logout_at_ (mutex_ held).
-    std::vector<std::string> take_due_logouts(std::chrono::steady_clock::time_point now);
+    // The card a certificate is on; "" when it is gone.
+    std::string card_of(const std::string& certificate_id) const;
+    // The card's kept login is gone from the card layer: gone from the book too.
+    void forget_kept(const std::string& card_id);
 
     pkcs11::CardSet cards_;
     std::vector<std::shared_ptr<pkcs11::Module>> modules_;
@@ -73,7 +79,7 @@ class CardService final : public Cards {
     bool dirty_ = false;
     bool stopping_ = false;
     std::vector<pkcs11::CardInfo> snapshot_;
-    std::map<std::string, std::chrono::steady_clock::time_point> logout_at_;  // card -> kept until
+    KeptLogins kept_;  // whom each card's kept login serves, and until when
     std::map<std::string, std::unique_ptr<SerialQueue>> queues_;
     std::unique_ptr<pkcs11::CardWatcher> watcher_;
     std::thread refresher_;

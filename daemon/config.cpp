@@ -92,6 +92,46 @@ protocol::OriginList origins(const toml::node& node, std::string_view source,
     return protocol::OriginList(std::move(patterns));
 }
 
+// A browser's executable as /proc/PID/exe names it (daemon/browser_programs.*): absolute and
+// plain, and, when it exists, the program file itself: the kernel names the file a link or a
+// launcher script leads to, so a link or a script here would never match.
+std::filesystem::path program_file(const std::string& written, std::string_view source,
+                                   const std::string& key, const Environment& env) {
+    const std::string text = written.rfind("~/", 0) == 0 ? env.home + written.substr(1) : written;
+    std::filesystem::path program(text);
+    if (!program.is_absolute()) bad(source, key, "'" + text + "' must be an absolute path");
+    if (program.lexically_normal() != program || text.ends_with('/'))
+        bad(source, key,
+            "'" + text + "' must be written plainly (no '.', '..', '//' or final '/')");
+    std::error_code ec;
+    if (!std::filesystem::exists(program, ec)) return program;  // installed later, maybe
+    const auto real = std::filesystem::canonical(program, ec);
+    if (!ec && real != program)
+        bad(source, key,
+            "'" + text + "' is reached through a symbolic link; name the program itself: '" +
+                real.string() + "'");
+    if (!std::filesystem::is_regular_file(program, ec))
+        bad(source, key, "'" + text + "' is not a program file");
+    std::ifstream file(program, std::ios::binary);
+    char start[2] = {};
+    if (file.read(start, 2) && start[0] == '#' && start[1] == '!')
+        bad(source, key,
+            "'" + text +
+                "' is a script; name the program it starts (what /proc/PID/exe of the running "
+                "browser shows)");
+    return program;
+}
+
+std::vector<std::filesystem::path> program_files(const toml::node& node, std::string_view source,
+                                                 std::string_view key, const Environment& env) {
+    std::vector<std::filesystem::path> out;
+    for (const std::string& text : strings(node, source, key)) {
+        const std::string at = std::string(key) + "[" + std::to_string(out.size()) + "]";
+        out.push_back(program_file(text, source, at, env));
+    }
+    return out;
+}
+
 std::filesystem::path state_home(const Environment& env) {
     if (!env.xdg_state_home.empty()) return env.xdg_state_home;
     return std::filesystem::path(env.home) / ".local" / "state";
@@ -255,6 +295,10 @@ Config parse_config(std::string_view text, const Environment& env, std::string_v
              std::string which = string(n, source, k);
              if (which != "hsaId" && which != "all") bad(source, k, "must be \"hsaId\" or \"all\"");
              config.browser_all_certificates = which == "all";
+         }},
+        {"browser_programs",
+         [&](const toml::node& n, std::string_view k) {
+             config.browser_programs = program_files(n, source, k, env);
          }},
     };
 

@@ -56,6 +56,9 @@ struct Config {
     // What the browser's PKCS#11 module offers for TLS login: HSA-ID identification certificates
     // only (what the portals tell people to pick), or every identification certificate.
     bool browser_all_certificates = false;  // browser_certificates = "hsaId" | "all"
+    // Programs besides the known browsers (daemon/browser_programs.*) that moduleSign serves, by
+    // their executable as /proc/PID/exe names it.
+    std::vector<std::filesystem::path> browser_programs;
     // Started by sithsd.socket: stop after this long with no client and no kept login (0: never).
     std::chrono::seconds idle_exit{300};
     // Desktop notifications 90, 30 and 7 days before a certificate on an inserted card ends.

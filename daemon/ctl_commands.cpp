@@ -6,10 +6,11 @@
 #include <iostream>
 #include <optional>
 
-#include "daemon/audit_log.hpp"
+#include "common/digest.hpp"
 #include "daemon/audit_table.hpp"
 #include "daemon/config.hpp"
 #include "daemon/consent_store.hpp"
+#include "daemon/ctl_audit.hpp"
 #include "daemon/ctl_messages.hpp"
 #include "daemon/local_client.hpp"
 #include "protocol/base64.hpp"
@@ -25,6 +26,7 @@ struct CtlCommands::Options {
     std::string text, in, out, format = "cms", hash_algorithm = "SHA-256";
     std::string card_id, pin = "identification";
     std::string revoke_origin, audit_file, since;
+    std::vector<std::string> anchors;
 };
 
 namespace {
@@ -106,6 +108,15 @@ std::vector<std::uint8_t> read_all(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) throw std::runtime_error("cannot read " + path);
     return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// The configured language, Swedish when the configuration cannot be read.
+std::string ctl_language(const std::string& config_file) {
+    try {
+        return load_effective_config(config_file, Environment::from_process()).language;
+    } catch (const std::exception&) {
+        return "sv";
+    }
 }
 
 int show_audit(const std::filesystem::path& file, const std::string& since,
@@ -285,23 +296,30 @@ CtlCommands::CtlCommands(CLI::App& app) : options_(std::make_shared<Options>()) 
     });
 
     auto* audit = app.add_subcommand("audit", "the audit log");
-    auto* verify = audit->add_subcommand("verify", "check the hash chain of the audit log");
+    auto* verify = audit->add_subcommand(
+        "verify", "check the audit log's hash chain, its head, and what sithsd found at start");
+    verify
+        ->add_option("--anchor", o.anchors,
+                     "LINES:SHA256 from an earlier `audit head`: that line must still be there")
+        ->allow_extra_args(false)  // one per --anchor: FILE stays the file
+        ->check(CLI::Validator(check_audit_anchor, "LINES:SHA256"));
     verify->add_option("FILE", o.audit_file, "the audit log (default: from the configuration)");
+    auto* head = audit->add_subcommand(
+        "head", "the log's last line (count, SHA-256, time): an anchor for a log collector");
+    head->add_flag("--json", o.json, "JSON for scripts");
+    head->add_option("FILE", o.audit_file, "the audit log (default: from the configuration)");
     auto* show = audit->add_subcommand("show", "the audit log as a table, in local time");
     show->add_option("--since", o.since, "from this local time on: 2026-12-01 or 2026-12-01T08:00");
     show->add_option("--origin", o.origin, "only what this website or program asked for");
     show->add_option("FILE", o.audit_file, "the audit log (default: from the configuration)");
     audit->require_subcommand(1);
-    commands_.emplace_back(audit, [this, show] {
+    commands_.emplace_back(audit, [this, show, head] {
         std::filesystem::path file = options_->audit_file.empty()
                                          ? load_ctl_config(options_->config_file).audit_log
                                          : std::filesystem::path(options_->audit_file);
         if (*show) return show_audit(file, options_->since, options_->origin);
-        auto problems = verify_audit_file(file);
-        if (problems.empty()) return std::cout << "audit log intact: " << file.string() << '\n', 0;
-        for (const auto& p : problems)
-            std::cout << file.string() << ":" << p.line << ": " << p.problem << '\n';
-        return 1;
+        if (*head) return run_audit_head(file, options_->json, ctl_language(options_->config_file));
+        return run_audit_verify(file, options_->anchors);
     });
 }
 

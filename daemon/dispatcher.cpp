@@ -24,13 +24,28 @@ Dispatcher::Dispatcher(const Config& config, OriginPolicy policy, Cards& cards, 
       services_{config, policy_, cards, prompts, audit, clock, jobs_, pending_, clock.now()},
       gate_(config.language, config.prompt_unknown_origins, prompts, audit, consent),
       rate_limiter_(config.rate_limit_per_minute, std::chrono::minutes(1)),
-      daily_(std::chrono::hours(24), [this] { daily_round(); }) {}
+      daily_(std::chrono::hours(24), [this] { daily_round(); }) {
+    services_.origin_allowed = [this](const Peer& peer) { return gate_.allowed(peer); };
+}
 
 void Dispatcher::on_open(std::shared_ptr<Connection> connection) {
     pending_.open(connection);
-    if (!gate_.allowed(pending_.peer(*connection))) return;
+    greet(connection);
+}
+
+// Notifications follow the peer's authority as methods do (PROTOCOL.md "Notifications"): the
+// connect-time certificateExpiring goes out once, when the peer is known (a WebSocket at once, a
+// Unix peer after its first message, which may introduce it as a page) and its origin allowed;
+// a page whose origin the person allows later gets it then.
+void Dispatcher::greet(const std::shared_ptr<Connection>& connection) {
+    if (!pending_.greet(connection->id(), [this](const Peer& peer) { return gate_.allowed(peer); }))
+        return;
     for (auto& note : expiring_notifications(cards_.cards(), services_.clock.now(), false))
         connection->send(std::move(note));
+}
+
+void Dispatcher::greet_all() {
+    for (const auto& [connection, peer] : pending_.known_connections()) greet(connection);
 }
 
 void Dispatcher::on_close(std::shared_ptr<Connection> connection) {
@@ -52,7 +67,7 @@ void Dispatcher::on_shutdown() {
 
 std::vector<std::shared_ptr<Connection>> Dispatcher::allowed_clients() const {
     std::vector<std::shared_ptr<Connection>> out;
-    for (auto& [connection, peer] : pending_.connections())
+    for (auto& [connection, peer] : pending_.known_connections())
         if (gate_.allowed(peer)) out.push_back(std::move(connection));
     return out;
 }
@@ -101,11 +116,12 @@ void Dispatcher::on_message(std::shared_ptr<Connection> connection, std::string 
         // Empty: a well-formed notification with bad params, which gets nothing (not even an
         // empty frame or line).
         if (!invalid->response.empty()) connection->send(std::move(invalid->response));
-        return;
+    } else if (auto& request = std::get<protocol::Request>(parsed); !request.is_notification()) {
+        dispatch(connection, std::move(request));  // JSON-RPC: a notification is never answered
     }
-    auto& request = std::get<protocol::Request>(parsed);
-    if (request.is_notification()) return;  // JSON-RPC: a notification is never answered
-    dispatch(connection, std::move(request));
+    // After its first message (an `introduce` has changed the peer by now) the peer is known.
+    pending_.heard_from(connection->id());
+    greet(connection);
 }
 
 // The order of the checks is PROTOCOL.md's: an id already pending, a method nobody may call, the
@@ -137,6 +153,7 @@ void Dispatcher::dispatch(const std::shared_ptr<Connection>& connection,
         auto question = pending_.track(connection, *request.id, request.method);
         return gate_.ask(question, [this, connection, request = std::move(request)]() mutable {
             dispatch(connection, std::move(request));
+            greet_all();  // every connection of the origin the person just allowed
         });
     }
     if (protocol::rate_limited(*row, peer.authority) && !rate_limiter_.allow(peer.origin_text()))

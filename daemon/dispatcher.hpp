@@ -47,6 +47,9 @@ class Dispatcher : public MessageHandler {
 
   private:
     void dispatch(const std::shared_ptr<Connection>& connection, protocol::Request request);
+    // The connect-time notifications, once the connection's peer is known and allowed.
+    void greet(const std::shared_ptr<Connection>& connection);
+    void greet_all();
     // The clients whose origin may hear about the cards.
     std::vector<std::shared_ptr<Connection>> allowed_clients() const;
     void daily_round();

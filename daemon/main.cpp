@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "daemon/atomic_file.hpp"
+#include "daemon/audit_lock.hpp"
 #include "daemon/audit_log.hpp"
 #include "daemon/card_service.hpp"
 #include "daemon/config.hpp"
@@ -29,6 +30,10 @@
 namespace {
 
 using namespace sithsd::daemon;
+
+// The audit log is another sithsd's (audit_lock.hpp): not a failure a restart would mend, so the
+// unit's RestartPreventExitStatus= names it.
+constexpr int kAuditLogInUse = 3;
 
 // A person typing a PIN holds a card's queue; this many requests may wait behind them (BUSY after).
 constexpr std::size_t kCardQueueDepth = 32;
@@ -112,6 +117,20 @@ static int run(int argc, char** argv) {
     // responses would stay with the process after the clients went.
     ::mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
+    // First the audit log: a second daemon on it stops here, before it touches a card or a
+    // socket; a log found apart from its head is reported before any request is served.
+    std::optional<AuditLog> audit;
+    try {
+        create_private_folder(config.state_dir);  // 0700: remembered consent and the audit log
+        audit.emplace(config.audit_log);
+    } catch (const AuditLogInUse& e) {
+        spdlog::error("{}", e.what());
+        return kAuditLogInUse;
+    } catch (const std::exception& e) {
+        spdlog::error("{}", e.what());
+        return 1;
+    }
+
     std::vector<std::shared_ptr<sithsd::pkcs11::Module>> modules;
     try {
         modules = load_modules(config);
@@ -144,11 +163,9 @@ static int run(int argc, char** argv) {
         CardService cards(modules, /*watch_pcsc=*/true, kCardQueueDepth,
                           config.identification_pin_cache);
         Prompter prompter(config.pinentry, config.prompt_timeout);
-        create_private_folder(config.state_dir);  // 0700: remembered consent and the audit log
-        AuditLog audit(config.audit_log);
         ConsentStore consent(config.state_dir / "origins.json");
         const SystemClock clock;
-        Dispatcher dispatcher(config, policy, cards, prompter, audit, consent, clock);
+        Dispatcher dispatcher(config, policy, cards, prompter, *audit, consent, clock);
         std::optional<DesktopReminders> reminders;
         if (config.desktop_reminders)
             reminders.emplace(

@@ -65,7 +65,23 @@ void PendingRequests::open(std::shared_ptr<Connection> connection) {
     std::lock_guard lock(mutex_);
     auto& client = clients_[connection->id()];
     client.peer = connection->peer();
+    client.known = client.peer.transport == Transport::websocket;
     client.connection = std::move(connection);
+}
+
+void PendingRequests::heard_from(std::uint64_t connection_id) {
+    std::lock_guard lock(mutex_);
+    if (auto it = clients_.find(connection_id); it != clients_.end()) it->second.known = true;
+}
+
+bool PendingRequests::greet(std::uint64_t connection_id,
+                            const std::function<bool(const Peer&)>& allowed) {
+    std::lock_guard lock(mutex_);
+    auto it = clients_.find(connection_id);
+    if (it == clients_.end() || !it->second.known || it->second.greeted) return false;
+    if (!allowed(it->second.peer)) return false;
+    it->second.greeted = true;
+    return true;
 }
 
 Peer PendingRequests::peer(const Connection& connection) const {
@@ -154,10 +170,12 @@ bool PendingRequests::shutting_down() const {
     return shutting_down_;
 }
 
-std::vector<std::pair<std::shared_ptr<Connection>, Peer>> PendingRequests::connections() const {
+std::vector<std::pair<std::shared_ptr<Connection>, Peer>> PendingRequests::known_connections()
+    const {
     std::vector<std::pair<std::shared_ptr<Connection>, Peer>> out;
     std::lock_guard lock(mutex_);
-    for (const auto& [id, client] : clients_) out.emplace_back(client.connection, client.peer);
+    for (const auto& [id, client] : clients_)
+        if (client.known) out.emplace_back(client.connection, client.peer);
     return out;
 }
 

@@ -94,6 +94,13 @@ class PendingRequests {
     // A local program says it is the browser extension (for one page origin) or the browser's
     // PKCS#11 module: later requests on this connection act for that. False when gone.
     bool introduce(std::uint64_t connection_id, Peer peer);
+    // The connection has sent its first message: from now on its peer is known. A WebSocket is
+    // known when it opens; a Unix peer only after its first message, which may be `introduce`
+    // (a relay for a page), so that nothing meant for a local program reaches a page's relay.
+    void heard_from(std::uint64_t connection_id);
+    // True once per connection, when its peer is known and `allowed` says yes: the moment for the
+    // connect-time notifications (certificateExpiring).
+    bool greet(std::uint64_t connection_id, const std::function<bool(const Peer&)>& allowed);
     std::shared_ptr<PendingRequest> find(std::uint64_t connection_id, const protocol::Id& id) const;
     // From now on shutting_down() is true; returns every waiting request.
     std::vector<std::shared_ptr<PendingRequest>> shut_down();
@@ -105,9 +112,12 @@ class PendingRequests {
         std::shared_ptr<Connection> connection;
         Peer peer;
         std::map<std::string, std::shared_ptr<PendingRequest>> pending;  // serialized id -> request
+        bool known = false;                                              // see heard_from()
+        bool greeted = false;  // the connect-time notifications went out (see greet())
     };
-    // Every open connection with its peer (notifications go to those whose origin is allowed).
-    std::vector<std::pair<std::shared_ptr<Connection>, Peer>> connections() const;
+    // Every open connection whose peer is known, with its peer (notifications go to those whose
+    // origin is allowed).
+    std::vector<std::pair<std::shared_ptr<Connection>, Peer>> known_connections() const;
     std::size_t connection_count() const;
 
   private:

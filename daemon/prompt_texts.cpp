@@ -142,6 +142,42 @@ PromptText consent_prompt(const std::string& language, const std::string& origin
     return t;
 }
 
+namespace {
+
+std::string kept_login_description(bool sv, const std::string& holder, const std::string& requester,
+                                   const std::string& certificate) {
+    return sv ? "Ditt SITHS-kort är redan upplåst för legitimering av " + holder +
+                    ".\n\nVill du logga in på " + requester +
+                    " med samma inloggning, utan att ange PIN-koden igen?\n\nCertifikat: " +
+                    certificate + "\nLogga bara in om du själv just har bett om det där."
+              : "Your SITHS card is already unlocked for identification by " + holder +
+                    ".\n\nDo you want to log in to " + requester +
+                    " with that same login, without entering the PIN again?\n\nCertificate: " +
+                    certificate + "\nLog in only if you have just asked for it there yourself.";
+}
+
+}  // namespace
+
+PromptText kept_login_prompt(const std::string& language, const std::string& holder,
+                             const std::string& requester, const std::string& certificate) {
+    const bool sv = swedish(language);
+    PromptText t;
+    t.title = sv ? "SITHS-kort: legitimering" : "SITHS card: identification";
+    // Within one pinentry line: an unusually long name is shortened at its end, the certificate's
+    // first, then the holder's, then the requester's.
+    std::string h = holder, r = requester, c = certificate;
+    auto too_long = [&] {
+        return assuan_line_size("SETDESC", kept_login_description(sv, h, r, c)) > kAssuanMaxLine;
+    };
+    while (too_long() && !c.empty()) c = shortened(c);
+    while (too_long() && !h.empty()) h = shortened(h);
+    while (too_long() && !r.empty()) r = shortened(r);
+    t.description = kept_login_description(sv, h, r, c);
+    t.ok = sv ? "Logga in" : "Log in";
+    t.cancel = sv ? "Avbryt" : "Cancel";
+    return t;
+}
+
 PinChangePrompts pin_change_prompts(const std::string& language, PinKind kind,
                                     const std::string& requester, bool unblock) {
     const bool sv = swedish(language);

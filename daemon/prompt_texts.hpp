@@ -36,6 +36,10 @@ std::string masked_personnummer(const std::string& number);
 // Shown above the field when a PIN of the wrong length was given (and not sent to the card).
 std::string pin_length_error(const std::string& language, std::size_t min, std::size_t max);
 PromptText consent_prompt(const std::string& language, const std::string& origin);
+// The identification PIN cache: the card is unlocked for `holder` (who typed the PIN); may
+// `requester` log in with that login too, without the PIN? Names both and the certificate.
+PromptText kept_login_prompt(const std::string& language, const std::string& holder,
+                             const std::string& requester, const std::string& certificate);
 
 // changePin and unblockPin: the current PIN (or the PUK), then the new one.
 struct PinChangePrompts {

@@ -67,8 +67,8 @@ struct Server::Impl {
     void watch_idle() {
         const auto step = std::max<std::chrono::steady_clock::duration>(
             options.idle_exit / 4, std::chrono::milliseconds(250));
-        idle_timer.expires_after(std::min<std::chrono::steady_clock::duration>(
-            step, std::chrono::seconds(15)));
+        idle_timer.expires_after(
+            std::min<std::chrono::steady_clock::duration>(step, std::chrono::seconds(15)));
         idle_timer.async_wait([this](const boost::system::error_code& ec) {
             if (ec || stopping) return;
             const auto now = std::chrono::steady_clock::now();
@@ -92,26 +92,33 @@ void Server::run() {
     d.registry = std::make_shared<SessionRegistry>(d.options.limits.pools);
     TransportContext context{d.io, d.handler, d.registry, d.options.limits};
     const InheritedSockets& inherited = d.options.inherited;
-    if (!d.options.websocket) {
-        if (!inherited.websocket.empty())
-            spdlog::warn("websocket = false: the TCP socket from systemd is not served; remove its "
-                         "ListenStream= from sithsd.socket");
-    } else if (inherited.activated && inherited.websocket.empty()) {
-        spdlog::info("websocket: sithsd.socket passes no TCP socket; not listening");
-    } else {
+    bool websocket = d.options.websocket;
+    if (!websocket && !inherited.websocket.empty()) {
+        spdlog::warn(
+            "websocket = false: the TCP socket systemd passed is closed, not served (the "
+            "port now refuses connections); turn its unit off: systemctl --user disable "
+            "--now sithsd-websocket.socket");
+        refuse_unserved_sockets(d.options.inherited.websocket);
+    } else if (websocket && inherited.activated && inherited.websocket.empty()) {
+        spdlog::info("websocket: no TCP socket passed (sithsd-websocket.socket is not enabled)");
+        websocket = false;
+    }
+    if (websocket) {
         d.listeners.push_back(make_websocket_listener(context, d.options.port, d.options.policy,
                                                       inherited.websocket));
     }
-    d.listeners.push_back(make_unix_listener(context, d.options.unix_socket, inherited.unix_socket));
+    d.listeners.push_back(
+        make_unix_listener(context, d.options.unix_socket, inherited.unix_socket));
     if (inherited.activated && d.options.idle_exit.count() > 0) {
-        spdlog::info("socket-activated: stopping after {} s with no client", d.options.idle_exit.count());
+        spdlog::info("socket-activated: stopping after {} s with no client",
+                     d.options.idle_exit.count());
         d.watch_idle();
     }
     d.signals.async_wait([&d](const boost::system::error_code& ec, int signal) {
         if (!ec) d.begin_shutdown(signal == SIGTERM ? "SIGTERM" : "SIGINT");
     });
     spdlog::info("ready ({} network threads{})", d.options.threads,
-                 d.options.websocket ? "" : ", WebSocket off");
+                 websocket ? "" : ", WebSocket off");
 
     std::vector<std::thread> threads;
     for (unsigned i = 1; i < d.options.threads; ++i) threads.emplace_back([&d] { d.io.run(); });

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -58,6 +59,16 @@ InheritedSockets take_inherited_sockets() {
         }
     }
     return sockets;
+}
+
+void refuse_unserved_sockets(std::vector<int>& sockets) {
+    for (const int fd : sockets) {
+        // On Linux a listening socket shut down for reading leaves the LISTEN state at once:
+        // connections waiting in its queue are reset, new ones refused.
+        ::shutdown(fd, SHUT_RDWR);
+        ::close(fd);
+    }
+    sockets.clear();
 }
 
 }  // namespace sithsd::daemon

@@ -8,10 +8,16 @@ let native = null;                // the port to the host, opened when the first
 const pages = new Map();          // channel name → { port, origin }
 let nextChannel = 1;
 
+// The page's origin as the browser reports it. An opaque origin ("null": a sandboxed frame, a
+// page served with `Content-Security-Policy: sandbox`) is nobody and gets no channel, whatever its
+// URL says. Only a browser that reports no sender.origin (older Firefox) falls back to the URL's
+// origin; the content scripts open no port in a document whose own origin is opaque (channel.js),
+// so a sandboxed frame never reaches this fallback.
 function originOf(sender) {
-  if (typeof sender.origin === "string" && sender.origin !== "null") return sender.origin;
+  if (typeof sender.origin === "string") return sender.origin === "null" ? null : sender.origin;
   try {
-    return new URL(sender.url).origin;  // Firefox before sender.origin
+    const origin = new URL(sender.url).origin;
+    return origin === "null" ? null : origin;
   } catch {
     return null;
   }

@@ -1,8 +1,9 @@
 // Pages written for Web eID: this content script answers the window messages of
 // @web-eid/web-eid-library 2.x (`web-eid:status`, `-authenticate`, `-get-signing-certificate`,
 // `-sign`) as Web eID's own extension does, with a SITHS card through sithsd. It speaks to sithsd
-// as any page does: a port to the background worker, which names the page's origin from the
-// browser (sender.origin), never from the message.
+// as any page does, over the frame's one channel (channel.js, shared with content.js) to the
+// background worker, which names the page's origin from the browser (sender.origin), never from
+// the message. A document with an opaque origin gets no answer at all (channel.js).
 //
 // Page → here: {action: "web-eid:<name>", libraryVersion, …}. Here → page: at once
 // {action: "web-eid:<name>-ack"}, then {action: "web-eid:<name>-success", …result fields} or
@@ -10,66 +11,70 @@
 // The library matches answers by action only, so one request per action is served at a time.
 (() => {
   const api = globalThis.browser ?? globalThis.chrome;
+  const channel = globalThis.sithsdChannel;
+  if (!channel?.available) return;  // an opaque origin has no sithsd: no ack, as if we were absent
   const ACTIONS = ["web-eid:status", "web-eid:authenticate", "web-eid:get-signing-certificate", "web-eid:sign"];
   const HASH_FUNCTIONS = ["SHA-256", "SHA-384", "SHA-512"];  // what sithsd signs; Web eID also names SHA-224 and SHA3
-  // sithsd answers every request (a prompt ends at prompt_timeout_seconds, at most an hour); this
-  // bound only frees the action should the way to sithsd stall without closing.
-  const CALL_DEADLINE_MS = 61 * 60 * 1000;
+  // The library's timers (web-eid.js config.ts): status waits 1 s for the ack and 5 s for the
+  // native app; the other actions 1 s + 5 s + options.userInteractionTimeout (2 minutes unless
+  // given; twice that for get-signing-certificate and sign). Web eID's extension gives the native
+  // app userInteractionTimeout, then closes it and answers ERR_WEBEID_USER_TIMEOUT; so do we: at
+  // the deadline the action's sithsd requests are cancelled (the prompt closes) and the page is
+  // answered, always before the library's own timer, so that a retry finds nothing pending.
+  const NATIVE_HANDSHAKE_MS = 5000;
+  const DEFAULT_USER_INTERACTION_MS = 2 * 60 * 1000;
+  // sithsd ends a prompt at prompt_timeout_seconds (at most an hour); a longer wish is cut here,
+  // which also keeps the number within what setTimeout takes.
+  const MAX_USER_INTERACTION_MS = 61 * 60 * 1000;
   const NOT_RUNNING = { code: -32000, message: "sithsd is not running.", data: { reason: "NOT_RUNNING" } };
 
   const busy = new Set();  // actions being served
-  const calls = new Map();  // JSON-RPC id → settle(answer)
-  let port = null;
   let nextId = 1;
 
-  const toPage = (data) => {
-    const origin = window.location.origin;
-    window.postMessage(data, origin === "null" ? "*" : origin);
+  const toPage = (data) => window.postMessage(data, window.origin);
+
+  /** An id no request of this frame's channel (the page's own included) is waiting with. */
+  const freshId = () => {
+    for (;;) {
+      const id = `web-eid-${nextId++}`;
+      if (!channel.waiting(id)) return id;
+    }
   };
 
-  const endAll = () => {
-    for (const [, settle] of calls) settle({ error: NOT_RUNNING });
-    calls.clear();
+  /**
+   * The sithsd requests of one action, ended together: call() sends one and resolves with its
+   * result (rejects with its JSON-RPC error); end() cancels those still waiting (their prompts
+   * close) and makes later calls fail with `why`.
+   */
+  const requestsOfOneAction = () => {
+    const waiting = new Set();
+    let ended = null;
+    const cancel = (id) => channel.request({ jsonrpc: "2.0", id: freshId(), method: "cancel", params: { id } },
+      { onAnswer: () => {}, onClosed: () => {} });
+    return {
+      call: (method, params = {}) => new Promise((resolve, reject) => {
+        if (ended) return reject(ended);
+        const id = freshId();
+        waiting.add(id);
+        channel.request({ jsonrpc: "2.0", id, method, params }, {
+          onAnswer: (answer) => {
+            waiting.delete(id);
+            if (answer.error) reject(answer.error);
+            else resolve(answer.result);
+          },
+          onClosed: () => {
+            waiting.delete(id);
+            reject(NOT_RUNNING);
+          },
+        });
+      }),
+      end: (why) => {
+        ended = why;
+        for (const id of waiting) cancel(id);
+        waiting.clear();
+      },
+    };
   };
-
-  const openPort = () => {
-    port = api.runtime.connect({ name: "sithsd" });
-    port.onMessage.addListener((data) => {
-      if (data?.closed) {  // the daemon closed this page's connection: the next call opens anew
-        const old = port;
-        port = null;
-        old.disconnect();
-        endAll();
-        return;
-      }
-      const message = data?.message;
-      const settle = message && calls.get(message.id);
-      if (!settle) return;  // a notification (cardsChanged, …): Web eID has none
-      calls.delete(message.id);
-      settle(message);
-    });
-    port.onDisconnect.addListener(() => {
-      port = null;
-      endAll();
-    });
-    return port;
-  };
-
-  /** One sithsd request; resolves with its result, rejects with its JSON-RPC error. */
-  const call = (method, params = {}) => new Promise((resolve, reject) => {
-    const id = `web-eid-${nextId++}`;
-    const timer = setTimeout(() => {
-      if (!calls.delete(id)) return;
-      port?.postMessage({ message: { jsonrpc: "2.0", id: `${id}-cancel`, method: "cancel", params: { id } } });
-      reject({ code: 1011, message: "No answer from sithsd.", data: { reason: "TIMEOUT" } });
-    }, CALL_DEADLINE_MS);
-    calls.set(id, (answer) => {
-      clearTimeout(timer);
-      if (answer.error) reject(answer.error);
-      else resolve(answer.result);
-    });
-    (port ?? openPort()).postMessage({ message: { jsonrpc: "2.0", id, method, params } });
-  });
 
   /** A failure the library turns into its own error class (errorSerializer's codes). */
   class WebEidFailure {
@@ -116,12 +121,12 @@
   };
 
   const handlers = {
-    "web-eid:status": async (request) => {
+    "web-eid:status": async (request, call) => {
       const hello = await call("hello");
       return { library: String(request.libraryVersion ?? ""), extension: api.runtime.getManifest().version,
         nativeApp: hello.version };
     },
-    "web-eid:authenticate": async (request) => {
+    "web-eid:authenticate": async (request, call) => {
       if (typeof request.challengeNonce !== "string") throw invalid("challengeNonce must be a string.");
       const params = { challengeNonce: request.challengeNonce };
       let token;
@@ -135,11 +140,11 @@
       const { unverifiedCertificate, algorithm, signature, format, appVersion } = token;
       return { unverifiedCertificate, algorithm, signature, format, appVersion };
     },
-    "web-eid:get-signing-certificate": async () => {
+    "web-eid:get-signing-certificate": async (request, call) => {
       const chosen = pick(await call("listCertificates", { purpose: "signing" }), "signing");
       return { certificate: chosen.certificate, supportedSignatureAlgorithms: signatureAlgorithms(chosen.keyAlgorithm) };
     },
-    "web-eid:sign": async (request) => {
+    "web-eid:sign": async (request, call) => {
       const { certificate, hash, hashFunction } = request;
       if (typeof certificate !== "string" || typeof hash !== "string") throw invalid("certificate and hash must be base64 strings.");
       if (!HASH_FUNCTIONS.includes(hashFunction)) throw invalid("hashFunction must be SHA-256, SHA-384 or SHA-512.");
@@ -157,6 +162,32 @@
     },
   };
 
+  /** How long the action may take before the page is answered ERR_WEBEID_USER_TIMEOUT, and with what. */
+  const deadlineOf = (request) => {
+    if (request.action === "web-eid:status") {
+      return { ms: NATIVE_HANDSHAKE_MS, failure: new WebEidFailure("ERR_WEBEID_NATIVE_UNAVAILABLE", "sithsd did not answer in time.") };
+    }
+    // As Web eID's extension: a missing or zero option means the library's default.
+    const wanted = Number(request.options?.userInteractionTimeout) || DEFAULT_USER_INTERACTION_MS;
+    return { ms: Math.min(Math.max(wanted, 0), MAX_USER_INTERACTION_MS),
+      failure: new WebEidFailure("ERR_WEBEID_USER_TIMEOUT", "user failed to respond in time") };
+  };
+
+  /** The action's result, or its failure; at its deadline its sithsd requests are cancelled. */
+  const serve = (request) => {
+    const requests = requestsOfOneAction();
+    const { ms, failure } = deadlineOf(request);
+    let timer;
+    const expiry = new Promise((resolve, reject) => {
+      timer = setTimeout(() => {
+        requests.end(failure);
+        reject(failure);
+      }, ms);
+    });
+    return Promise.race([handlers[request.action](request, requests.call), expiry])
+      .finally(() => clearTimeout(timer));
+  };
+
   window.addEventListener("message", (event) => {
     if (event.source !== window) return;  // only this page's own window, not frames or openers
     const request = event.data;
@@ -169,7 +200,7 @@
     }
     busy.add(action);
     toPage({ action: `${action}-ack` });
-    handlers[action](request).then(
+    serve(request).then(
       (result) => toPage({ ...result, action: `${action}-success` }),
       (error) => toPage({ action: `${action}-failure`, error: { ...fromSithsd(error) } }),
     ).finally(() => busy.delete(action));

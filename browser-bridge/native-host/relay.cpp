@@ -1,5 +1,6 @@
 #include "browser-bridge/native-host/relay.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -10,6 +11,25 @@ using daemon::LocalClientError;
 using std::chrono::milliseconds;
 
 const boost::json::value null_id = nullptr;
+
+// The introduce answer's originStatus: "allowed" when the origin may use the card now (the allow
+// list, or the person's remembered answer). Anything else counts as without consent.
+bool origin_allowed(const boost::json::value& introduced) {
+    const auto* result = introduced.if_object();
+    const auto* status = result ? result->if_contains("originStatus") : nullptr;
+    return status && status->is_string() && status->as_string() == "allowed";
+}
+
+// A field that is a non-empty string of at most `limit` bytes (a channel name, an origin).
+bool is_short_text(const boost::json::value* field, std::size_t limit) {
+    return field && field->is_string() && !field->as_string().empty() &&
+           field->as_string().size() <= limit;
+}
+
+// A JSON-RPC id the host can keep and give back: a number or a string.
+bool is_request_id(const boost::json::value* id) {
+    return id && (id->is_int64() || id->is_uint64() || id->is_string());
+}
 
 }  // namespace
 
@@ -32,8 +52,7 @@ void Relay::from_extension(std::string_view body) {
                                             "The host got a message that is not a JSON object."));
     const auto& envelope = parsed.as_object();
     const auto* channel = envelope.if_contains("channel");
-    if (!channel || !channel->is_string() || channel->as_string().empty() ||
-        channel->as_string().size() > settings_.max_channel_name)
+    if (!is_short_text(channel, settings_.max_channel_name))
         return answer(nullptr, error_answer(null_id, -32600, "INVALID_REQUEST",
                                             "The host needs a channel name in every message."));
     const std::string name(channel->as_string());
@@ -47,12 +66,11 @@ void Relay::from_extension(std::string_view body) {
                                              "The host needs a JSON-RPC request in `message`."));
     const auto& request = message->as_object();
     const auto* id = request.if_contains("id");
-    if (!id || !(id->is_int64() || id->is_uint64() || id->is_string()))
+    if (!is_request_id(id))
         return answer(*channel, error_answer(null_id, -32600, "INVALID_REQUEST",
                                              "Every request needs a number or string id."));
     const auto* origin = envelope.if_contains("origin");
-    if (!origin || !origin->is_string() || origin->as_string().empty() ||
-        origin->as_string().size() > settings_.max_origin)
+    if (!is_short_text(origin, settings_.max_origin))
         return answer(*channel, error_answer(*id, -32600, "INVALID_REQUEST",
                                              "The host needs the page's origin."));
     Channel* open = open_channel(name, std::string(origin->as_string()), *id);
@@ -71,6 +89,12 @@ void Relay::from_extension(std::string_view body) {
     }
 }
 
+std::size_t Relay::channel_count(bool allowed) const {
+    return static_cast<std::size_t>(
+        std::count_if(channels_.begin(), channels_.end(),
+                      [&](const auto& c) { return c.second.allowed == allowed; }));
+}
+
 Relay::Channel* Relay::open_channel(const std::string& name, const std::string& origin,
                                     const boost::json::value& id) {
     const boost::json::value channel(name);
@@ -80,13 +104,17 @@ Relay::Channel* Relay::open_channel(const std::string& name, const std::string& 
                                      "A channel keeps the origin it was opened with."));
         return nullptr;
     }
-    if (channels_.size() >= settings_.max_channels) {
+    if (channel_count(true) >= settings_.max_allowed_channels &&
+        channel_count(false) >= settings_.max_unconsented_channels) {
         answer(channel, error_answer(id, 1010, "BUSY", "Too many pages use sithsd at once."));
         return nullptr;
     }
     try {
         auto client =
             daemon::LocalClient::connect(settings_.socket_path, settings_.connect_timeout);
+        // Until the daemon has answered `introduce` this connection is a local program's: what
+        // comes before the answer is not for the page.
+        client.on_notification([](const daemon::LocalNotification&) {});
         auto introduced = client.call("introduce", {{"as", "extension"}, {"origin", origin}},
                                       settings_.introduce_timeout);
         if (!introduced.ok()) {  // ORIGIN_DENIED and the like: the page hears the daemon's words
@@ -96,11 +124,16 @@ Relay::Channel* Relay::open_channel(const std::string& name, const std::string& 
             answer(channel, {{"jsonrpc", "2.0"}, {"id", id}, {"error", std::move(error)}});
             return nullptr;
         }
-        auto [it, added] = channels_.emplace(name, Channel{origin, std::move(client), {}});
-        // Notifications that came with the introduction (certificateExpiring on connect).
-        while (auto note = it->second.client.next_notification(milliseconds(0)))
-            answer(channel,
-                   {{"jsonrpc", "2.0"}, {"method", note->method}, {"params", note->params}});
+        const bool allowed = origin_allowed(introduced.result);
+        if (channel_count(allowed) >=
+            (allowed ? settings_.max_allowed_channels : settings_.max_unconsented_channels)) {
+            answer(channel, error_answer(id, 1010, "BUSY",
+                                         allowed ? "Too many pages use sithsd at once."
+                                                 : "Too many pages of origins without consent "
+                                                   "use sithsd at once."));
+            return nullptr;  // the connection closes with `client`
+        }
+        auto [it, added] = channels_.emplace(name, Channel{origin, std::move(client), allowed, {}});
         return &it->second;
     } catch (const LocalClientError& e) {
         answer(channel, error_answer(id, host_error_code, "NOT_RUNNING",

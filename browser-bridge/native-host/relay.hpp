@@ -5,7 +5,9 @@
 // browser told the extension (sender.origin). Each channel gets its own daemon connection,
 // introduced as that origin, so ids and `cancel` work as on a page's WebSocket. The host sends
 //   {"channel": "…", "message": {answer or notification}}   and   {"channel": "…", "closed": true}
-// (the daemon went away; pending requests have been answered with NOT_RUNNING).
+// (the daemon went away; pending requests have been answered with NOT_RUNNING). Nothing the daemon
+// sends before its answer to `introduce` reaches the page: until then the connection was a local
+// program's.
 // One thread: the caller polls stdin and handles() and calls in here; nothing blocks without a
 // deadline (connect, introduce and sends are bounded; reads happen only when poll() says so).
 #pragma once
@@ -31,7 +33,12 @@ struct RelaySettings {
     std::chrono::milliseconds connect_timeout{3000};
     std::chrono::milliseconds introduce_timeout{5000};
     std::chrono::milliseconds send_timeout{5000};
-    std::size_t max_channels = 64;
+    // Channels are counted as the daemon counts WebSockets (PROTOCOL.md "Connection budgets"):
+    // those of origins without consent apart, so that a page full of frames of such an origin
+    // cannot take the places of an allowed portal. A channel stays where it was counted when its
+    // origin is allowed later (as a WebSocket does); its next page gets the allowed budget.
+    std::size_t max_allowed_channels = 64;
+    std::size_t max_unconsented_channels = 32;
     std::size_t max_pending_per_channel = 64;
     std::size_t max_channel_name = 128;
     std::size_t max_origin = 512;
@@ -62,11 +69,14 @@ class Relay {
     void forward_buffered();
 
     [[nodiscard]] std::size_t channel_count() const { return channels_.size(); }
+    // The channels in one budget: those of allowed origins, or those of origins without consent.
+    [[nodiscard]] std::size_t channel_count(bool allowed) const;
 
   private:
     struct Channel {
         std::string origin;
         daemon::LocalClient client;
+        bool allowed = false;           // counted in the allowed origins' budget
         std::set<std::string> pending;  // serialized ids sent and not yet answered
     };
 

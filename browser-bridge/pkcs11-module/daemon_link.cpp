@@ -48,6 +48,26 @@ CK_RV ckr_for_reason(const std::string& reason) {
     return found == kMapping.end() ? CKR_FUNCTION_FAILED : found->second;
 }
 
+CK_RV ckr_for_failure(daemon::LocalClientFailure failure) {
+    switch (failure) {
+        // sithsd is not there, or went away while the request waited (killed, restarted,
+        // stopped): the cards it served are gone with it, as C_GetSlotInfo shows at the next poll.
+        // PKCS#11 2.40 §5.1.3: "the token was removed from its slot during the execution of the
+        // function"; NSS reports it as SEC_ERROR_NO_TOKEN and reads the slot again, where
+        // CKR_FUNCTION_FAILED would say "try the same call again" to a daemon that is gone.
+        case daemon::LocalClientFailure::not_running:
+        case daemon::LocalClientFailure::closed:
+            return CKR_DEVICE_REMOVED;
+        // There, but no answer in time or no sense in it.
+        case daemon::LocalClientFailure::timed_out:
+        case daemon::LocalClientFailure::malformed:
+        case daemon::LocalClientFailure::too_long:
+        case daemon::LocalClientFailure::io:
+            break;
+    }
+    return CKR_FUNCTION_FAILED;
+}
+
 daemon::LocalAnswer DaemonLink::call(const char* method, boost::json::object params,
                                      std::chrono::milliseconds timeout) {
     if (!client_ || !client_->is_open()) {
@@ -88,9 +108,7 @@ std::vector<std::uint8_t> DaemonLink::sign(const boost::json::object& params) {
         answer = call("moduleSign", params, kSignTimeout);
     } catch (const daemon::LocalClientError& e) {
         client_.reset();
-        throw LinkError{e.failure() == daemon::LocalClientFailure::not_running
-                            ? CKR_DEVICE_REMOVED
-                            : CKR_FUNCTION_FAILED};
+        throw LinkError{ckr_for_failure(e.failure())};
     }
     if (!answer.ok()) throw LinkError{ckr_for_reason(answer.error->reason)};
     const auto* signature =

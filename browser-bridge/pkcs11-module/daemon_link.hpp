@@ -28,6 +28,9 @@ struct LinkError {
 
 // The CK_RV of a daemon error reason (PROTOCOL.md "Errors"); the one mapping.
 CK_RV ckr_for_reason(const std::string& reason);
+// The CK_RV of a call that got no answer: CKR_DEVICE_REMOVED when sithsd is not running or went
+// away meanwhile, CKR_FUNCTION_FAILED otherwise.
+CK_RV ckr_for_failure(daemon::LocalClientFailure failure);
 
 class DaemonLink {
   public:

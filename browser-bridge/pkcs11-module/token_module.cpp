@@ -269,6 +269,10 @@ CK_RV TokenModule::logout(CK_SESSION_HANDLE handle) {
 
 CK_RV TokenModule::find_init(CK_SESSION_HANDLE handle, CK_ATTRIBUTE* templ, CK_ULONG count) {
     if (count && !templ) return CKR_ARGUMENTS_BAD;
+    // An attribute with a NULL pValue and a length is the same fault one level down: no value
+    // was given to be judged (so not CKR_ATTRIBUTE_VALUE_INVALID), the argument is unreadable
+    // (PKCS#11 2.40 §5.1.6 CKR_ARGUMENTS_BAD). Comparing it once crashed the browser.
+    if (!template_values_readable(templ, count)) return CKR_ARGUMENTS_BAD;
     std::lock_guard lock(state_);
     Session* session = session_of(handle);
     if (!session) return CKR_SESSION_HANDLE_INVALID;

@@ -27,6 +27,10 @@ struct TokenObject {
     CK_RV read(CK_ATTRIBUTE* templ, CK_ULONG count) const;
 };
 
+// False when an attribute of a search template claims bytes at a NULL pValue (C_FindObjectsInit
+// then returns CKR_ARGUMENTS_BAD: see token_module.cpp).
+[[nodiscard]] bool template_values_readable(const CK_ATTRIBUTE* templ, CK_ULONG count);
+
 // The three objects of one certificate of moduleCertificates. Throws std::runtime_error on
 // malformed JSON.
 std::vector<TokenObject> objects_of(const boost::json::object& certificate);

@@ -2,12 +2,23 @@
 // headless Chromium with sithsd's extension, against a sithsd whose WebSocket is off (as on a
 // terminal server): status, login (the web-eid:1.0 token verified by the portal's verifier, OCSP
 // included), signing a hash (verified here against the certificate), the prompt that says the
-// page did not say what is signed, and the failures the library knows.
+// page did not say what is signed, the page's own userInteractionTimeout, and the failures the
+// library knows.
 import assert from "node:assert/strict";
 import { X509Certificate, verify } from "node:crypto";
 import net from "node:net";
 import { after, before, describe, test } from "node:test";
-import { Stack } from "./harness.mjs";
+import { Stack, until } from "./harness.mjs";
+
+/** Whether a process of ours still runs. */
+const alive = (pid) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /** Whether anything accepts a TCP connection on 127.0.0.1:port. */
 const listening = (port) => new Promise((resolve) => {
@@ -25,8 +36,8 @@ describe("a page written for Web eID", () => {
   });
   after(async () => { await stack?.close(); });
 
-  async function open(browser = context) {
-    const page = await stack.page("/webeid", browser);
+  async function open(browser = context, path = "/webeid") {
+    const page = await stack.page(path, browser);
     const sockets = [];
     page.on("websocket", (ws) => sockets.push(ws.url()));
     return { page, sockets };
@@ -88,6 +99,29 @@ describe("a page written for Web eID", () => {
     stack.answers("cancel");
     await page.getByRole("button", { name: "Logga in (Web eID)" }).click();
     assert.equal((await stack.status(page, "info")).reason, "ERR_WEBEID_USER_CANCELLED");
+    await page.close();
+  });
+
+  test("the page's userInteractionTimeout ends the request: ERR_WEBEID_USER_TIMEOUT, the prompt closed, a retry works", async () => {
+    // The library (authenticate) gives up after 1 s + 5 s + userInteractionTimeout with
+    // ERR_WEBEID_ACTION_TIMEOUT; the extension must answer first, as Web eID's own does.
+    const { page } = await open(context, "/webeid?userInteractionTimeout=2000");
+    const before = stack.prompts().length;
+    stack.answers("hang");  // the person does not answer
+    const clicked = Date.now();
+    await page.getByRole("button", { name: "Logga in (Web eID)" }).click();
+    const { text } = await stack.status(page, "error", "ERR_WEBEID_USER_TIMEOUT");
+    const took = Date.now() - clicked;
+    assert.match(text, /user failed to respond in time/);
+    assert.ok(took >= 2000 && took < 1000 + 5000 + 2000, `answered after ${took} ms`);
+    // The PIN prompt was open, and is closed now (sithsd's request was cancelled).
+    const prompt = (await stack.waitPrompts(before + 1))[before];
+    assert.match(prompt.setdesc, /PIN för legitimering/);
+    await until(() => !alive(prompt.pid), "the PIN prompt to close");
+    // A retry right after is served, not refused as pending.
+    stack.answers("pin 123456");
+    await page.getByRole("button", { name: "Logga in (Web eID)" }).click();
+    assert.match((await stack.status(page, "done")).text, /Inloggad som Tolvan Tolvansson/);
     await page.close();
   });
 

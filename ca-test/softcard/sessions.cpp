@@ -153,6 +153,10 @@ CK_RV Module::find_objects_init(CK_SESSION_HANDLE h, CK_ATTRIBUTE* templ, CK_ULO
     Card* card = nullptr;
     if (CK_RV rv = live_session(h, s, card); rv != CKR_OK) return rv;
     if (!templ && count) return CKR_ARGUMENTS_BAD;
+    // A NULL value with a length is refused as the browser module refuses it (PKCS#11 2.40
+    // §5.1.6): a caller's bug found here, not a search that quietly matches nothing.
+    for (CK_ULONG i = 0; i < count; ++i)
+        if (!templ[i].pValue && templ[i].ulValueLen != 0) return CKR_ARGUMENTS_BAD;
     if (s->finding) return CKR_OPERATION_ACTIVE;
     if (CK_RV rv = injected_fault(*card); rv != CKR_OK) return rv;
     s->found.clear();

@@ -27,20 +27,24 @@ bool tcp_accepts(std::uint16_t port) {
     return ok;
 }
 
-// `systemctl --user enable sithsd.socket` links the unit into sockets.target.wants.
-bool socket_unit_enabled(const Environment& env) {
+// `systemctl --user enable UNIT` links the unit into sockets.target.wants (`--global` does it in
+// /etc/systemd/user for every user).
+bool socket_unit_enabled(const Environment& env, const std::string& unit) {
     const std::filesystem::path base = env.xdg_config_home.empty()
                                            ? std::filesystem::path(env.home) / ".config"
                                            : std::filesystem::path(env.xdg_config_home);
     std::error_code ec;
-    return std::filesystem::exists(base / "systemd/user/sockets.target.wants/sithsd.socket", ec);
+    for (const auto& folder : {base / "systemd/user", std::filesystem::path("/etc/systemd/user")})
+        if (std::filesystem::exists(folder / "sockets.target.wants" / unit, ec)) return true;
+    return false;
 }
 
 }  // namespace
 
 DaemonProbe probe_daemon(const Config& config, const Environment& env) {
     DaemonProbe probe;
-    probe.socket_unit_enabled = socket_unit_enabled(env);
+    probe.socket_unit_enabled = socket_unit_enabled(env, "sithsd.socket");
+    probe.websocket_unit_enabled = socket_unit_enabled(env, "sithsd-websocket.socket");
     try {
         LocalClientOptions options;
         options.max_kept_notifications = 0;
@@ -67,9 +71,13 @@ CheckResult check_daemon(const Situation& s, const Config& config, const DaemonP
     CheckResult r;
     r.id = "daemon";
     const std::string port = std::to_string(config.port);
-    r.data = {{"running", probe.answered}, {"socket", config.unix_socket.string()},
-              {"port", config.port},       {"portOpen", probe.port_open},
-              {"version", probe.version},  {"socketUnitEnabled", probe.socket_unit_enabled}};
+    r.data = {{"running", probe.answered},
+              {"socket", config.unix_socket.string()},
+              {"port", config.port},
+              {"portOpen", probe.port_open},
+              {"version", probe.version},
+              {"socketUnitEnabled", probe.socket_unit_enabled},
+              {"websocketUnitEnabled", probe.websocket_unit_enabled}};
     if (probe.socket_activated) r.data["socketActivated"] = *probe.socket_activated;
     r.details.push_back(s.say("uttag: ", "socket: ") + config.unix_socket.string());
     r.details.push_back("port: " + port +
@@ -78,6 +86,9 @@ CheckResult check_daemon(const Situation& s, const Config& config, const DaemonP
     r.details.push_back(
         s.say("uttagsaktivering (sithsd.socket): ", "socket activation (sithsd.socket): ") +
         (probe.socket_unit_enabled ? s.say("på", "on") : s.say("av", "off")));
+    r.details.push_back(s.say("webbsidornas port (sithsd-websocket.socket): ",
+                              "the web pages' port (sithsd-websocket.socket): ") +
+                        (probe.websocket_unit_enabled ? s.say("på", "on") : s.say("av", "off")));
     if (!probe.answered) {
         r.outcome = Outcome::failed;
         r.blocks_login = true;
@@ -95,10 +106,12 @@ CheckResult check_daemon(const Situation& s, const Config& config, const DaemonP
         r.text +=
             s.say(", men port ", ", but port ") + port + s.say(" svarar inte", " does not answer");
         r.advice = s.say(
-            "Webbsidor når inte sithsd: se efter i loggen (journalctl --user -u sithsd) "
-            "om porten är upptagen.",
-            "Web pages cannot reach sithsd: see the log (journalctl --user -u sithsd) "
-            "whether the port is taken.");
+            "Webbsidor når sithsd bara genom tillägget. Ensam användare på datorn: systemctl "
+            "--user enable --now sithsd-websocket.socket; se annars i loggen (journalctl --user "
+            "-u sithsd) om porten är upptagen.",
+            "Web pages reach sithsd through the extension only. The only user of this computer: "
+            "systemctl --user enable --now sithsd-websocket.socket; else see the log (journalctl "
+            "--user -u sithsd) whether the port is taken.");
     }
     return r;
 }

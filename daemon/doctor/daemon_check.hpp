@@ -1,5 +1,6 @@
 #pragma once
-// Whether sithsd runs: its Unix socket answers `status`, and its WebSocket port accepts.
+// Whether sithsd runs: its Unix socket answers `status`, and its WebSocket port accepts; which
+// of its socket units are enabled (for this user, or for every user with --global).
 #include <optional>
 #include <string>
 
@@ -17,6 +18,8 @@ struct DaemonProbe {
     // answer will carry "socketActivated" and the user unit sithsd.socket shows it is set up.
     std::optional<bool> socket_activated;
     bool socket_unit_enabled = false;
+    bool websocket_unit_enabled =
+        false;  // sithsd-websocket.socket (the port; not on terminal servers)
 };
 
 DaemonProbe probe_daemon(const Config& config, const Environment& env);

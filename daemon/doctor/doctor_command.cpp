@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "daemon/doctor/audit_check.hpp"
 #include "daemon/doctor/browser_checks.hpp"
 #include "daemon/doctor/card_checks.hpp"
 #include "daemon/doctor/daemon_check.hpp"
@@ -48,6 +49,7 @@ DoctorRun run_checks(const std::string& config_file, const Environment& env, boo
     results.push_back(check_pins(s, cards));
 
     results.push_back(check_daemon(s, config, probe_daemon(config, env)));
+    results.push_back(check_audit(s, survey_audit(config.audit_log)));
     const bool modutil = modutil_available();
     results.push_back(
         check_nss(s, modutil ? survey_nss(env) : std::vector<NssDatabase>{}, modutil));

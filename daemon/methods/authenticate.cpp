@@ -1,10 +1,9 @@
 // authenticate: a Web eID-style token signed with the identification key, after the
-// identification PIN (or a login kept by the identification PIN cache).
-#include "daemon/config.hpp"
+// identification PIN (or a login the identification PIN cache kept for this requester).
 #include "daemon/methods/card_job.hpp"
 #include "daemon/methods/certificate_choice.hpp"
 #include "daemon/methods/handlers.hpp"
-#include "daemon/methods/pin_asker.hpp"
+#include "daemon/methods/identification_login.hpp"
 #include "pkcs11/card_error.hpp"
 #include "protocol/auth_token.hpp"
 #include "protocol/origin.hpp"
@@ -48,17 +47,11 @@ void authenticate(const Services& services, const Call& call) {
 
     const auto pending = call.request;
     auto body = [&services, pending, cert, origin, nonce = params.challenge_nonce,
+                 login = requester_login(services, peer),
                  who = entry.origin](AuditEntry& audit) -> boost::json::value {
-        Cards& cards = services.cards;
-        const bool keep = services.config.identification_pin_cache.count() > 0;
-        PinAsker asker(services, *pending, audit, cert.card_id, PinKind::identification,
-                       key_pin_text(services, cert, PinKind::identification, who));
         auto signer = [&](HashAlgorithm hash, std::span<const std::uint8_t> digest) {
-            const auto request = card_request(cert, hash, digest);
-            if (keep)
-                if (auto kept = cards.sign_with_kept_login(request)) return *kept;
-            return asker.with_pin<std::vector<std::uint8_t>>(
-                [&](const pkcs11::Secret& pin) { return cards.sign(request, pin, keep); });
+            return sign_for_requester(services, *pending, audit, login, cert,
+                                      card_request(cert, hash, digest), who);
         };
         return protocol::make_auth_token(cert.info.der, origin, nonce, signer, kAppVersion);
     };

@@ -25,6 +25,9 @@ Handler find_handler(std::string_view method) noexcept;
 
 // hello's (and introduce's) "methods": what this caller may call, from the method table.
 boost::json::array method_list(OriginAuthority caller);
+// hello's and introduce's "originStatus": "allowed" when the peer's origin may use the card now
+// (the allow list, or the person's remembered answer; a local program), else the config's verdict.
+std::string_view origin_status(const Services& services, const Peer& peer);
 
 void hello(const Services& services, const Call& call);
 void list_cards(const Services& services, const Call& call);

@@ -25,7 +25,8 @@ void introduce(const Services& services, const Call& call) {
     call.request->answer_result(boost::json::object{
         {"methods", method_list(peer.authority)},
         {"origin", peer.origin ? boost::json::value(peer.origin->serialize()) : nullptr},
-        {"originStatus", to_string(peer.origin_status)}});
+        // What the extension's host counts the channel by (its budgets, as the WebSocket's).
+        {"originStatus", origin_status(services, peer)}});
 }
 
 }  // namespace sithsd::daemon

@@ -1,13 +1,17 @@
 // The browser's PKCS#11 module (browser-bridge/pkcs11-module/), after introduce
 // {"as": "browserModule"}: moduleCertificates lists what TLS login may use, moduleSign signs a
-// handshake. Only identification keys, never a signature (nonRepudiation) key: TLS must never
-// reach the signing PIN. The identification PIN is asked here, in the daemon's pinentry, never by
-// the browser, and no try is spent by software: a blocked PIN is never tried.
+// handshake, for a browser program only. Only identification keys, never a signature
+// (nonRepudiation) key: TLS must never reach the signing PIN. The identification PIN is asked
+// here, in the daemon's pinentry, never by the browser, and no try is spent by software: a
+// blocked PIN is never tried.
+#include <spdlog/spdlog.h>
+
+#include "daemon/browser_programs.hpp"
 #include "daemon/config.hpp"
 #include "daemon/methods/card_job.hpp"
 #include "daemon/methods/handlers.hpp"
+#include "daemon/methods/identification_login.hpp"
 #include "daemon/methods/module_key_json.hpp"
-#include "daemon/methods/pin_asker.hpp"
 #include "pkcs11/card_error.hpp"
 #include "protocol/base64.hpp"
 
@@ -79,12 +83,24 @@ void module_certificates(const Services& services, const Call& call) {
 
 void module_sign(const Services& services, const Call& call) {
     const auto params = std::get<protocol::ModuleSignParams>(call.params);
+    const Peer& peer = call.request->peer();
     AuditEntry entry;
     entry.method = "moduleSign";
-    entry.origin = call.request->peer().requester();
+    entry.origin = peer.requester();
     entry.hash_algorithm = std::string(mechanism_name(params.mechanism));
     entry.signed_hash_sha256 =
         sha256_hex({reinterpret_cast<const char*>(params.data.data()), params.data.size()});
+    // Anything of the user's may introduce itself as the browser module; only a browser makes
+    // TLS handshakes (a script signing a DigestInfo of its choice could make a token for any site).
+    if (!is_browser_program(peer.program, services.config.browser_programs)) {
+        spdlog::warn("moduleSign refused: {} is not a browser (known ones, or browser_programs)",
+                     peer.program.empty() ? "pid " + std::to_string(peer.pid) : peer.program);
+        return services.jobs.fail(
+            call.request, entry,
+            protocol::ProtocolError(protocol::ErrorCode::OriginDenied,
+                                    "moduleSign is served to browsers only; this program is not "
+                                    "one (browser_programs in sithsd.toml names others)."));
+    }
     const auto found = find_offered(services, params.certificate_id);
     if (!found)
         return services.jobs.fail(
@@ -102,20 +118,11 @@ void module_sign(const Services& services, const Call& call) {
             protocol::invalid_params("mechanism", "The mechanism does not fit the key's type."));
 
     const auto pending = call.request;
-    auto body = [&services, pending, cert, params,
+    auto body = [&services, pending, cert, params, login = requester_login(services, peer),
                  who = entry.origin](AuditEntry& audit) -> boost::json::value {
-        Cards& cards = services.cards;
-        const auto request = module_request(cert, params);
-        const bool keep = services.config.identification_pin_cache.count() > 0;
-        auto answer = [](const std::vector<std::uint8_t>& signature) {
-            return boost::json::object{{"signature", protocol::base64_encode(signature)}};
-        };
-        if (keep)
-            if (auto kept = cards.sign_with_kept_login(request)) return answer(*kept);
-        PinAsker asker(services, *pending, audit, cert.card_id, PinKind::identification,
-                       key_pin_text(services, cert, PinKind::identification, who));
-        return asker.with_pin<boost::json::value>(
-            [&](const pkcs11::Secret& pin) { return answer(cards.sign(request, pin, keep)); });
+        const auto signature = sign_for_requester(services, *pending, audit, login, cert,
+                                                  module_request(cert, params), who);
+        return boost::json::object{{"signature", protocol::base64_encode(signature)}};
     };
     services.jobs.run(call.request, std::move(entry), cert.card_id, std::move(body));
 }

@@ -13,14 +13,19 @@ boost::json::array method_list(OriginAuthority caller) {
     return methods;
 }
 
-void hello(const Services&, const Call& call) {
+std::string_view origin_status(const Services& services, const Peer& peer) {
+    if (services.origin_allowed && services.origin_allowed(peer)) return "allowed";
+    return to_string(peer.origin_status);
+}
+
+void hello(const Services& services, const Call& call) {
     const Peer& peer = call.request->peer();
     const bool web = peer.transport == Transport::websocket;
     call.request->answer_result(boost::json::object{
         {"protocol", "sithsd/1"},
         {"version", SITHSD_VERSION},
         {"origin", peer.origin ? boost::json::value(peer.origin->serialize()) : nullptr},
-        {"originStatus", to_string(peer.origin_status)},
+        {"originStatus", origin_status(services, peer)},
         {"transport", web ? "websocket" : "unix"},
         {"methods", method_list(peer.authority)}});
 }

@@ -3,6 +3,7 @@
 // passes the real ones (CardService, Prompter, AuditLog, the system clock); the unit tests pass
 // fakes, so that every path of a handler runs without a card, a pinentry or a socket.
 #include <chrono>
+#include <functional>
 
 #include "daemon/audit_log.hpp"
 #include "daemon/cards.hpp"
@@ -14,6 +15,7 @@ struct Config;
 class OriginPolicy;
 class CardJobRunner;
 class PendingRequests;
+struct Peer;
 
 class Clock {
   public:
@@ -40,6 +42,8 @@ struct Services {
     PendingRequests& pending;  // for cancel, and the connection count of status
     std::chrono::system_clock::time_point started;
     bool socket_activated = false;  // started by sithsd.socket (status tells sithsctl doctor)
+    // Whether a peer's origin may use the card now: the config, or the person's remembered answer.
+    std::function<bool(const Peer&)> origin_allowed = {};
 };
 
 }  // namespace sithsd::daemon

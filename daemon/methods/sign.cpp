@@ -64,7 +64,7 @@ void sign(const Services& services, const Call& call) {
                        key_pin_text(services, cert, PinKind::signing, who, params->display_text));
         auto signer = [&](HashAlgorithm hash, std::span<const std::uint8_t> d) {
             return asker.with_pin<std::vector<std::uint8_t>>([&](const pkcs11::Secret& pin) {
-                return cards.sign(card_request(cert, hash, d), pin, false);
+                return cards.sign(card_request(cert, hash, d), pin, std::nullopt);
             });
         };
         boost::json::object result;

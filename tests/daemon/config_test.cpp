@@ -1,5 +1,4 @@
 #include "daemon/config.hpp"
-#include "pkcs11/module.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -7,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "pkcs11/module.hpp"
 
 using namespace sithsd::daemon;
 
@@ -202,6 +203,44 @@ TEST(Config, BrowserCertificates) {
         EXPECT_NE(error.find("'browser_certificates'"), std::string::npos)
             << toml << " -> " << error;
     }
+}
+
+// Issue 23: programs besides the known browsers that moduleSign serves, as /proc/PID/exe names
+// them: a link or a launcher script would never match, so they are refused, the link naming its
+// real file.
+TEST(Config, BrowserProgramsAreRealExecutables) {
+    EXPECT_TRUE(default_config(env()).browser_programs.empty());
+    const auto dir = std::filesystem::canonical(std::filesystem::temp_directory_path()) /
+                     ("sithsd-config-programs-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto program = dir / "browser", launcher = dir / "launcher", link = dir / "link";
+    std::ofstream(program) << "\x7f"
+                              "ELF";
+    std::ofstream(launcher) << "#!/bin/sh\nexec " << program.string() << "\n";
+    std::filesystem::create_symlink(program, link);
+    const auto key = [](const std::filesystem::path& p) {
+        return "browser_programs = [\"" + p.string() + "\"]";
+    };
+
+    auto c =
+        parse_config("browser_programs = [\"/opt/not-installed/browser\", \"~/bin/b\"]", env());
+    EXPECT_EQ(c.browser_programs, (std::vector<std::filesystem::path>{"/opt/not-installed/browser",
+                                                                      "/home/tolvan/bin/b"}));
+    EXPECT_EQ(parse_config(key(program), env()).browser_programs.at(0), program);
+    std::string error = error_of(key(link));
+    EXPECT_NE(error.find("'browser_programs[0]'"), std::string::npos) << error;
+    EXPECT_NE(error.find("symbolic link"), std::string::npos) << error;
+    EXPECT_NE(error.find("'" + program.string() + "'"), std::string::npos) << error;
+    EXPECT_NE(error_of(key(launcher)).find("is a script"), std::string::npos);
+    EXPECT_NE(error_of(key(dir)).find("is not a program file"), std::string::npos);
+    for (const char* toml :
+         {"browser_programs = [\"firefox\"]", "browser_programs = [\"/usr/lib/../bin/x\"]",
+          "browser_programs = [\"/usr/bin/x/\"]", "browser_programs = [\"\"]",
+          "browser_programs = \"/usr/bin/x\"", "browser_programs = [1]"}) {
+        error = error_of(toml);
+        EXPECT_NE(error.find("'browser_programs"), std::string::npos) << toml << " -> " << error;
+    }
+    std::filesystem::remove_all(dir);
 }
 
 TEST(Config, InvalidTomlGivesLine) {

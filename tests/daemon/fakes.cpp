@@ -1,6 +1,7 @@
 #include "fakes.hpp"
 
 #include <openssl/ec.h>
+#include <unistd.h>
 
 #include <memory>
 #include <thread>
@@ -97,17 +98,38 @@ void FakeCards::run_queued() {
     }
 }
 
+namespace {
+
+// r||s of P-256: 64 bytes (make_auth_token checks the size, not the value).
+std::vector<std::uint8_t> made_signature(const pkcs11::SignatureRequest& request) {
+    return std::vector<std::uint8_t>(request.scheme == pkcs11::SignatureScheme::ecdsa ? 64 : 256,
+                                     0x5a);
+}
+
+}  // namespace
+
 std::vector<std::uint8_t> FakeCards::sign(const pkcs11::SignatureRequest& request,
-                                          const pkcs11::Secret& pin, bool keep_login) {
+                                          const pkcs11::Secret& pin,
+                                          const std::optional<daemon::LoginHolder>& keep_for) {
     ++sign_calls;
     pins_used.push_back(text_of(pin));
-    kept = keep_login;
+    kept = keep_for.has_value();
+    kept_for.clear();  // a fresh login ends the kept one, as the card layer does
     throw_next_error();
     if (pin_state.status != pkcs11::PinStatus::locked)
         pin_state.status = pkcs11::PinStatus::ok;  // a right PIN resets the card's counter
-    // r||s of P-256: 64 bytes (make_auth_token checks the size, not the value).
-    return std::vector<std::uint8_t>(request.scheme == pkcs11::SignatureScheme::ecdsa ? 64 : 256,
-                                     0x5a);
+    if (keep_for) kept_for = {*keep_for};
+    return made_signature(request);
+}
+
+std::optional<std::vector<std::uint8_t>> FakeCards::sign_with_kept_login(
+    const pkcs11::SignatureRequest& request, const std::string& scope) {
+    for (const auto& holder : kept_for)
+        if (holder.scope == scope) {
+            ++kept_signs;
+            return made_signature(request);
+        }
+    return std::nullopt;
 }
 
 void FakeCards::change_pin(const std::string&, PinKind, const pkcs11::Secret& old_pin,
@@ -176,6 +198,16 @@ boost::json::object answer_to(daemon::MessageHandler& handler,
 std::string error_reason(const boost::json::object& answer) {
     if (!answer.contains("error")) return "no error: " + boost::json::serialize(answer);
     return std::string(answer.at("error").at("data").at("reason").as_string());
+}
+
+FakeServices::FakeServices(const std::string& name)
+    : dir(std::filesystem::temp_directory_path() /
+          ("sithsd-" + name + "-" + std::to_string(::getpid()))),
+      consent(dir / "origins.json") {}
+
+FakeServices::~FakeServices() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir, ignored);
 }
 
 daemon::Peer web_peer(const std::string& origin, daemon::OriginStatus status) {

@@ -7,6 +7,7 @@
 
 #include <boost/json.hpp>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -15,7 +16,9 @@
 #include <vector>
 
 #include "daemon/cards.hpp"
+#include "daemon/config.hpp"
 #include "daemon/connection.hpp"
+#include "daemon/consent_store.hpp"
 #include "daemon/methods/services.hpp"
 #include "pkcs11/card_error.hpp"
 
@@ -42,13 +45,15 @@ class FakeCards final : public daemon::Cards {
     bool queue_full = false;
     bool run_at_once = true;  // false: jobs wait in `queued` until run_queued()
     std::deque<std::function<void()>> queued;
-    std::optional<std::vector<std::uint8_t>> kept_login;  // what sign_with_kept_login gives
+    // The card's kept login: whom it serves (sign with keep_for sets it; empty: none is kept).
+    std::vector<daemon::LoginHolder> kept_for;
 
     // What happened.
     std::vector<std::string> pins_used;  // the PINs sign() and change/unblock were given
     int sign_calls = 0;
     int refreshes = 0;
-    bool kept = false;  // the last sign() asked to keep the login
+    bool kept = false;   // the last sign() asked to keep the login
+    int kept_signs = 0;  // signatures made with the kept login
 
     std::vector<pkcs11::CardInfo> cards() const override { return cards_now; }
     bool submit(const std::string&, std::function<void()> job) override;
@@ -61,10 +66,15 @@ class FakeCards final : public daemon::Cards {
         return pin_state;
     }
     std::vector<std::uint8_t> sign(const pkcs11::SignatureRequest& request,
-                                   const pkcs11::Secret& pin, bool keep_login) override;
+                                   const pkcs11::Secret& pin,
+                                   const std::optional<daemon::LoginHolder>& keep_for) override;
     std::optional<std::vector<std::uint8_t>> sign_with_kept_login(
-        const pkcs11::SignatureRequest&) override {
-        return kept_login;
+        const pkcs11::SignatureRequest& request, const std::string& scope) override;
+    std::vector<daemon::LoginHolder> kept_login_holders(const std::string&) const override {
+        return kept_for;
+    }
+    void share_kept_login(const std::string&, const daemon::LoginHolder& holder) override {
+        if (!kept_for.empty()) kept_for.push_back(holder);
     }
     void change_pin(const std::string&, PinKind, const pkcs11::Secret& old_pin,
                     const pkcs11::Secret& new_pin) override;
@@ -142,6 +152,23 @@ boost::json::object answer_to(daemon::MessageHandler& handler,
                               std::chrono::milliseconds wait = 5s);
 // data.reason of an error answer, or "no error: …".
 std::string error_reason(const boost::json::object& answer);
+
+// What a dispatcher under test is given, as fakes; the consent store in a temporary folder of its
+// own (NAME and the pid), removed at the end.
+struct FakeServices {
+    explicit FakeServices(const std::string& name);
+    ~FakeServices();
+    FakeServices(const FakeServices&) = delete;
+    FakeServices& operator=(const FakeServices&) = delete;
+
+    std::filesystem::path dir;
+    daemon::Config config;
+    FakeCards cards;
+    FakePrompts prompts;
+    FakeAudit audit;
+    FixedClock clock;
+    daemon::ConsentStore consent;
+};
 
 daemon::Peer web_peer(const std::string& origin,
                       daemon::OriginStatus status = daemon::OriginStatus::allowed);

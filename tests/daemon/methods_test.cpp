@@ -275,7 +275,6 @@ TEST_F(MethodsTest, TheIdentificationPinCacheKeepsTheLogin) {
     prompts.script = {"pin 1234"};
     EXPECT_TRUE(web("authenticate", {{"challengeNonce", kNonce}}).contains("result"));
     EXPECT_TRUE(cards.kept);
-    cards.kept_login = std::vector<std::uint8_t>(64, 1);
     EXPECT_TRUE(web("authenticate", {{"challengeNonce", kNonce}}).contains("result"));
     EXPECT_EQ(prompts.shown.size(), 1u) << "the kept login signs without a prompt";
 }

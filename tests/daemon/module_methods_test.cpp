@@ -19,9 +19,11 @@ using pkcs11::CardError;
 using pkcs11::CardErrorReason;
 using pkcs11::PinStatus;
 
-class ModuleMethodsTest : public ::testing::Test {
+const std::string kFirefox = "/usr/lib/firefox-esr/firefox-esr";  // a known browser
+
+class ModuleMethodsTest : public ::testing::Test, protected FakeServices {
   protected:
-    ModuleMethodsTest() {
+    ModuleMethodsTest() : FakeServices("module-methods") {
         config.language = "sv";
         pkcs11::CardInfo card;
         card.card_id = "card-1";
@@ -33,17 +35,21 @@ class ModuleMethodsTest : public ::testing::Test {
             certificate("card-1", "id-pnr", Purpose::identification, std::nullopt, "191212121212")};
         cards.cards_now = {card};
     }
-    ~ModuleMethodsTest() override { std::filesystem::remove_all(dir); }
-
     daemon::Dispatcher& dispatcher() {
         if (!dispatcher_)
             dispatcher_.emplace(config, daemon::OriginPolicy({}, {}, true), cards, prompts, audit,
                                 consent, clock);
         return *dispatcher_;
     }
-    // A local connection; introduced as the browser module unless told otherwise.
+    // A local connection of a browser; introduced as the browser module unless told otherwise.
     std::shared_ptr<FakeConnection> module(bool introduce = true) {
-        auto c = std::make_shared<FakeConnection>(local_peer(), 1);
+        return program_module(kFirefox, introduce);
+    }
+    std::shared_ptr<FakeConnection> program_module(const std::string& program,
+                                                   bool introduce = true) {
+        daemon::Peer peer = local_peer();
+        peer.program = program;
+        auto c = std::make_shared<FakeConnection>(peer, 1);
         dispatcher().on_open(c);
         if (introduce) call(c, "introduce", {{"as", "browserModule"}}, 1);
         return c;
@@ -66,14 +72,6 @@ class ModuleMethodsTest : public ::testing::Test {
                 {"data", "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="}};  // 32 bytes
     }
 
-    std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                ("sithsd-module-methods-" + std::to_string(::getpid()));
-    daemon::Config config;
-    FakeCards cards;
-    FakePrompts prompts;
-    FakeAudit audit;
-    FixedClock clock;
-    daemon::ConsentStore consent{dir / "origins.json"};
     std::optional<daemon::Dispatcher> dispatcher_;
 };
 
@@ -163,10 +161,12 @@ TEST_F(ModuleMethodsTest, CancelEndsTheSignature) {
 
 TEST_F(ModuleMethodsTest, TheKeptIdentificationLoginIsUsed) {
     config.identification_pin_cache = std::chrono::seconds(60);
-    cards.kept_login = std::vector<std::uint8_t>(64, 1);
+    prompts.script = {"pin 1234"};
+    ASSERT_TRUE(call(module(), "moduleSign", ecdsa()).contains("result"));
     const auto answer = call(module(), "moduleSign", ecdsa());
     ASSERT_TRUE(answer.contains("result")) << answer;
-    EXPECT_TRUE(prompts.shown.empty());
+    EXPECT_EQ(prompts.shown.size(), 1u) << "the same browser's next handshake asks nothing";
+    EXPECT_EQ(cards.kept_signs, 1);
 }
 
 TEST_F(ModuleMethodsTest, BadParamsAreRefused) {

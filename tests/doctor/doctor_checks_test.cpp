@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "daemon/doctor/audit_check.hpp"
 #include "daemon/doctor/browser_checks.hpp"
 #include "daemon/doctor/card_checks.hpp"
 #include "daemon/doctor/daemon_check.hpp"
@@ -130,6 +131,25 @@ TEST(DoctorChecks, DaemonNotRunningBlocks) {
     const auto r = check_daemon(swedish(), config, probe);
     EXPECT_EQ(r.outcome, Outcome::failed);
     EXPECT_NE(r.advice.find("systemctl --user"), std::string::npos);
+}
+
+TEST(DoctorChecks, AnAuditLogNotIntactFailsWithoutBlockingLogin) {
+    AuditSurvey survey;
+    survey.file = "/home/tolvan/.local/state/sithsd/audit.jsonl";
+    survey.exists = true;
+    EXPECT_EQ(check_audit(swedish(), survey).outcome, Outcome::ok);
+    survey.problems.push_back({4, "sithsd found at start: … (5 lines expected, 3 present)", true});
+    const auto r = check_audit(swedish(), survey);
+    EXPECT_EQ(r.outcome, Outcome::failed);
+    EXPECT_FALSE(r.blocks_login);
+    EXPECT_FALSE(login_blocked({r}));
+    EXPECT_EQ(r.text.rfind("Granskningsloggen är inte hel", 0), 0u) << r.text;
+    EXPECT_NE(r.details.back().find("rad 4: sithsd found at start"), std::string::npos);
+    EXPECT_NE(r.advice.find("sithsctl audit verify"), std::string::npos);
+    EXPECT_TRUE(r.data.at("tamperLine").as_bool());
+    survey.exists = false;
+    survey.problems.clear();
+    EXPECT_EQ(check_audit(swedish(), survey).outcome, Outcome::ok);
 }
 
 // survey_nss reads what is registered as `sithsctl browsers` does: from the database's pkcs11.txt.

@@ -95,7 +95,7 @@ class Doctor(unittest.TestCase):
         self.assertNotIn("191212121212", text)
         ids = [c["id"] for c in data["checks"]]
         self.assertEqual(ids, ["config", "pcscd", "readers", "module", "card", "certificates", "pin",
-                               "daemon", "nss", "nativeHost"])
+                               "daemon", "audit", "nss", "nativeHost"])
 
     def test_english(self):
         self.set_up_everything()

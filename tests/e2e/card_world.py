@@ -16,6 +16,13 @@ PORTAL = "http://127.0.0.1:8080"  # on the allow list of every CardDaemon
 TEST_PINS = ("123456", "654321", "12345678", "000000", "999999")
 
 
+def browser_programs(*programs):
+    """The config line that lets these programs (names on PATH, or paths) sign through the browser
+    module, by their real executable as /proc/PID/exe names it: test tools are not browsers."""
+    paths = [os.path.realpath(shutil.which(p) or p) for p in programs]
+    return "browser_programs = [" + ", ".join(json.dumps(p) for p in paths) + "]\n"
+
+
 class CardDaemon(Daemon):
     def __init__(self, extra_config="", pinentry=None, env=None):
         self.pinentry = pinentry or PINENTRY

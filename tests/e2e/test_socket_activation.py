@@ -106,6 +106,27 @@ class SocketActivation(unittest.TestCase):
         finally:
             daemon.close()
 
+    def test_a_tcp_socket_the_daemon_will_not_serve_is_closed(self):
+        # `websocket = false` with a TCP socket passed anyway (a WebSocket unit enabled on a
+        # terminal server): the port must refuse, not accept and never answer.
+        daemon = ActivatedDaemon(websocket=False).start()
+        try:
+            with socket.create_connection(("127.0.0.1", daemon.port), timeout=DEADLINE) as s:
+                s.sendall(b"GET /v1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")  # starts the daemon
+                try:
+                    self.assertEqual(s.recv(4096), b"", "an answer from a port that is off")
+                except ConnectionResetError:
+                    pass
+                except socket.timeout:
+                    self.fail("the port accepted and never answered:\n" + daemon.log())
+            with self.assertRaises(ConnectionRefusedError):
+                socket.create_connection(("127.0.0.1", daemon.port), timeout=DEADLINE).close()
+            self.assertIn("websocket = false", daemon.log())
+            with daemon.unix() as client:
+                self.assertEqual(client.call(HELLO)["result"]["transport"], "unix")
+        finally:
+            daemon.close()
+
 
 @unittest.skipUnless(ACTIVATE, "systemd-socket-activate (package systemd) is not installed")
 class IdleWithKeptLogin(unittest.TestCase):

@@ -45,6 +45,7 @@ class BrowserCase(unittest.TestCase):
         _current = self
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, _stop)
+        # No browser_programs: Debian's chromium and firefox-esr are known browsers to sithsd.
         self.daemon = CardDaemon(self.extra_config)
         self.addCleanup(self.daemon.close)
         self.daemon.start()

@@ -11,7 +11,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
 
-from card_world import CardDaemon  # noqa: E402
+from card_world import CardDaemon, browser_programs  # noqa: E402
 from harness import wait_for  # noqa: E402
 
 KIV_PAGE = os.path.join(os.path.dirname(__file__), "..", "..", "browser-bridge", "demo", "kiv-page")
@@ -85,7 +85,8 @@ class KivPage(unittest.TestCase):
 
     @unittest.skipUnless(MODULE, "SITHSD_PKCS11_MODULE not set")
     def test_tstclnt_logs_in_through_the_browser_module(self):
-        daemon = CardDaemon()
+        # tstclnt is not a browser: moduleSign serves it only when the config names it.
+        daemon = CardDaemon(browser_programs("tstclnt"))
         daemon.start()
         self.addCleanup(daemon.close)
         db = "sql:" + os.path.join(daemon.dir, "nssdb")

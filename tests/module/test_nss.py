@@ -10,7 +10,7 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
 
-from card_world import CardDaemon  # noqa: E402
+from card_world import CardDaemon, browser_programs  # noqa: E402
 from harness import wait_for  # noqa: E402
 from client_auth_server import ClientAuthServer  # noqa: E402
 
@@ -21,7 +21,8 @@ ULLA = "Ulla Älvsdotter (legitimering):Ulla Älvsdotter, Vårdcentralen Åby"
 
 class Nss(unittest.TestCase):
     def setUp(self):
-        self.daemon = CardDaemon()
+        # tstclnt is not a browser: moduleSign serves it only when the config names it.
+        self.daemon = CardDaemon(browser_programs("tstclnt"))
         self.daemon.start()
         self.db = "sql:" + os.path.join(self.daemon.dir, "nssdb")
         os.makedirs(self.db[4:])

@@ -15,7 +15,7 @@ from cryptography import x509  # noqa: E402
 from cryptography.hazmat.primitives import hashes  # noqa: E402
 from cryptography.hazmat.primitives.asymmetric import ec, padding, utils  # noqa: E402
 
-from card_world import TEST_PINS, CardDaemon  # noqa: E402
+from card_world import TEST_PINS, CardDaemon, browser_programs  # noqa: E402
 from harness import wait_for  # noqa: E402
 from p11_ctypes import Module  # noqa: E402
 
@@ -29,7 +29,10 @@ class ModuleTest(unittest.TestCase):
     extra = ""
 
     def setUp(self):
-        self.daemon = CardDaemon(self.extra)
+        # Neither pkcs11-tool nor this ctypes caller (python) is a browser: moduleSign serves them
+        # only because the config names them (tests/e2e/test_hostile_pin_cache.py shows a program
+        # that is not named getting nothing).
+        self.daemon = CardDaemon(browser_programs("pkcs11-tool", sys.executable) + self.extra)
         self.daemon.start()
         self.work = self.daemon.dir
 

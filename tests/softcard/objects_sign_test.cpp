@@ -26,6 +26,20 @@ Bytes digest_info_sha256(const Bytes& data) {
     return out;
 }
 
+// Issue 23, point 8: a template value at NULL with a length is the caller's bug, refused as the
+// browser module refuses it (it quietly matched nothing before; the browser module crashed).
+TEST(SoftcardObjects, ASearchValueAtNullWithALengthIsRefused) {
+    PrivateWorld world;
+    LoadedModule m(world);
+    ASSERT_EQ(m.initialize(), CKR_OK);
+    CK_SESSION_HANDLE s = m.open(kTolvanId);
+    CK_ATTRIBUTE bad[] = {{CKA_CLASS, &kCert, sizeof kCert}, {CKA_ID, nullptr, 1}};
+    EXPECT_EQ(m->C_FindObjectsInit(s, bad, 2), CKR_ARGUMENTS_BAD);
+    // Nothing was started: a right search works at once; a NULL value of length 0 is an empty one.
+    EXPECT_EQ(m.find(s, {{CKA_CLASS, &kCert, sizeof kCert}}).size(), 4u);
+    EXPECT_TRUE(m.find(s, {{CKA_ID, nullptr, 0}}).empty());
+}
+
 TEST(SoftcardObjects, PublicObjectsAlwaysPrivateKeysAfterLogin) {
     PrivateWorld world;
     LoadedModule m(world);

@@ -5,6 +5,9 @@ import { authenticate, getSigningCertificate, sign, status, WebEidError } from "
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const DOCUMENT = "Intyg 2026-0042: Tolvan Tolvansson har genomgått utbildning i läkemedelshantering.";
+// The library's options, as a portal passes them; ?userInteractionTimeout=MS sets that one (tests).
+const wanted = Number(new URLSearchParams(location.search).get("userInteractionTimeout"));
+const OPTIONS = { lang: "sv", ...(wanted > 0 ? { userInteractionTimeout: wanted } : {}) };
 
 function show(state: string, sv: string, reason = "") {
   const box = $("status");
@@ -34,7 +37,7 @@ $("login").addEventListener("click", async () => {
   show("waiting", "Väntar på kortet…");
   try {
     const { nonce } = await portal<{ nonce: string }>("/api/nonce");
-    const token = await authenticate(nonce);
+    const token = await authenticate(nonce, OPTIONS);
     const user = await portal<{ display: string }>("/api/login", { token });
     show("done", `Inloggad som ${user.display}`);
   } catch (e) {
@@ -45,9 +48,9 @@ $("login").addEventListener("click", async () => {
 $("sign").addEventListener("click", async () => {
   show("waiting", "Väntar på kortet…");
   try {
-    const { certificate, supportedSignatureAlgorithms } = await getSigningCertificate();
+    const { certificate, supportedSignatureAlgorithms } = await getSigningCertificate(OPTIONS);
     const hash = base64(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(DOCUMENT)));
-    const { signature, signatureAlgorithm } = await sign(certificate, hash, "SHA-256");
+    const { signature, signatureAlgorithm } = await sign(certificate, hash, "SHA-256", OPTIONS);
     $("result").textContent = JSON.stringify({ document: DOCUMENT, certificate, signature, signatureAlgorithm,
       supportedSignatureAlgorithms });
     show("done", "Intyget är underskrivet.");
