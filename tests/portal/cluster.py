@@ -113,6 +113,15 @@ class Child:
         return self.proc.returncode
 
 
+SANITIZER_MARKERS = ("AddressSanitizer", "LeakSanitizer", "runtime error:")
+
+
+def sanitizer_reports(children):
+    """What ASan or UBSan said in the output of these Child processes, one entry per finding."""
+    return [f"{child.name}: {marker}\n{child.output()}" for child in children
+            for marker in SANITIZER_MARKERS if marker in child.output()]
+
+
 class Redis:
     def __init__(self, work_dir, port=None):
         self.port = port or free_port()
@@ -170,12 +179,12 @@ class OcspResponder:
 
 
 class Portal:
-    """One sithsd-portal node."""
+    """One sithsd-portal node; `prefix` runs it through another program (setpriv, prlimit)."""
 
-    def __init__(self, name, work_dir, extra_args):
+    def __init__(self, name, work_dir, extra_args, prefix=()):
         self.port = free_port()
         self.child = Child(name, [
-            env("SITHSD_PORTAL"), "--world", env("SITHSD_WORLD"),
+            *prefix, env("SITHSD_PORTAL"), "--world", env("SITHSD_WORLD"),
             "--static", env("SITHSD_PORTAL_STATIC"), "--port", str(self.port), *extra_args],
             work_dir)
         self.child.wait_for_output(f"portal: http://127.0.0.1:{self.port}/")

@@ -4,8 +4,8 @@ never after its lifetime; OCSP answers are shared; without Redis no login is acc
 import time
 import unittest
 
-from cluster import (Browser, OcspResponder, Portal, Redis, make_token, remove_dir, temp_dir,
-                     wait_for)
+from cluster import (Browser, OcspResponder, Portal, Redis, make_token, remove_dir,
+                     sanitizer_reports, temp_dir, wait_for)
 
 ORIGIN = "https://portal.example.se"
 TOLVAN = "Tolvan Tolvansson (SE5560000001-P000000000001)"
@@ -33,12 +33,9 @@ class PortalCluster(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        problems = []
         for node in cls.nodes:
             node.stop()
-            for marker in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
-                if marker in node.child.output():
-                    problems.append(f"{node.child.name}: {marker}\n{node.child.output()}")
+        problems = sanitizer_reports([node.child for node in cls.nodes])
         for service in ("ocsp", "redis"):
             if hasattr(cls, service):
                 getattr(cls, service).stop()

@@ -3,7 +3,9 @@
 // ready.
 //   sithsd-portal --world DIR --port 8080 --daemon-port 24891 --static DIR [--ocsp-url URL |
 //   --no-ocsp] [--redis redis://HOST:PORT --origin https://portal.example.se] [--nonce-ttl S]
-//   [--ocsp-cache-max S]
+//   [--ocsp-cache-max S] [--max-connections N] [--workers N]
+// The HTTP server's limits and deadlines are http_server.hpp's (HttpLimits); SIGTERM or SIGINT
+// stops it cleanly: no new connections, the requests being answered get their answers, exit 0.
 // With --redis, nonces, sessions and OCSP answers live in Redis: several nodes behind a load
 // balancer serve one portal (the attest page's orders stay in each node's memory).
 #include <spdlog/sinks/stdout_color_sinks.h>
@@ -15,11 +17,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
-#include <thread>
 
 #include "browser-bridge/demo/server/http_server.hpp"
 #include "browser-bridge/demo/server/orders.hpp"
 #include "browser-bridge/demo/server/portal_api.hpp"
+#include "browser-bridge/demo/server/portal_site.hpp"
 #include "browser-bridge/demo/server/session_store.hpp"
 #include "protocol/memory_store.hpp"
 #include "protocol/nonce_store.hpp"
@@ -82,6 +84,13 @@ static int run(int argc, char** argv) {
                    "seconds an OCSP answer is remembered at most (until its nextUpdate); 0: "
                    "ask the responder at every login")
         ->check(CLI::Range(0, 86400));
+    sithsd::portal::HttpLimits limits;
+    app.add_option("--max-connections", limits.max_connections,
+                   "connections served at a time; the next ones are answered 503")
+        ->check(CLI::Range(1, 100000));
+    app.add_option("--workers", limits.workers,
+                   "threads that answer requests (they wait for Redis and OCSP)")
+        ->check(CLI::Range(1, 256));
     CLI11_PARSE(app, argc, argv);
     if (!public_origin.empty()) {
         std::string why;
@@ -117,26 +126,32 @@ static int run(int argc, char** argv) {
         sithsd::protocol::NonceStore nonces(*store, std::chrono::seconds(nonce_ttl));
         sithsd::portal::SessionStore sessions(*store);
         sithsd::portal::OrderBook orders;
-        sithsd::portal::HttpServer server(
-            {port, public_origin, static_dir,
-             "ws://127.0.0.1:" + std::to_string(daemon_port) + "/v1"});
-        const std::string own = "http://127.0.0.1:" + std::to_string(server.port());
-        const std::string origin = public_origin.empty() ? own : public_origin;
+        // Bound first: the port is part of the origin when no --origin is given.
+        sithsd::portal::HttpServer server({port, limits});
+        const std::string node_host = "127.0.0.1:" + std::to_string(server.port());
+        const std::string origin = public_origin.empty() ? "http://" + node_host : public_origin;
         sithsd::portal::PortalApi api(verifier, nonces, sessions, orders, origin);
-        std::thread([&] { server.run(api); }).detach();
+        const sithsd::portal::PortalSite site(
+            {node_host, public_origin, static_dir,
+             "ws://127.0.0.1:" + std::to_string(daemon_port) + "/v1"},
+            api);
+        server.start(
+            [&site](const sithsd::portal::HttpRequest& request) { return site.respond(request); });
         spdlog::info("verifying against {} (OCSP: {}; answers remembered: {})", origin,
                      verifier_options.no_ocsp            ? "off"
                      : verifier_options.ocsp_url.empty() ? "the certificates' AIA"
                                                          : verifier_options.ocsp_url,
                      verifier_options.ocsp_cache ? "up to " + std::to_string(ocsp_cache_max) + " s"
                                                  : std::string("no"));
-        std::cout << "portal: " << own << "/" << std::endl;
+        spdlog::info("at most {} connections, {} workers", limits.max_connections, limits.workers);
+        std::cout << "portal: http://" << node_host << "/" << std::endl;
         int signal = 0;
         sigwait(&signals, &signal);
         spdlog::info("stopping on signal {}", signal);
-        // Connection threads may be blocked in a read: end the process without unwinding them.
-        std::fflush(nullptr);
-        std::_Exit(0);
+        // Before the site and the API go: the workers call them until join() returns.
+        server.stop();
+        server.join();
+        spdlog::info("stopped");
     } catch (const std::exception& e) {
         spdlog::error("{}", e.what());
         return 1;

@@ -79,34 +79,53 @@ PortalApi::PortalApi(const protocol::Verifier& verifier, protocol::NonceStore& n
       origin_(std::move(origin)),
       secure_cookie_(origin_.starts_with("https://")) {}
 
+// One row per endpoint. A pattern is matched segment by segment; "{id}" takes one non-empty
+// segment (an order's id), handed to the member function as ApiCall::id.
+struct PortalApi::Route {
+    std::string_view method;
+    std::string_view pattern;
+    ApiResponse (PortalApi::*handler)(const ApiCall&);
+};
+
+namespace {
+
+// Whether `path` fits `pattern`; the segment matched by "{id}" goes to `id`.
+bool matches(std::string_view pattern, std::string_view path, std::string_view& id) {
+    constexpr std::string_view placeholder = "{id}";
+    const auto at = pattern.find(placeholder);
+    if (at == std::string_view::npos) return pattern == path;
+    const auto before = pattern.substr(0, at);
+    const auto after = pattern.substr(at + placeholder.size());
+    if (path.size() <= before.size() + after.size()) return false;
+    if (!path.starts_with(before) || !path.ends_with(after)) return false;
+    const auto segment = path.substr(before.size(), path.size() - before.size() - after.size());
+    if (segment.find('/') != std::string_view::npos) return false;
+    id = segment;
+    return true;
+}
+
+}  // namespace
+
 ApiResponse PortalApi::handle(const ApiRequest& request) {
-    const auto method = request.method;
-    const auto target = request.target;
-    try {
-        if (method == "POST" && target == "/api/nonce") return nonce(request.cookie);
-        if (method == "POST" && target == "/api/login") return login(request.body, request.cookie);
-        if (method == "GET" && target == "/api/session") return session(request.cookie);
-        if (method == "POST" && target == "/api/logout") return logout(request.cookie);
-    } catch (const protocol::StoreUnavailable& e) {
-        // Without the shared store no nonce can be checked: refuse, whatever the token says.
-        spdlog::warn("{} {}: store unavailable: {}", method, target, e.what());
-        return fail(503, "STORE_UNAVAILABLE",
-                    "Inloggningen är inte tillgänglig just nu. Försök igen om en stund.");
-    }
-    if (method == "GET" && target == "/api/orders") {
-        json::array list;
-        for (const auto& order : orders_.list()) list.push_back(to_json(order));
-        return ok({{"orders", std::move(list)}});
-    }
-    constexpr std::string_view prefix = "/api/orders/";
-    if (method == "POST" && target.starts_with(prefix)) {
-        const auto rest = target.substr(prefix.size());
-        const auto slash = rest.find('/');
-        if (slash != std::string_view::npos) {
-            const std::string id(rest.substr(0, slash));
-            const auto action = rest.substr(slash + 1);
-            if (action == "prepare") return prepare(id);
-            if (action == "attest") return attest(id, request.body);
+    static constexpr Route routes[] = {
+        {"POST", "/api/nonce", &PortalApi::nonce},
+        {"POST", "/api/login", &PortalApi::login},
+        {"GET", "/api/session", &PortalApi::session},
+        {"POST", "/api/logout", &PortalApi::logout},
+        {"GET", "/api/orders", &PortalApi::orders},
+        {"POST", "/api/orders/{id}/prepare", &PortalApi::prepare},
+        {"POST", "/api/orders/{id}/attest", &PortalApi::attest},
+    };
+    for (const auto& route : routes) {
+        std::string_view id;
+        if (route.method != request.method || !matches(route.pattern, request.target, id)) continue;
+        try {
+            return (this->*route.handler)({request, id});
+        } catch (const protocol::StoreUnavailable& e) {
+            // Without the shared store no nonce can be checked: refuse, whatever the token says.
+            spdlog::warn("{} {}: store unavailable: {}", request.method, request.target, e.what());
+            return fail(503, "STORE_UNAVAILABLE",
+                        "Inloggningen är inte tillgänglig just nu. Försök igen om en stund.");
         }
     }
     return fail(404, "NOT_FOUND", "Sidan finns inte.");
@@ -114,8 +133,8 @@ ApiResponse PortalApi::handle(const ApiRequest& request) {
 
 // A fresh challenge for this browser's session (a new session when it has none): the nonce is
 // kept in the session, and the page only carries it to sithsd.
-ApiResponse PortalApi::nonce(std::string_view cookie) {
-    auto existing = sessions_.find(session_cookie(cookie));
+ApiResponse PortalApi::nonce(const ApiCall& call) {
+    auto existing = sessions_.find(session_cookie(call.request.cookie));
     const bool created = !existing;
     Session s = created ? sessions_.create() : std::move(*existing);
     // An earlier challenge of this session that was never used is spent now.
@@ -127,12 +146,12 @@ ApiResponse PortalApi::nonce(std::string_view cookie) {
     return answer;
 }
 
-ApiResponse PortalApi::login(std::string_view body, std::string_view cookie) {
-    const auto request = parse_object(body);
+ApiResponse PortalApi::login(const ApiCall& call) {
+    const auto request = parse_object(call.request.body);
     const auto* token = request ? request->if_contains("token") : nullptr;
     if (!token || !token->is_object())
         return fail(400, "BAD_REQUEST", "Inloggningen saknar svar från kortet.");
-    auto s = sessions_.find(session_cookie(cookie));
+    auto s = sessions_.find(session_cookie(call.request.cookie));
     if (!s) {
         return fail(401, "NO_SESSION",
                     "Sessionen har gått ut eller saknas. Ladda om sidan och försök igen.");
@@ -184,15 +203,15 @@ ApiResponse PortalApi::login(std::string_view body, std::string_view cookie) {
     return answer;
 }
 
-ApiResponse PortalApi::session(std::string_view cookie) {
-    const auto s = sessions_.find(session_cookie(cookie));
+ApiResponse PortalApi::session(const ApiCall& call) {
+    const auto s = sessions_.find(session_cookie(call.request.cookie));
     if (!s || !s->user) return fail(401, "NOT_LOGGED_IN", "Du är inte inloggad.");
     return ok({{"user", *s->user}});
 }
 
 // The session ends on the server (its id is worth nothing after), and the browser's cookie goes.
-ApiResponse PortalApi::logout(std::string_view cookie) {
-    const auto id = session_cookie(cookie);
+ApiResponse PortalApi::logout(const ApiCall& call) {
+    const auto id = session_cookie(call.request.cookie);
     const auto s = sessions_.find(id);
     if (s) sessions_.remove(s->id);
     if (s && s->user) spdlog::info("logout: {}", std::string(s->user->at("display").as_string()));
@@ -201,15 +220,22 @@ ApiResponse PortalApi::logout(std::string_view cookie) {
     return answer;
 }
 
-ApiResponse PortalApi::prepare(const std::string& id) {
-    const auto request = orders_.prepare(id);
+ApiResponse PortalApi::orders(const ApiCall&) {
+    json::array list;
+    for (const auto& order : orders_.list()) list.push_back(to_json(order));
+    return ok({{"orders", std::move(list)}});
+}
+
+ApiResponse PortalApi::prepare(const ApiCall& call) {
+    const auto request = orders_.prepare(std::string(call.id));
     if (!request) return fail(409, "NOT_PENDING", "Beställningen väntar inte på attest.");
     return ok(
         {{"displayText", request->display_text}, {"data", protocol::base64_encode(request->data)}});
 }
 
-ApiResponse PortalApi::attest(const std::string& id, std::string_view body) {
-    const auto request = parse_object(body);
+ApiResponse PortalApi::attest(const ApiCall& call) {
+    const std::string id(call.id);
+    const auto request = parse_object(call.request.body);
     const auto cms =
         request ? protocol::base64_decode(string_field(*request, "cms")) : std::nullopt;
     if (!cms) return fail(400, "BAD_REQUEST", "Attesten saknar underskrift.");

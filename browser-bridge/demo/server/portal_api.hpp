@@ -9,6 +9,8 @@
 //   GET  /api/orders                 -> {"orders":[...]}
 //   POST /api/orders/ID/prepare      -> {"displayText","data"}          (what is to be signed)
 //   POST /api/orders/ID/attest {cms} -> {"order"}                       (verify_cms + displayText)
+// The routes are one table in portal_api.cpp (method, path pattern, member function): a new
+// endpoint is a row and a member function; a pattern's "{id}" matches one path segment.
 // Failures: {"error": REASON, "message": a Swedish sentence for the page}; 503
 // STORE_UNAVAILABLE when the shared store (Redis) cannot be asked: never a login without it.
 
@@ -31,8 +33,15 @@ struct ApiRequest {
 
 struct ApiResponse {
     int status = 200;
-    std::string body;        // JSON
+    std::string body;        // JSON, unless content_type says otherwise
     std::string set_cookie;  // a Set-Cookie value, or empty
+    std::string content_type = "application/json; charset=utf-8";  // a download sets its own
+};
+
+// A request matched to a route: the request and the path segment its "{id}" matched (if any).
+struct ApiCall {
+    const ApiRequest& request;
+    std::string_view id;
 };
 
 class PortalApi {
@@ -46,14 +55,17 @@ class PortalApi {
     ApiResponse handle(const ApiRequest& request);
 
   private:
-    ApiResponse nonce(std::string_view cookie);
-    ApiResponse login(std::string_view body, std::string_view cookie);
-    ApiResponse session(std::string_view cookie);
-    ApiResponse logout(std::string_view cookie);
-    ApiResponse prepare(const std::string& id);
-    ApiResponse attest(const std::string& id, std::string_view body);
+    struct Route;
 
-    // The verifier is used from every connection's thread at once: it only reads its trust
+    ApiResponse nonce(const ApiCall& call);
+    ApiResponse login(const ApiCall& call);
+    ApiResponse session(const ApiCall& call);
+    ApiResponse logout(const ApiCall& call);
+    ApiResponse orders(const ApiCall& call);
+    ApiResponse prepare(const ApiCall& call);
+    ApiResponse attest(const ApiCall& call);
+
+    // The verifier is used from every worker thread of the server at once: it only reads its trust
     // store (X509_STORE locks its own cache) and makes a new context per check.
     const protocol::Verifier& verifier_;
     protocol::NonceStore& nonces_;
