@@ -18,6 +18,8 @@ const ORIGINS = ["https://*/*", "http://localhost/*", "http://127.0.0.1/*"];  //
 // The page asks until the extension's content scripts answer, then reports each first answer to
 // the test's server. Firefox may load the first page before it has started the extension, and a
 // page loaded then never gets the content scripts: the page reloads itself after 5 s of silence.
+// Each ask has an id of its own: the extension opens its channel at the first ask, and a repeated id
+// while the first is pending would be refused as a duplicate (PROTOCOL.md), not answered.
 const PAGE = `<!doctype html><meta charset="utf-8"><title>sithsd i Firefox</title><script>
 const seen = {};
 const report = (kind, data) => {  // the first answer of each kind
@@ -29,12 +31,13 @@ addEventListener("message", (e) => {
   const d = e.data;
   if (d?.action === "web-eid:status-success") report("status", d);
   if (d?.action === "web-eid:status-failure" && d.error?.code !== "ERR_WEBEID_ACTION_PENDING") report("status", d);
-  if (d?.type === "sithsd:message" && d.message?.id === "ff-hello") report("hello", d.message);
+  if (d?.type === "sithsd:message" && String(d.message?.id).startsWith("ff-hello-")) report("hello", d.message);
 });
+let asks = 0;
 const ask = setInterval(() => {
   if (seen.status && seen.hello) return clearInterval(ask);
   postMessage({ action: "web-eid:status", libraryVersion: "2.1.0" }, "*");
-  postMessage({ type: "sithsd:request", message: { jsonrpc: "2.0", id: "ff-hello", method: "hello" } }, "*");
+  postMessage({ type: "sithsd:request", message: { jsonrpc: "2.0", id: \`ff-hello-\${++asks}\`, method: "hello" } }, "*");
 }, 500);
 setTimeout(() => { if (!(seen.status && seen.hello)) location.reload(); }, 5000);
 </script><p>sithsd i Firefox</p>`;
